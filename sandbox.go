@@ -1,0 +1,254 @@
+// Package sandbox holds the domain of smartcar-sandbox: applications, accounts, vehicles and
+// their state, grants, and the Smartcar API error. Adapters (HTTP doors, fixtures, store) live
+// in internal/ and speak in these types, so the wire formats stay at the edges.
+package sandbox
+
+import "time"
+
+// Powertrain is how a vehicle is driven; it decides which signals the vehicle has.
+type Powertrain string
+
+const (
+	BEV  Powertrain = "BEV"  // battery electric: battery and charge, no fuel or engine oil
+	PHEV Powertrain = "PHEV" // plug-in hybrid: everything
+	HEV  Powertrain = "HEV"  // hybrid: fuel and engine oil, no plug
+	ICE  Powertrain = "ICE"  // combustion: fuel and engine oil
+)
+
+// Valid reports whether p is one of the known powertrains.
+func (p Powertrain) Valid() bool {
+	switch p {
+	case BEV, PHEV, HEV, ICE:
+		return true
+	}
+	return false
+}
+
+// HasFuel reports whether the vehicle has a fuel tank and an engine.
+func (p Powertrain) HasFuel() bool { return p != BEV }
+
+// HasBattery reports whether the vehicle has a traction battery with a charge port.
+func (p Powertrain) HasBattery() bool { return p == BEV || p == PHEV }
+
+// Application is a developer's registered Smartcar application.
+type Application struct {
+	Name            string   `json:"name"`
+	ClientID        string   `json:"clientId"`
+	ClientSecret    string   `json:"clientSecret"`
+	RedirectURIs    []string `json:"redirectUris"`
+	ManagementToken string   `json:"managementToken"`
+	// Source says where the application was registered (fixture file:line, env), so error
+	// pages can tell a user which line to fix.
+	Source string `json:"source,omitempty"`
+}
+
+// AllowsRedirect reports whether uri exactly matches one registered redirect URI. Exact
+// matching is what keeps Connect from being an open redirect.
+func (a Application) AllowsRedirect(uri string) bool {
+	for _, r := range a.RedirectURIs {
+		if r == uri {
+			return true
+		}
+	}
+	return false
+}
+
+// Account is a connected-services account: what a car owner logs in to on Connect.
+type Account struct {
+	Username   string   `json:"username"`
+	UserID     string   `json:"userId"`
+	VehicleIDs []string `json:"vehicleIds"`
+	// Generated is true for garages made up for usernames no fixture names.
+	Generated bool `json:"generated,omitempty"`
+}
+
+// Vehicle is a car with its fixed attributes and its mutable state. The store owns the only
+// copy of the state; every API (v2.0, v3) renders views of it.
+type Vehicle struct {
+	ID         string       `json:"id"`
+	Make       string       `json:"make"`
+	Model      string       `json:"model"`
+	Year       int          `json:"year"`
+	VIN        string       `json:"vin"`
+	Powertrain Powertrain   `json:"powertrain"`
+	Mode       string       `json:"mode,omitempty"` // live (default) or simulated
+	State      VehicleState `json:"state"`
+}
+
+// VehicleState is everything about a vehicle that changes. Metric units throughout (km,
+// litres, kPa); conversion happens when a response is rendered.
+type VehicleState struct {
+	OdometerKm float64   `json:"odometerKm"`
+	Location   Location  `json:"location"`
+	Fuel       *Fuel     `json:"fuel,omitempty"`      // nil on BEV
+	Battery    *Battery  `json:"battery,omitempty"`   // nil without traction battery
+	Charge     *Charge   `json:"charge,omitempty"`    // nil without charge port
+	EngineOil  *Oil      `json:"engineOil,omitempty"` // nil on BEV
+	Tires      Tires     `json:"tires"`
+	Security   Security  `json:"security"`
+	UpdatedAt  time.Time `json:"updatedAt"` // when the "vehicle" last recorded data (sc-data-age)
+}
+
+type Location struct {
+	Latitude  float64 `json:"latitude"`
+	Longitude float64 `json:"longitude"`
+	Heading   float64 `json:"heading"` // degrees, 0 = north
+}
+
+type Fuel struct {
+	RangeKm          float64 `json:"rangeKm"`
+	PercentRemaining float64 `json:"percentRemaining"` // 0..1
+	AmountLiters     float64 `json:"amountLiters"`
+}
+
+type Battery struct {
+	RangeKm          float64 `json:"rangeKm"`
+	PercentRemaining float64 `json:"percentRemaining"` // 0..1
+	CapacityKWh      float64 `json:"capacityKWh"`
+}
+
+// Charge states as the v2.0 API names them.
+const (
+	ChargeCharging     = "CHARGING"
+	ChargeFullyCharged = "FULLY_CHARGED"
+	ChargeNotCharging  = "NOT_CHARGING"
+)
+
+type Charge struct {
+	IsPluggedIn bool    `json:"isPluggedIn"`
+	State       string  `json:"state"` // CHARGING, FULLY_CHARGED, NOT_CHARGING
+	Limit       float64 `json:"limit"` // 0..1
+}
+
+type Oil struct {
+	LifeRemaining float64 `json:"lifeRemaining"` // 0..1
+}
+
+// Tires holds pressures in kPa.
+type Tires struct {
+	FrontLeft  float64 `json:"frontLeft"`
+	FrontRight float64 `json:"frontRight"`
+	BackLeft   float64 `json:"backLeft"`
+	BackRight  float64 `json:"backRight"`
+}
+
+// Opening statuses. Doors are LOCKED/UNLOCKED (v2.0 reports no open/closed for doors);
+// windows, sunroof, storage and charging port are OPEN/CLOSED.
+const (
+	StatusLocked   = "LOCKED"
+	StatusUnlocked = "UNLOCKED"
+	StatusOpen     = "OPEN"
+	StatusClosed   = "CLOSED"
+)
+
+// Opening is one door, window, sunroof, storage compartment or charging port.
+type Opening struct {
+	Type   string `json:"type"`
+	Status string `json:"status"`
+}
+
+type Security struct {
+	Doors        []Opening `json:"doors"`
+	Windows      []Opening `json:"windows"`
+	Sunroof      []Opening `json:"sunroof"`
+	Storage      []Opening `json:"storage"`
+	ChargingPort []Opening `json:"chargingPort"`
+}
+
+// IsLocked is derived from the doors rather than stored, so it can never disagree with them.
+func (s Security) IsLocked() bool {
+	if len(s.Doors) == 0 {
+		return false
+	}
+	for _, d := range s.Doors {
+		if d.Status != StatusLocked {
+			return false
+		}
+	}
+	return true
+}
+
+// SetLocked locks or unlocks every door.
+func (s *Security) SetLocked(locked bool) {
+	status := StatusUnlocked
+	if locked {
+		status = StatusLocked
+	}
+	for i := range s.Doors {
+		s.Doors[i].Status = status
+	}
+}
+
+// Clone returns a deep copy, so callers outside the store can never alias its state.
+func (v Vehicle) Clone() Vehicle {
+	c := v
+	if v.State.Fuel != nil {
+		f := *v.State.Fuel
+		c.State.Fuel = &f
+	}
+	if v.State.Battery != nil {
+		b := *v.State.Battery
+		c.State.Battery = &b
+	}
+	if v.State.Charge != nil {
+		ch := *v.State.Charge
+		c.State.Charge = &ch
+	}
+	if v.State.EngineOil != nil {
+		o := *v.State.EngineOil
+		c.State.EngineOil = &o
+	}
+	s := v.State.Security
+	c.State.Security = Security{
+		Doors:        append([]Opening(nil), s.Doors...),
+		Windows:      append([]Opening(nil), s.Windows...),
+		Sunroof:      append([]Opening(nil), s.Sunroof...),
+		Storage:      append([]Opening(nil), s.Storage...),
+		ChargingPort: append([]Opening(nil), s.ChargingPort...),
+	}
+	return c
+}
+
+// Grant (a "connection" in Smartcar's words) records that a user let an application access a
+// vehicle with some permissions. A vehicle API call is allowed only while its grant exists,
+// which is what makes a disconnect take effect at once even for unexpired tokens.
+type Grant struct {
+	ClientID    string    `json:"clientId"`
+	UserID      string    `json:"userId"`
+	VehicleID   string    `json:"vehicleId"`
+	Permissions []string  `json:"permissions"`
+	ConnectedAt time.Time `json:"connectedAt"`
+	Mode        string    `json:"mode,omitempty"`
+}
+
+// Dataset is what fixtures describe and what the store starts from (and resets to).
+type Dataset struct {
+	Applications []Application
+	Accounts     []Account
+	Vehicles     []Vehicle
+}
+
+// AuthCode is an authorization code issued by Connect: single use, short-lived.
+type AuthCode struct {
+	Code        string    `json:"code"`
+	ClientID    string    `json:"clientId"`
+	RedirectURI string    `json:"redirectUri"`
+	UserID      string    `json:"userId"`
+	VehicleIDs  []string  `json:"vehicleIds"`
+	Permissions []string  `json:"permissions"`
+	Mode        string    `json:"mode,omitempty"`
+	ExpiresAt   time.Time `json:"expiresAt"`
+}
+
+// RefreshToken is an opaque refresh token. It rotates: once used it keeps working only for a
+// short grace period, so a client that lost the response can retry.
+type RefreshToken struct {
+	Token       string    `json:"token"`
+	ClientID    string    `json:"clientId"`
+	UserID      string    `json:"userId"`
+	VehicleIDs  []string  `json:"vehicleIds"`
+	Permissions []string  `json:"permissions"`
+	Mode        string    `json:"mode,omitempty"`
+	ExpiresAt   time.Time `json:"expiresAt"`
+	UsedAt      time.Time `json:"usedAt,omitempty"`
+}
