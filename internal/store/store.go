@@ -1,0 +1,512 @@
+// Package store owns all mutable state of the sandbox: applications, accounts, vehicles and
+// their state, grants (connections), authorization codes, refresh tokens and revocations.
+// Every other package reads and changes state only through it, so there is one copy of each
+// fact. It is safe for concurrent use. With a data directory, every change is written to disk
+// before the call returns, atomically, so an acknowledged command survives a crash.
+package store
+
+import (
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	sandbox "github.com/smartcar-sandbox/smartcar-sandbox"
+)
+
+// ErrNotFound is returned when a record does not exist.
+var ErrNotFound = errors.New("not found")
+
+// GarageFunc makes up an account and its vehicles for a username no fixture names. It must be
+// deterministic: the same username always gives the same garage.
+type GarageFunc func(username string) (sandbox.Account, []sandbox.Vehicle)
+
+// Options configure a Store.
+type Options struct {
+	// Garage generates accounts for unknown usernames; nil means unknown usernames have no
+	// vehicles.
+	Garage GarageFunc
+	// DataDir, when set, makes the state survive restarts (see persist.go).
+	DataDir string
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+}
+
+// Store is the in-memory state, optionally persisted.
+type Store struct {
+	mu       sync.RWMutex
+	garage   GarageFunc
+	now      func() time.Time
+	disk     *disk
+	seq      uint64 // bumped on every change; orders snapshots written to disk
+	fixtures sandbox.Dataset
+
+	apps     map[string]*sandbox.Application // by client id
+	accounts map[string]*sandbox.Account     // by lower-cased username
+	users    map[string]string               // user id -> lower-cased username
+	vehicles map[string]*sandbox.Vehicle     // by id
+	grants   map[grantKey]*sandbox.Grant
+	codes    map[string]*sandbox.AuthCode
+	refresh  map[string]*sandbox.RefreshToken
+	revoked  map[string]time.Time // access token ids (jti) revoked -> when they expire anyway
+
+	lastPrune time.Time
+}
+
+type grantKey struct{ clientID, userID, vehicleID string }
+
+// New builds a store seeded with the dataset. With Options.DataDir it loads the saved state
+// from that directory when there is one (the saved state wins over the fixtures for every
+// record it holds).
+func New(ds sandbox.Dataset, opts Options) (*Store, error) {
+	s := &Store{garage: opts.Garage, now: opts.Now, fixtures: ds}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	s.seed(ds)
+	if opts.DataDir != "" {
+		d, err := openDisk(opts.DataDir)
+		if err != nil {
+			return nil, err
+		}
+		s.disk = d
+		snap, err := d.load()
+		if err != nil {
+			return nil, err
+		}
+		if snap != nil {
+			s.restore(snap)
+		}
+	}
+	return s, nil
+}
+
+func (s *Store) seed(ds sandbox.Dataset) {
+	s.apps = make(map[string]*sandbox.Application)
+	s.accounts = make(map[string]*sandbox.Account)
+	s.users = make(map[string]string)
+	s.vehicles = make(map[string]*sandbox.Vehicle)
+	s.grants = make(map[grantKey]*sandbox.Grant)
+	s.codes = make(map[string]*sandbox.AuthCode)
+	s.refresh = make(map[string]*sandbox.RefreshToken)
+	s.revoked = make(map[string]time.Time)
+	for _, a := range ds.Applications {
+		a := a
+		s.apps[a.ClientID] = &a
+	}
+	for _, v := range ds.Vehicles {
+		v := v.Clone()
+		s.vehicles[v.ID] = &v
+	}
+	for _, a := range ds.Accounts {
+		s.putAccountLocked(a)
+	}
+}
+
+func (s *Store) putAccountLocked(a sandbox.Account) {
+	a.VehicleIDs = append([]string(nil), a.VehicleIDs...)
+	key := strings.ToLower(a.Username)
+	s.accounts[key] = &a
+	s.users[a.UserID] = key
+}
+
+// Reset drops every change and grant and goes back to the fixtures the store started with (or
+// ds, when given).
+func (s *Store) Reset(ds *sandbox.Dataset) error {
+	s.mu.Lock()
+	if ds != nil {
+		s.fixtures = *ds
+	}
+	s.seed(s.fixtures)
+	return s.commitAndUnlock()
+}
+
+// --- applications ---
+
+// Application returns the application with the client id.
+func (s *Store) Application(clientID string) (sandbox.Application, bool) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	a, ok := s.apps[clientID]
+	if !ok {
+		return sandbox.Application{}, false
+	}
+	return *a, true
+}
+
+// ApplicationByManagementToken finds the application whose management token is tok.
+func (s *Store) ApplicationByManagementToken(tok string) (sandbox.Application, bool) {
+	if tok == "" {
+		return sandbox.Application{}, false
+	}
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	for _, a := range s.apps {
+		if a.ManagementToken == tok {
+			return *a, true
+		}
+	}
+	return sandbox.Application{}, false
+}
+
+// Applications lists applications sorted by client id.
+func (s *Store) Applications() []sandbox.Application {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	out := make([]sandbox.Application, 0, len(s.apps))
+	for _, a := range s.apps {
+		out = append(out, *a)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].ClientID < out[j].ClientID })
+	return out
+}
+
+// PutApplication registers or replaces an application.
+func (s *Store) PutApplication(a sandbox.Application) error {
+	s.mu.Lock()
+	a.RedirectURIs = append([]string(nil), a.RedirectURIs...)
+	s.apps[a.ClientID] = &a
+	return s.commitAndUnlock()
+}
+
+// --- accounts ---
+
+// Account returns the account for username, generating (and keeping) a garage for a username
+// no fixture names.
+func (s *Store) Account(username string) (sandbox.Account, error) {
+	key := strings.ToLower(username)
+	s.mu.RLock()
+	a, ok := s.accounts[key]
+	if ok {
+		out := *a
+		s.mu.RUnlock()
+		return out, nil
+	}
+	s.mu.RUnlock()
+	if s.garage == nil {
+		return sandbox.Account{}, ErrNotFound
+	}
+	// Generate outside the lock: it can take a while for big test garages, and it is
+	// deterministic, so two racing logins produce the same thing.
+	acct, vehicles := s.garage(username)
+	s.mu.Lock()
+	if a, ok := s.accounts[key]; ok {
+		out := *a
+		s.mu.Unlock()
+		return out, nil
+	}
+	for _, v := range vehicles {
+		if _, exists := s.vehicles[v.ID]; !exists {
+			v := v.Clone()
+			s.vehicles[v.ID] = &v
+		}
+	}
+	s.putAccountLocked(acct)
+	if err := s.commitAndUnlock(); err != nil {
+		return sandbox.Account{}, err
+	}
+	return acct, nil
+}
+
+// AccountByUserID returns the account a user id belongs to.
+func (s *Store) AccountByUserID(userID string) (sandbox.Account, bool) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	key, ok := s.users[userID]
+	if !ok {
+		return sandbox.Account{}, false
+	}
+	return *s.accounts[key], true
+}
+
+// Accounts lists accounts sorted by username.
+func (s *Store) Accounts() []sandbox.Account {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	out := make([]sandbox.Account, 0, len(s.accounts))
+	for _, a := range s.accounts {
+		out = append(out, *a)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Username < out[j].Username })
+	return out
+}
+
+// PutAccount adds or replaces an account together with vehicles it brings along.
+func (s *Store) PutAccount(a sandbox.Account, vehicles []sandbox.Vehicle) error {
+	s.mu.Lock()
+	for _, v := range vehicles {
+		v := v.Clone()
+		s.vehicles[v.ID] = &v
+	}
+	for _, id := range a.VehicleIDs {
+		if _, ok := s.vehicles[id]; !ok {
+			s.mu.Unlock()
+			return fmt.Errorf("account %s: vehicle %s: %w", a.Username, id, ErrNotFound)
+		}
+	}
+	s.putAccountLocked(a)
+	return s.commitAndUnlock()
+}
+
+// --- vehicles ---
+
+// Vehicle returns a copy of the vehicle with its current state.
+func (s *Store) Vehicle(id string) (sandbox.Vehicle, bool) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	v, ok := s.vehicles[id]
+	if !ok {
+		return sandbox.Vehicle{}, false
+	}
+	return v.Clone(), true
+}
+
+// VehicleByVIN finds a vehicle by VIN (case-insensitive).
+func (s *Store) VehicleByVIN(vin string) (sandbox.Vehicle, bool) {
+	vin = strings.ToUpper(vin)
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	for _, v := range s.vehicles {
+		if v.VIN == vin {
+			return v.Clone(), true
+		}
+	}
+	return sandbox.Vehicle{}, false
+}
+
+// Vehicles returns copies of all vehicles sorted by id.
+func (s *Store) Vehicles() []sandbox.Vehicle {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	out := make([]sandbox.Vehicle, 0, len(s.vehicles))
+	for _, v := range s.vehicles {
+		out = append(out, v.Clone())
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
+	return out
+}
+
+// UpdateVehicle applies fn to the vehicle atomically. If fn returns an error nothing changes
+// and the error is returned as is (so a handler can return a Smartcar error from inside).
+// The change is durable when UpdateVehicle returns nil.
+func (s *Store) UpdateVehicle(id string, fn func(*sandbox.Vehicle) error) (sandbox.Vehicle, error) {
+	s.mu.Lock()
+	cur, ok := s.vehicles[id]
+	if !ok {
+		s.mu.Unlock()
+		return sandbox.Vehicle{}, ErrNotFound
+	}
+	next := cur.Clone()
+	if err := fn(&next); err != nil {
+		s.mu.Unlock()
+		return sandbox.Vehicle{}, err
+	}
+	next.ID = cur.ID // the id is the key; fn may not move a vehicle
+	s.vehicles[id] = &next
+	out := next.Clone()
+	return out, s.commitAndUnlock()
+}
+
+// --- grants (connections) ---
+
+// Connect records grants, replacing earlier ones for the same application, user and vehicle.
+func (s *Store) Connect(grants ...sandbox.Grant) error {
+	s.mu.Lock()
+	for _, g := range grants {
+		g := g
+		g.Permissions = sandbox.SortedPermissionNames(g.Permissions)
+		if g.ConnectedAt.IsZero() {
+			g.ConnectedAt = s.now().UTC()
+		}
+		s.grants[grantKey{g.ClientID, g.UserID, g.VehicleID}] = &g
+	}
+	return s.commitAndUnlock()
+}
+
+// Grant returns the grant of a user's vehicle to an application.
+func (s *Store) Grant(clientID, userID, vehicleID string) (sandbox.Grant, bool) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	g, ok := s.grants[grantKey{clientID, userID, vehicleID}]
+	if !ok {
+		return sandbox.Grant{}, false
+	}
+	return *g, true
+}
+
+// GrantFilter narrows Grants and Disconnect; empty fields match everything.
+type GrantFilter struct {
+	ClientID  string
+	UserID    string
+	VehicleID string
+}
+
+func (f GrantFilter) match(g *sandbox.Grant) bool {
+	return (f.ClientID == "" || f.ClientID == g.ClientID) &&
+		(f.UserID == "" || f.UserID == g.UserID) &&
+		(f.VehicleID == "" || f.VehicleID == g.VehicleID)
+}
+
+// Grants lists matching grants, newest first (ties by vehicle id, for stable paging).
+func (s *Store) Grants(f GrantFilter) []sandbox.Grant {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	var out []sandbox.Grant
+	for _, g := range s.grants {
+		if f.match(g) {
+			out = append(out, *g)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if !out[i].ConnectedAt.Equal(out[j].ConnectedAt) {
+			return out[i].ConnectedAt.After(out[j].ConnectedAt)
+		}
+		if out[i].VehicleID != out[j].VehicleID {
+			return out[i].VehicleID < out[j].VehicleID
+		}
+		return out[i].UserID < out[j].UserID
+	})
+	return out
+}
+
+// Disconnect deletes matching grants and returns them. A filter without ClientID is refused:
+// one application must never disconnect another's vehicles.
+func (s *Store) Disconnect(f GrantFilter) ([]sandbox.Grant, error) {
+	if f.ClientID == "" {
+		return nil, errors.New("store: disconnect needs a client id")
+	}
+	s.mu.Lock()
+	var out []sandbox.Grant
+	for k, g := range s.grants {
+		if f.match(g) {
+			out = append(out, *g)
+			delete(s.grants, k)
+		}
+	}
+	if len(out) == 0 {
+		s.mu.Unlock()
+		return nil, nil
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].VehicleID < out[j].VehicleID })
+	return out, s.commitAndUnlock()
+}
+
+// --- authorization codes ---
+
+// SaveCode stores an authorization code.
+func (s *Store) SaveCode(c sandbox.AuthCode) error {
+	s.mu.Lock()
+	s.codes[c.Code] = &c
+	s.pruneLocked()
+	return s.commitAndUnlock()
+}
+
+// ConsumeCode removes and returns a code: codes are single use, so a second call for the
+// same code finds nothing. Expiry is the caller's check (it owns the clock's meaning).
+func (s *Store) ConsumeCode(code string) (sandbox.AuthCode, error) {
+	s.mu.Lock()
+	c, ok := s.codes[code]
+	if !ok {
+		s.mu.Unlock()
+		return sandbox.AuthCode{}, ErrNotFound
+	}
+	delete(s.codes, code)
+	return *c, s.commitAndUnlock()
+}
+
+// --- refresh tokens ---
+
+// SaveRefreshToken stores a refresh token.
+func (s *Store) SaveRefreshToken(t sandbox.RefreshToken) error {
+	s.mu.Lock()
+	s.refresh[t.Token] = &t
+	s.pruneLocked()
+	return s.commitAndUnlock()
+}
+
+// ErrRefreshUsed is returned for a refresh token used longer ago than the grace period.
+var ErrRefreshUsed = errors.New("refresh token already used")
+
+// ErrExpired is returned for an expired code or token.
+var ErrExpired = errors.New("expired")
+
+// UseRefreshToken marks a refresh token used and returns it. A token already used stays
+// usable for grace after its first use (Smartcar: one minute), then fails with ErrRefreshUsed.
+func (s *Store) UseRefreshToken(token string, grace time.Duration) (sandbox.RefreshToken, error) {
+	now := s.now()
+	s.mu.Lock()
+	t, ok := s.refresh[token]
+	if !ok {
+		s.mu.Unlock()
+		return sandbox.RefreshToken{}, ErrNotFound
+	}
+	if !now.Before(t.ExpiresAt) {
+		s.mu.Unlock()
+		return sandbox.RefreshToken{}, ErrExpired
+	}
+	if !t.UsedAt.IsZero() {
+		out := *t
+		s.mu.Unlock()
+		if now.Sub(out.UsedAt) > grace {
+			return sandbox.RefreshToken{}, ErrRefreshUsed
+		}
+		return out, nil
+	}
+	t.UsedAt = now.UTC()
+	return *t, s.commitAndUnlock()
+}
+
+// RevokeRefreshTokens deletes every refresh token of a client (and, if userID is set, user).
+func (s *Store) RevokeRefreshTokens(clientID, userID string) error {
+	s.mu.Lock()
+	for k, t := range s.refresh {
+		if t.ClientID == clientID && (userID == "" || t.UserID == userID) {
+			delete(s.refresh, k)
+		}
+	}
+	return s.commitAndUnlock()
+}
+
+// --- access token revocation ---
+
+// RevokeAccessToken marks an access token id as revoked until it would expire anyway.
+func (s *Store) RevokeAccessToken(jti string, expiresAt time.Time) error {
+	s.mu.Lock()
+	s.revoked[jti] = expiresAt
+	return s.commitAndUnlock()
+}
+
+// AccessTokenRevoked reports whether the access token id was revoked.
+func (s *Store) AccessTokenRevoked(jti string) bool {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	_, ok := s.revoked[jti]
+	return ok
+}
+
+// pruneLocked drops expired codes, refresh tokens and revocations so long runs stay bounded.
+func (s *Store) pruneLocked() {
+	// At most once a minute: a full sweep on every save would make each login O(tokens).
+	now := s.now()
+	if now.Sub(s.lastPrune) < time.Minute {
+		return
+	}
+	s.lastPrune = now
+	for k, c := range s.codes {
+		if now.After(c.ExpiresAt.Add(time.Hour)) {
+			delete(s.codes, k)
+		}
+	}
+	for k, t := range s.refresh {
+		if now.After(t.ExpiresAt) {
+			delete(s.refresh, k)
+		}
+	}
+	for k, exp := range s.revoked {
+		if now.After(exp) {
+			delete(s.revoked, k)
+		}
+	}
+}

@@ -1,0 +1,190 @@
+package store
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	sandbox "github.com/smartcar-sandbox/smartcar-sandbox"
+)
+
+func testDataset() sandbox.Dataset {
+	v := sandbox.Vehicle{ID: "11111111-1111-4111-8111-111111111111", Make: "TESLA", Model: "Model 3", Year: 2022,
+		VIN: "5YJSA1E14FF101307", Powertrain: sandbox.BEV,
+		State: sandbox.VehicleState{OdometerKm: 100, Security: sandbox.Security{Doors: []sandbox.Opening{{Type: "frontLeft", Status: sandbox.StatusUnlocked}}}}}
+	return sandbox.Dataset{
+		Applications: []sandbox.Application{{ClientID: "app", ClientSecret: "secret", RedirectURIs: []string{"scapp://exchange"}, ManagementToken: "amt"}},
+		Accounts:     []sandbox.Account{{Username: "Alice@Example.com", UserID: "u1", VehicleIDs: []string{v.ID}}},
+		Vehicles:     []sandbox.Vehicle{v},
+	}
+}
+
+// MustOpen opens a store on the test dataset, in dir when dir is not empty.
+func MustOpen(t *testing.T, dir string, now func() time.Time) *Store {
+	t.Helper()
+	s, err := New(testDataset(), Options{DataDir: dir, Now: now, Garage: func(u string) (sandbox.Account, []sandbox.Vehicle) {
+		v := sandbox.Vehicle{ID: sandbox.NameUUID("vehicle", u), Make: "KIA", Model: "EV6", Year: 2023, Powertrain: sandbox.BEV}
+		return sandbox.Account{Username: u, UserID: sandbox.NameUUID("user", u), VehicleIDs: []string{v.ID}, Generated: true}, []sandbox.Vehicle{v}
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+func TestAccountLookupIsCaseInsensitiveAndGenerates(t *testing.T) {
+	s := MustOpen(t, "", nil)
+	a, err := s.Account("alice@example.com")
+	if err != nil || a.UserID != "u1" {
+		t.Fatalf("Account = %+v, %v; want u1", a, err)
+	}
+	g1, _ := s.Account("zed")
+	g2, _ := s.Account("zed")
+	if g1.UserID != g2.UserID || len(g1.VehicleIDs) != 1 {
+		t.Fatalf("generated accounts differ: %+v %+v", g1, g2)
+	}
+	if _, ok := s.Vehicle(g1.VehicleIDs[0]); !ok {
+		t.Fatal("generated vehicle not stored")
+	}
+}
+
+func TestUpdateVehicleErrorLeavesStateAlone(t *testing.T) {
+	s := MustOpen(t, "", nil)
+	id := testDataset().Vehicles[0].ID
+	boom := errors.New("boom")
+	_, err := s.UpdateVehicle(id, func(v *sandbox.Vehicle) error { v.State.OdometerKm = 5; return boom })
+	if !errors.Is(err, boom) {
+		t.Fatalf("err = %v, want boom", err)
+	}
+	v, _ := s.Vehicle(id)
+	if v.State.OdometerKm != 100 {
+		t.Fatalf("odometer = %v, want 100 (unchanged)", v.State.OdometerKm)
+	}
+	if _, err := s.UpdateVehicle("nope", func(*sandbox.Vehicle) error { return nil }); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("unknown vehicle err = %v, want ErrNotFound", err)
+	}
+}
+
+func TestCodesAreSingleUse(t *testing.T) {
+	s := MustOpen(t, "", nil)
+	if err := s.SaveCode(sandbox.AuthCode{Code: "c1", ClientID: "app", ExpiresAt: time.Now().Add(10 * time.Minute)}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.ConsumeCode("c1"); err != nil {
+		t.Fatalf("first use: %v", err)
+	}
+	if _, err := s.ConsumeCode("c1"); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("second use err = %v, want ErrNotFound", err)
+	}
+}
+
+func TestRefreshTokenGracePeriod(t *testing.T) {
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	s := MustOpen(t, "", func() time.Time { return now })
+	if err := s.SaveRefreshToken(sandbox.RefreshToken{Token: "r1", ClientID: "app", ExpiresAt: now.Add(60 * 24 * time.Hour)}); err != nil {
+		t.Fatal(err)
+	}
+	for _, step := range []struct {
+		advance time.Duration
+		want    error
+	}{{0, nil}, {30 * time.Second, nil}, {31 * time.Second, ErrRefreshUsed}} {
+		now = now.Add(step.advance)
+		if _, err := s.UseRefreshToken("r1", time.Minute); !errors.Is(err, step.want) {
+			t.Fatalf("after +%v: err = %v, want %v", step.advance, err, step.want)
+		}
+	}
+	if err := s.SaveRefreshToken(sandbox.RefreshToken{Token: "r2", ExpiresAt: now}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.UseRefreshToken("r2", time.Minute); !errors.Is(err, ErrExpired) {
+		t.Fatalf("expired token err = %v, want ErrExpired", err)
+	}
+}
+
+func TestDisconnectRemovesGrants(t *testing.T) {
+	s := MustOpen(t, "", nil)
+	vid := testDataset().Vehicles[0].ID
+	if err := s.Connect(sandbox.Grant{ClientID: "app", UserID: "u1", VehicleID: vid, Permissions: []string{"read_odometer", "read_odometer"}}); err != nil {
+		t.Fatal(err)
+	}
+	g, ok := s.Grant("app", "u1", vid)
+	if !ok || len(g.Permissions) != 1 {
+		t.Fatalf("grant = %+v, %v", g, ok)
+	}
+	if _, err := s.Disconnect(GrantFilter{VehicleID: vid}); err == nil {
+		t.Fatal("disconnect without client id must be refused")
+	}
+	got, err := s.Disconnect(GrantFilter{ClientID: "app", VehicleID: vid})
+	if err != nil || len(got) != 1 {
+		t.Fatalf("Disconnect = %v, %v", got, err)
+	}
+	if _, ok := s.Grant("app", "u1", vid); ok {
+		t.Fatal("grant still there after disconnect")
+	}
+}
+
+func TestStateSurvivesRestart(t *testing.T) {
+	dir := t.TempDir()
+	s := MustOpen(t, dir, nil)
+	id := testDataset().Vehicles[0].ID
+	if _, err := s.UpdateVehicle(id, func(v *sandbox.Vehicle) error { v.State.Security.SetLocked(true); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	gen, _ := s.Account("bob")
+	if err := s.Connect(sandbox.Grant{ClientID: "app", UserID: gen.UserID, VehicleID: gen.VehicleIDs[0]}); err != nil {
+		t.Fatal(err)
+	}
+
+	s2 := MustOpen(t, dir, nil)
+	v, _ := s2.Vehicle(id)
+	if !v.State.Security.IsLocked() {
+		t.Error("lock did not survive restart")
+	}
+	if _, ok := s2.Grant("app", gen.UserID, gen.VehicleIDs[0]); !ok {
+		t.Error("grant did not survive restart")
+	}
+	if entries, _ := os.ReadDir(dir); len(entries) != 1 {
+		t.Errorf("data dir holds %d entries, want just %s (no temp files left)", len(entries), stateFile)
+	}
+}
+
+func TestCorruptStateFileIsAClearError(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, stateFile), []byte("{not json"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := New(testDataset(), Options{DataDir: dir}); err == nil {
+		t.Fatal("want an error for a corrupt state file")
+	}
+}
+
+func TestConcurrentLockUnlock(t *testing.T) {
+	s := MustOpen(t, t.TempDir(), nil)
+	id := testDataset().Vehicles[0].ID
+	var wg sync.WaitGroup
+	for i := 0; i < 50; i++ {
+		wg.Add(1)
+		go func(i int) {
+			defer wg.Done()
+			_, err := s.UpdateVehicle(id, func(v *sandbox.Vehicle) error { v.State.OdometerKm++; return nil })
+			if err != nil {
+				t.Error(err)
+			}
+			s.Vehicle(id)
+			s.Account(fmt.Sprintf("user%d", i%5))
+		}(i)
+	}
+	wg.Wait()
+	v, _ := s.Vehicle(id)
+	if v.State.OdometerKm != 150 {
+		t.Fatalf("odometer = %v, want 150 (no lost update)", v.State.OdometerKm)
+	}
+	s2 := MustOpen(t, s.disk.dir, nil)
+	if v2, _ := s2.Vehicle(id); v2.State.OdometerKm != 150 {
+		t.Fatalf("persisted odometer = %v, want 150", v2.State.OdometerKm)
+	}
+}
