@@ -91,10 +91,10 @@ func (e *Error) Error() string {
 			b.WriteString(":" + e.Code)
 		}
 		if e.Description != "" {
-			b.WriteString(" - " + e.Description)
+			b.WriteString(" - " + truncate(e.Description, 200))
 		}
 	case e.Description != "":
-		b.WriteString(e.Description)
+		b.WriteString(truncate(e.Description, 200))
 	case e.Body != "":
 		b.WriteString(truncate(e.Body, 200))
 	default:
