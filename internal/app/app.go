@@ -1,0 +1,135 @@
+// Package app assembles a running sandbox from a Config: fixtures, store, signing key, router,
+// listener. main only parses flags and waits for a signal; tests start real sandboxes on
+// 127.0.0.1:0 through the same code.
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"time"
+
+	sandbox "github.com/smartcar-sandbox/smartcar-sandbox"
+	defaultfixtures "github.com/smartcar-sandbox/smartcar-sandbox/fixtures"
+	"github.com/smartcar-sandbox/smartcar-sandbox/internal/config"
+	"github.com/smartcar-sandbox/smartcar-sandbox/internal/fixtures"
+	"github.com/smartcar-sandbox/smartcar-sandbox/internal/server"
+	"github.com/smartcar-sandbox/smartcar-sandbox/internal/store"
+	"github.com/smartcar-sandbox/smartcar-sandbox/internal/token"
+)
+
+// App is a running sandbox.
+type App struct {
+	Addr    string // the address it listens on (the real port when 127.0.0.1:0 was asked)
+	Origin  string
+	Store   *store.Store
+	Tokens  *token.Issuer
+	Dataset sandbox.Dataset
+	srv     *http.Server
+	done    chan error
+}
+
+// Start loads everything, listens and serves in the background. Nothing is served unless all
+// of it loaded: bad fixtures stop the start with every problem listed.
+func Start(cfg config.Config, logOut io.Writer) (*App, error) {
+	var fsys fs.FS = defaultfixtures.FS
+	if cfg.FixturesDir != "" {
+		fsys = os.DirFS(cfg.FixturesDir)
+	}
+	ds, err := fixtures.Load(fsys)
+	if err != nil {
+		return nil, fmt.Errorf("fixtures: %w", err)
+	}
+	if cfg.EnvApplication != nil {
+		ds.Applications = append(ds.Applications, *cfg.EnvApplication)
+	}
+	st, err := store.New(ds, store.Options{DataDir: cfg.DataDir, Garage: fixtures.Garage})
+	if err != nil {
+		return nil, err
+	}
+	if cfg.EnvApplication != nil {
+		// The environment wins over a saved state, so editing .env and restarting takes effect.
+		if err := st.PutApplication(*cfg.EnvApplication); err != nil {
+			return nil, err
+		}
+	}
+	key := token.NewKey()
+	if cfg.DataDir != "" {
+		if key, err = token.LoadOrCreateKey(cfg.DataDir); err != nil {
+			return nil, fmt.Errorf("signing key: %w", err)
+		}
+	}
+	issuer, err := token.NewIssuer(key, nil)
+	if err != nil {
+		return nil, err
+	}
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return nil, fmt.Errorf("listen on %s: %w", cfg.Addr, err)
+	}
+	a := &App{Addr: ln.Addr().String(), Store: st, Tokens: issuer, Dataset: ds, done: make(chan error, 1)}
+	a.Origin = cfg.Origin(a.Addr)
+
+	var logger *slog.Logger
+	if cfg.LogFormat == "json" {
+		logger = slog.New(slog.NewJSONHandler(logOut, nil))
+	} else {
+		logger = slog.New(slog.NewTextHandler(logOut, nil))
+	}
+	a.srv = &http.Server{
+		Handler: server.New(server.Deps{Store: st, Tokens: issuer, Logger: logger, Origin: a.Origin}),
+		// Timeouts keep slow or stalled clients from holding connections forever.
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      60 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+	}
+	go func() {
+		err := a.srv.Serve(ln)
+		if errors.Is(err, http.ErrServerClosed) {
+			err = nil
+		}
+		a.done <- err
+	}()
+	return a, nil
+}
+
+// Shutdown stops accepting connections and waits for in-flight requests, up to ctx's deadline.
+func (a *App) Shutdown(ctx context.Context) error {
+	err := a.srv.Shutdown(ctx)
+	if serr := <-a.done; err == nil {
+		err = serr
+	}
+	return err
+}
+
+// Done yields the serve error if the server stops on its own.
+func (a *App) Done() <-chan error { return a.done }
+
+// Banner is what main prints on start: where the sandbox is and how to point clients at it.
+func (a *App) Banner(w io.Writer) {
+	fmt.Fprintf(w, "smartcar-sandbox listening on %s\n\n", a.Origin)
+	fmt.Fprintf(w, "Point Smartcar SDKs and the tutorial backend at it:\n\n")
+	for _, l := range server.EnvLines(a.Origin) {
+		fmt.Fprintf(w, "  %s\n", l)
+	}
+	for _, app := range a.Store.Applications() {
+		fmt.Fprintf(w, "\nApplication %q\n  SMARTCAR_CLIENT_ID=%s\n  SMARTCAR_CLIENT_SECRET=%s\n", app.Name, app.ClientID, app.ClientSecret)
+		for _, u := range app.RedirectURIs {
+			fmt.Fprintf(w, "  redirect URI: %s\n", u)
+		}
+		if app.ManagementToken != "" {
+			fmt.Fprintf(w, "  management token: %s\n", app.ManagementToken)
+		}
+	}
+	fmt.Fprintf(w, "\nConnect: %s/oauth/authorize?response_type=code&client_id=<id>&redirect_uri=<uri>&scope=read_vehicle_info\n", a.Origin)
+	fmt.Fprintf(w, "Any username and password work on Connect.\n\n")
+}

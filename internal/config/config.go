@@ -1,0 +1,125 @@
+// Package config reads the sandbox's settings from flags with environment fallbacks and
+// validates them all at once, so a user sees every mistake in one go.
+package config
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/url"
+	"os"
+	"strings"
+
+	sandbox "github.com/smartcar-sandbox/smartcar-sandbox"
+)
+
+// Config is everything main needs to start a sandbox.
+type Config struct {
+	Addr        string
+	FixturesDir string // "" = the embedded defaults
+	PublicURL   string // "" = derived from the listener
+	DataDir     string // "" = in memory
+	LogFormat   string // text | json
+
+	// EnvApplication is registered on top of the fixtures when SMARTCAR_CLIENT_ID is set, so
+	// one .env file drives both the sandbox and the tutorial backend.
+	EnvApplication *sandbox.Application
+}
+
+// Parse reads flags from args (without the program name), falling back to env via getenv.
+// It returns flag.ErrHelp for -h.
+func Parse(args []string, getenv func(string) string, usage io.Writer) (Config, error) {
+	env := func(name, def string) string {
+		if v := getenv(name); v != "" {
+			return v
+		}
+		return def
+	}
+	var c Config
+	fs := flag.NewFlagSet("smartcar-sandbox", flag.ContinueOnError)
+	fs.SetOutput(usage)
+	fs.StringVar(&c.Addr, "addr", env("SANDBOX_ADDR", "127.0.0.1:8080"), "listen address (env SANDBOX_ADDR); 127.0.0.1:0 picks a free port")
+	fs.StringVar(&c.FixturesDir, "fixtures", env("SANDBOX_FIXTURES", ""), "folder of YAML fixtures replacing the embedded defaults (env SANDBOX_FIXTURES)")
+	fs.StringVar(&c.PublicURL, "public-url", env("SANDBOX_PUBLIC_URL", ""), "origin written into links and the printed env lines, e.g. http://192.168.1.20:8080 for phones on the LAN (env SANDBOX_PUBLIC_URL)")
+	fs.StringVar(&c.DataDir, "data-dir", env("SANDBOX_DATA_DIR", ""), "folder where the signing key and state survive restarts; empty keeps everything in memory (env SANDBOX_DATA_DIR)")
+	fs.StringVar(&c.LogFormat, "log-format", env("SANDBOX_LOG_FORMAT", "text"), "access log format: text or json (env SANDBOX_LOG_FORMAT)")
+	fs.Usage = func() {
+		fmt.Fprintf(usage, "smartcar-sandbox: a local, offline stand-in for Smartcar Connect, the token endpoint and the vehicle API.\n\nUsage: smartcar-sandbox [flags]\n\n")
+		fs.PrintDefaults()
+		fmt.Fprintf(usage, "\nAn extra application can be registered from SMARTCAR_CLIENT_ID, SMARTCAR_CLIENT_SECRET and\nSMARTCAR_REDIRECT_URI (comma-separated list), the variables the tutorial backend reads.\n")
+	}
+	if err := fs.Parse(args); err != nil {
+		return c, err
+	}
+	if fs.NArg() > 0 {
+		return c, fmt.Errorf("unexpected arguments: %s", strings.Join(fs.Args(), " "))
+	}
+	if id := getenv("SMARTCAR_CLIENT_ID"); id != "" || getenv("SMARTCAR_CLIENT_SECRET") != "" || getenv("SMARTCAR_REDIRECT_URI") != "" {
+		app := &sandbox.Application{
+			Name:         "Application from environment",
+			ClientID:     id,
+			ClientSecret: getenv("SMARTCAR_CLIENT_SECRET"),
+			Source:       "environment (SMARTCAR_CLIENT_ID, SMARTCAR_CLIENT_SECRET, SMARTCAR_REDIRECT_URI)",
+		}
+		for _, u := range strings.Split(getenv("SMARTCAR_REDIRECT_URI"), ",") {
+			if u = strings.TrimSpace(u); u != "" {
+				app.RedirectURIs = append(app.RedirectURIs, u)
+			}
+		}
+		c.EnvApplication = app
+	}
+	return c, c.Validate()
+}
+
+// Validate reports every problem at once.
+func (c Config) Validate() error {
+	var errs []error
+	if _, port, err := net.SplitHostPort(c.Addr); err != nil || port == "" {
+		errs = append(errs, fmt.Errorf("-addr %q: want host:port, e.g. 127.0.0.1:8080", c.Addr))
+	}
+	if c.FixturesDir != "" {
+		if st, err := os.Stat(c.FixturesDir); err != nil || !st.IsDir() {
+			errs = append(errs, fmt.Errorf("-fixtures %q: not a readable folder", c.FixturesDir))
+		}
+	}
+	if c.PublicURL != "" {
+		u, err := url.Parse(c.PublicURL)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || (u.Path != "" && u.Path != "/") || u.RawQuery != "" {
+			errs = append(errs, fmt.Errorf("-public-url %q: want an origin like http://192.168.1.20:8080 (scheme and host, no path)", c.PublicURL))
+		}
+	}
+	if c.LogFormat != "text" && c.LogFormat != "json" {
+		errs = append(errs, fmt.Errorf("-log-format %q: want text or json", c.LogFormat))
+	}
+	if a := c.EnvApplication; a != nil {
+		if a.ClientID == "" {
+			errs = append(errs, errors.New("SMARTCAR_CLIENT_ID is empty but SMARTCAR_CLIENT_SECRET or SMARTCAR_REDIRECT_URI is set"))
+		}
+		if a.ClientSecret == "" {
+			errs = append(errs, errors.New("SMARTCAR_CLIENT_SECRET is empty: the registered application needs a secret"))
+		}
+		if len(a.RedirectURIs) == 0 {
+			errs = append(errs, errors.New("SMARTCAR_REDIRECT_URI is empty: give at least one redirect URI (comma-separated for several)"))
+		}
+		for _, r := range a.RedirectURIs {
+			if u, err := url.Parse(r); err != nil || u.Scheme == "" {
+				errs = append(errs, fmt.Errorf("SMARTCAR_REDIRECT_URI %q: not an absolute URI", r))
+			}
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// Origin is the public origin for a listener address: PublicURL when set, else http://addr.
+func (c Config) Origin(listenAddr string) string {
+	if c.PublicURL != "" {
+		return strings.TrimSuffix(c.PublicURL, "/")
+	}
+	host, port, err := net.SplitHostPort(listenAddr)
+	if err == nil && (host == "" || host == "0.0.0.0" || host == "::") {
+		listenAddr = net.JoinHostPort("127.0.0.1", port)
+	}
+	return "http://" + listenAddr
+}

@@ -1,0 +1,70 @@
+package config
+
+import (
+	"errors"
+	"flag"
+	"io"
+	"strings"
+	"testing"
+)
+
+func envOf(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
+
+func TestParseDefaultsFlagsAndEnv(t *testing.T) {
+	c, err := Parse(nil, envOf(nil), io.Discard)
+	if err != nil || c.Addr != "127.0.0.1:8080" || c.LogFormat != "text" || c.EnvApplication != nil {
+		t.Fatalf("defaults = %+v, %v", c, err)
+	}
+	c, err = Parse([]string{"-addr", "127.0.0.1:0"}, envOf(map[string]string{"SANDBOX_ADDR": "127.0.0.1:9", "SANDBOX_LOG_FORMAT": "json"}), io.Discard)
+	if err != nil || c.Addr != "127.0.0.1:0" || c.LogFormat != "json" {
+		t.Fatalf("flag over env = %+v, %v", c, err)
+	}
+}
+
+func TestEnvApplication(t *testing.T) {
+	c, err := Parse(nil, envOf(map[string]string{
+		"SMARTCAR_CLIENT_ID": "my-app", "SMARTCAR_CLIENT_SECRET": "s3cret",
+		"SMARTCAR_REDIRECT_URI": "scmy-app://exchange, http://localhost:8000/exchange",
+	}), io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := c.EnvApplication
+	if a == nil || a.ClientID != "my-app" || len(a.RedirectURIs) != 2 || a.RedirectURIs[1] != "http://localhost:8000/exchange" {
+		t.Fatalf("env application = %+v", a)
+	}
+}
+
+func TestValidateListsEveryProblem(t *testing.T) {
+	_, err := Parse([]string{"-addr", "nope", "-log-format", "xml", "-public-url", "ftp://x/y", "-fixtures", "/does/not/exist"},
+		envOf(map[string]string{"SMARTCAR_CLIENT_ID": "a"}), io.Discard)
+	if err == nil {
+		t.Fatal("want errors")
+	}
+	for _, want := range []string{"-addr", "-log-format", "-public-url", "-fixtures", "SMARTCAR_CLIENT_SECRET", "SMARTCAR_REDIRECT_URI"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error does not mention %s:\n%v", want, err)
+		}
+	}
+}
+
+func TestHelp(t *testing.T) {
+	var out strings.Builder
+	if _, err := Parse([]string{"-h"}, envOf(nil), &out); !errors.Is(err, flag.ErrHelp) {
+		t.Fatalf("err = %v, want flag.ErrHelp", err)
+	}
+	for _, want := range []string{"-addr", "SANDBOX_FIXTURES", "-public-url", "-data-dir", "-log-format"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("help does not explain %s", want)
+		}
+	}
+}
+
+func TestOrigin(t *testing.T) {
+	if got := (Config{}).Origin("0.0.0.0:8080"); got != "http://127.0.0.1:8080" {
+		t.Errorf("Origin = %q", got)
+	}
+	if got := (Config{PublicURL: "http://192.168.1.2:8080/"}).Origin("127.0.0.1:8080"); got != "http://192.168.1.2:8080" {
+		t.Errorf("Origin = %q", got)
+	}
+}

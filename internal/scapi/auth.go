@@ -1,0 +1,127 @@
+package scapi
+
+import (
+	"errors"
+	"net/http"
+	"strings"
+
+	sandbox "github.com/smartcar-sandbox/smartcar-sandbox"
+	"github.com/smartcar-sandbox/smartcar-sandbox/internal/store"
+	"github.com/smartcar-sandbox/smartcar-sandbox/internal/token"
+)
+
+// Auth checks bearer tokens against the issuer and the store's grants.
+type Auth struct {
+	Tokens *token.Issuer
+	Store  *store.Store
+}
+
+// Access is what an authorized vehicle request may do.
+type Access struct {
+	Claims      *token.Claims
+	UserID      string
+	Permissions []string
+	Vehicle     sandbox.Vehicle
+}
+
+// Has reports whether the access includes the permission.
+func (a *Access) Has(permission string) bool {
+	for _, p := range a.Permissions {
+		if p == permission {
+			return true
+		}
+	}
+	return false
+}
+
+// Bearer verifies the request's bearer token.
+func (a *Auth) Bearer(r *http.Request) (*token.Claims, error) {
+	h := r.Header.Get("Authorization")
+	scheme, raw, ok := strings.Cut(h, " ")
+	if h == "" {
+		return nil, sandbox.ErrUnauthenticated("No Authorization header was sent; use 'Authorization: Bearer <access token>'.")
+	}
+	if !ok || !strings.EqualFold(scheme, "Bearer") || strings.TrimSpace(raw) == "" {
+		return nil, sandbox.ErrUnauthenticated("The Authorization header must be 'Bearer <access token>'.")
+	}
+	c, err := a.Tokens.Verify(strings.TrimSpace(raw))
+	if err != nil {
+		msg := "The access token is not one this sandbox issued."
+		if errors.Is(err, token.ErrExpired) {
+			msg = "The access token has expired; use the refresh token to get a new one."
+		}
+		return nil, sandbox.ErrUnauthenticated(msg)
+	}
+	if a.Store.AccessTokenRevoked(c.ID) {
+		return nil, sandbox.ErrUnauthenticated("The access token was revoked.")
+	}
+	return c, nil
+}
+
+// UserFromVehicleToken is for endpoints that need a Connect token and a user (e.g. /user,
+// /vehicles): application tokens are refused there.
+func (a *Auth) UserFromVehicleToken(r *http.Request) (*token.Claims, error) {
+	c, err := a.Bearer(r)
+	if err != nil {
+		return nil, err
+	}
+	if c.Kind != token.KindVehicle {
+		return nil, sandbox.ErrUnauthenticated("This endpoint needs an access token from Connect, not an application token.")
+	}
+	return c, nil
+}
+
+// Vehicle authorizes a request for one vehicle and, when permission is not "", one
+// permission. It accepts Connect (vehicle) tokens; with allowApp it also accepts application
+// tokens scoped by the sc-user-id header (API v3). The grant in the store is checked on every
+// call, which is what makes a disconnect take effect before the token expires.
+func (a *Auth) Vehicle(r *http.Request, vehicleID, permission string, allowApp bool) (*Access, error) {
+	c, err := a.Bearer(r)
+	if err != nil {
+		return nil, err
+	}
+	acc := &Access{Claims: c}
+	switch c.Kind {
+	case token.KindVehicle:
+		if !c.HasVehicle(vehicleID) {
+			return nil, sandbox.Errorf(sandbox.ErrPermission, "", "This access token does not grant access to vehicle %s.", vehicleID)
+		}
+		g, ok := a.Store.Grant(c.ClientID, c.UserID(), vehicleID)
+		if !ok {
+			return nil, sandbox.ErrUnauthenticated("The vehicle was disconnected from this application; reconnect it through Connect.")
+		}
+		acc.UserID = c.UserID()
+		// The token's permissions are what the user approved for this token; the grant may
+		// have been narrowed since by a later Connect, so take the intersection.
+		for _, p := range c.Permissions {
+			for _, q := range g.Permissions {
+				if p == q {
+					acc.Permissions = append(acc.Permissions, p)
+				}
+			}
+		}
+	case token.KindApplication:
+		if !allowApp {
+			return nil, sandbox.ErrUnauthenticated("This endpoint needs an access token from Connect, not an application token.")
+		}
+		userID := strings.TrimSpace(r.Header.Get("sc-user-id"))
+		if userID == "" {
+			return nil, sandbox.Errorf(sandbox.ErrValidation, "PARAMETER", "The sc-user-id header is required with an application token: name the user who connected vehicle %s.", vehicleID)
+		}
+		g, ok := a.Store.Grant(c.ClientID, userID, vehicleID)
+		if !ok {
+			return nil, sandbox.Errorf(sandbox.ErrPermission, "", "User %s has not connected vehicle %s to this application.", userID, vehicleID)
+		}
+		acc.UserID = userID
+		acc.Permissions = g.Permissions
+	}
+	v, ok := a.Store.Vehicle(vehicleID)
+	if !ok {
+		return nil, sandbox.Errorf(sandbox.ErrResourceNotFound, "PATH", "Vehicle %s does not exist in this sandbox.", vehicleID)
+	}
+	acc.Vehicle = v
+	if permission != "" && !acc.Has(permission) {
+		return nil, sandbox.Errorf(sandbox.ErrPermission, "", "This request needs the %s permission, which was not granted for vehicle %s.", permission, vehicleID)
+	}
+	return acc, nil
+}

@@ -1,0 +1,129 @@
+package server
+
+import (
+	"errors"
+	"log/slog"
+	"net/http"
+	"runtime/debug"
+	"strings"
+	"time"
+
+	sandbox "github.com/smartcar-sandbox/smartcar-sandbox"
+	"github.com/smartcar-sandbox/smartcar-sandbox/internal/requestid"
+	"github.com/smartcar-sandbox/smartcar-sandbox/internal/scapi"
+)
+
+// MaxBodyBytes caps every request body. Smartcar bodies are tiny (a batch of every path is a
+// few KB); the cap keeps a huge upload from eating memory.
+const MaxBodyBytes = 1 << 20
+
+func middleware(next http.Handler, log *slog.Logger) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		id := sandbox.NewUUID()
+		w.Header().Set("SC-Request-Id", id)
+		r = r.WithContext(requestid.With(r.Context(), id))
+		rec := &statusRecorder{ResponseWriter: w}
+		logPath := r.URL.Path
+
+		defer func() {
+			if p := recover(); p != nil {
+				if p == http.ErrAbortHandler {
+					panic(p)
+				}
+				log.Error("panic", "request_id", id, "method", r.Method, "path", logPath, "panic", p, "stack", string(debug.Stack()))
+				if !rec.wroteHeader {
+					writeInternalError(rec, r)
+				}
+			}
+			log.Info("request", "method", r.Method, "path", logPath, "status", rec.status(),
+				"duration_ms", float64(time.Since(start).Microseconds())/1000, "request_id", id)
+		}()
+
+		// SDKs send both /x and /x/ (Node: /v2.0/vehicles/{id}/, Go: /oauth/token/). Fold them
+		// here, before routing, rather than redirecting: a 301 turns an SDK's POST into a GET.
+		if p := r.URL.Path; len(p) > 1 && strings.HasSuffix(p, "/") {
+			r.URL.Path = strings.TrimRight(p, "/")
+			if r.URL.Path == "" {
+				r.URL.Path = "/"
+			}
+			if r.URL.RawPath != "" {
+				r.URL.RawPath = strings.TrimRight(r.URL.RawPath, "/")
+			}
+		}
+		if r.Body != nil && r.Method != http.MethodGet && r.Method != http.MethodHead {
+			r.Body = http.MaxBytesReader(rec, r.Body, MaxBodyBytes)
+		}
+		next.ServeHTTP(rec, r)
+	})
+}
+
+// IsBodyTooLarge reports whether err came from the body limit, so doors can answer with their
+// own error shape.
+func IsBodyTooLarge(err error) bool {
+	var mbe *http.MaxBytesError
+	return errors.As(err, &mbe)
+}
+
+func isAPIPath(p string) bool {
+	return strings.HasPrefix(p, "/v2.0/") || p == "/v2.0" || strings.HasPrefix(p, "/v3/") || p == "/v3"
+}
+
+func apiVersion(p string) scapi.Version {
+	if strings.HasPrefix(p, "/v3") {
+		return scapi.V3
+	}
+	return scapi.V2
+}
+
+// notFound answers unknown paths (and known paths with a method they do not serve) in the
+// shape of the door the path belongs to.
+func notFound(w http.ResponseWriter, r *http.Request) {
+	if isAPIPath(r.URL.Path) {
+		scapi.WriteError(w, r, apiVersion(r.URL.Path), sandbox.ErrPathNotFound(r.Method+" "+r.URL.Path))
+		return
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.WriteHeader(http.StatusNotFound)
+	_ = notFoundPage.Execute(w, r.URL.Path)
+}
+
+func writeInternalError(w http.ResponseWriter, r *http.Request) {
+	if isAPIPath(r.URL.Path) {
+		scapi.WriteError(w, r, apiVersion(r.URL.Path), errors.New("panic"))
+		return
+	}
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.WriteHeader(http.StatusInternalServerError)
+	_, _ = w.Write([]byte(`{"error":"server_error","error_description":"The sandbox hit an internal error; its log has the details under this request's SC-Request-Id."}`))
+}
+
+type statusRecorder struct {
+	http.ResponseWriter
+	code        int
+	wroteHeader bool
+}
+
+func (s *statusRecorder) WriteHeader(code int) {
+	if !s.wroteHeader {
+		s.code, s.wroteHeader = code, true
+	}
+	s.ResponseWriter.WriteHeader(code)
+}
+
+func (s *statusRecorder) Write(b []byte) (int, error) {
+	if !s.wroteHeader {
+		s.WriteHeader(http.StatusOK)
+	}
+	return s.ResponseWriter.Write(b)
+}
+
+func (s *statusRecorder) status() int {
+	if !s.wroteHeader {
+		return http.StatusOK
+	}
+	return s.code
+}
+
+// Unwrap lets http.ResponseController reach the real writer (flush, deadlines).
+func (s *statusRecorder) Unwrap() http.ResponseWriter { return s.ResponseWriter }

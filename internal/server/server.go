@@ -1,0 +1,64 @@
+// Package server wires the sandbox's doors (Connect, the token endpoint, the vehicle APIs) onto
+// one router, so a reader sees the whole surface in mount, and wraps them in the middleware
+// every request gets: request id, access log, panic recovery, slash folding, body limits.
+package server
+
+import (
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/gorilla/mux"
+
+	"github.com/smartcar-sandbox/smartcar-sandbox/internal/scapi"
+	"github.com/smartcar-sandbox/smartcar-sandbox/internal/store"
+	"github.com/smartcar-sandbox/smartcar-sandbox/internal/token"
+)
+
+// Deps is what the doors need.
+type Deps struct {
+	Store  *store.Store
+	Tokens *token.Issuer
+	Logger *slog.Logger
+	// Origin is the public origin (scheme://host:port) written into links and pages.
+	Origin string
+	// Now is the clock shared by every door; nil means time.Now.
+	Now func() time.Time
+}
+
+// New returns the sandbox's HTTP handler.
+func New(d Deps) http.Handler {
+	if d.Now == nil {
+		d.Now = time.Now
+	}
+	if d.Logger == nil {
+		d.Logger = slog.New(slog.DiscardHandler)
+	}
+	r := mux.NewRouter()
+	mount(r, d)
+	r.NotFoundHandler = http.HandlerFunc(notFound)
+	r.MethodNotAllowedHandler = http.HandlerFunc(notFound)
+	return middleware(r, d.Logger)
+}
+
+// mount declares every route of the sandbox.
+func mount(r *mux.Router, d Deps) {
+	auth := &scapi.Auth{Tokens: d.Tokens, Store: d.Store}
+	_ = auth
+
+	// --- sandbox's own pages ---
+	r.Handle("/healthz", http.HandlerFunc(healthz)).Methods(http.MethodGet, http.MethodHead)
+	r.Handle("/", landing(d)).Methods(http.MethodGet, http.MethodHead)
+
+	// --- Connect (connect.smartcar.com) ---
+
+	// --- token endpoint (auth.smartcar.com) ---
+
+	// --- vehicle API v2.0 (api.smartcar.com/v2.0) and management API ---
+
+	// --- vehicle API v3 (vehicle.api.smartcar.com/v3) ---
+}
+
+func healthz(w http.ResponseWriter, r *http.Request) {
+	scapi.WriteJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+}
