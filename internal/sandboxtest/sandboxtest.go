@@ -1,0 +1,206 @@
+// Package sandboxtest starts real sandboxes for tests: the real router over real HTTP on
+// 127.0.0.1, the default fixtures, an injectable clock, and helpers to mint tokens and make
+// requests. Every door's tests use it, so they all exercise the same wiring main uses.
+package sandboxtest
+
+import (
+	"bytes"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	sandbox "github.com/smartcar-sandbox/smartcar-sandbox"
+	defaultfixtures "github.com/smartcar-sandbox/smartcar-sandbox/fixtures"
+	"github.com/smartcar-sandbox/smartcar-sandbox/internal/fixtures"
+	"github.com/smartcar-sandbox/smartcar-sandbox/internal/server"
+	"github.com/smartcar-sandbox/smartcar-sandbox/internal/store"
+	"github.com/smartcar-sandbox/smartcar-sandbox/internal/token"
+)
+
+// Demo application of the default fixtures.
+const (
+	ClientID        = "sandbox-demo"
+	ClientSecret    = "sandbox-demo-secret"
+	RedirectURI     = "scsandbox-demo://exchange"
+	ManagementToken = "sandbox-demo-management-token"
+	DemoUser        = "demo@sandbox.test"
+)
+
+// Clock is a settable clock, safe for concurrent use.
+type Clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+// NewClock starts a clock at t.
+func NewClock(t time.Time) *Clock { return &Clock{t: t} }
+
+// Now returns the clock's time.
+func (c *Clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
+
+// Advance moves the clock forward.
+func (c *Clock) Advance(d time.Duration) { c.mu.Lock(); c.t = c.t.Add(d); c.mu.Unlock() }
+
+// Harness is a running sandbox under test.
+type Harness struct {
+	URL     string
+	Store   *store.Store
+	Tokens  *token.Issuer
+	Dataset sandbox.Dataset
+	Clock   *Clock
+	Client  *http.Client
+}
+
+// Options tweak MustStart.
+type Options struct {
+	DataDir string
+	Dataset *sandbox.Dataset // nil = the embedded default fixtures
+}
+
+// MustStart starts a sandbox on the default fixtures and stops it when the test ends.
+func MustStart(t testing.TB) *Harness { return MustStartWith(t, Options{}) }
+
+// MustStartWith starts a sandbox with options.
+func MustStartWith(t testing.TB, o Options) *Harness {
+	t.Helper()
+	var ds sandbox.Dataset
+	if o.Dataset != nil {
+		ds = *o.Dataset
+	} else {
+		var err error
+		if ds, err = fixtures.Load(defaultfixtures.FS); err != nil {
+			t.Fatalf("default fixtures: %v", err)
+		}
+	}
+	clock := NewClock(time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC))
+	st, err := store.New(ds, store.Options{DataDir: o.DataDir, Garage: fixtures.Garage, Now: clock.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	key := []byte(strings.Repeat("sandbox-test-key", 2))
+	if o.DataDir != "" {
+		if key, err = token.LoadOrCreateKey(o.DataDir); err != nil {
+			t.Fatal(err)
+		}
+	}
+	issuer, err := token.NewIssuer(key, clock.Now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := &Harness{Store: st, Tokens: issuer, Dataset: ds, Clock: clock}
+	// The origin is only known once listening, and the handler needs it: start unstarted.
+	srv := httptest.NewUnstartedServer(nil)
+	srv.Start()
+	h.URL = srv.URL
+	srv.Config.Handler = server.New(server.Deps{Store: st, Tokens: issuer, Origin: srv.URL, Now: clock.Now})
+	t.Cleanup(srv.Close)
+	h.Client = &http.Client{
+		Timeout: 10 * time.Second,
+		// Tests look at redirects themselves (Connect's 302 to a custom scheme).
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+	}
+	return h
+}
+
+// Connect grants clientID access to every vehicle of username's account with perms, the
+// way a finished Connect flow would, and returns a vehicle access token and the account.
+func (h *Harness) Connect(t testing.TB, clientID, username string, perms ...string) (string, sandbox.Account) {
+	t.Helper()
+	acct, err := h.Store.Account(username)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var grants []sandbox.Grant
+	for _, id := range acct.VehicleIDs {
+		grants = append(grants, sandbox.Grant{ClientID: clientID, UserID: acct.UserID, VehicleID: id, Permissions: perms})
+	}
+	if err := h.Store.Connect(grants...); err != nil {
+		t.Fatal(err)
+	}
+	tok, _, err := h.Tokens.IssueVehicle(token.VehicleGrant{ClientID: clientID, UserID: acct.UserID, VehicleIDs: acct.VehicleIDs, Permissions: perms})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tok, acct
+}
+
+// AllPermissions lists every permission in the catalogue.
+func AllPermissions() []string {
+	out := make([]string, len(sandbox.Permissions))
+	for i, p := range sandbox.Permissions {
+		out[i] = p.Name
+	}
+	return out
+}
+
+// Response is a finished HTTP exchange.
+type Response struct {
+	Status int
+	Header http.Header
+	Body   []byte
+}
+
+// JSON decodes the body into v, failing the test on error.
+func (r *Response) JSON(t testing.TB, v any) {
+	t.Helper()
+	if err := json.Unmarshal(r.Body, v); err != nil {
+		t.Fatalf("body is not JSON (%v): %s", err, r.Body)
+	}
+}
+
+// Map decodes the body as a JSON object.
+func (r *Response) Map(t testing.TB) map[string]any {
+	t.Helper()
+	var m map[string]any
+	r.JSON(t, &m)
+	return m
+}
+
+// Do sends a request. body may be nil, a string or []byte (sent as is) or any value (sent as
+// JSON). hdr holds extra headers as "Name", "value" pairs. A bearer token is set when tok is
+// not "".
+func (h *Harness) Do(t testing.TB, method, path, tok string, body any, hdr ...string) *Response {
+	t.Helper()
+	var rd io.Reader
+	switch b := body.(type) {
+	case nil:
+	case string:
+		rd = strings.NewReader(b)
+	case []byte:
+		rd = bytes.NewReader(b)
+	default:
+		j, err := json.Marshal(b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rd = bytes.NewReader(j)
+	}
+	req, err := http.NewRequest(method, h.URL+path, rd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	if tok != "" {
+		req.Header.Set("Authorization", "Bearer "+tok)
+	}
+	for i := 0; i+1 < len(hdr); i += 2 {
+		req.Header.Set(hdr[i], hdr[i+1])
+	}
+	res, err := h.Client.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	b, err := io.ReadAll(res.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &Response{Status: res.StatusCode, Header: res.Header, Body: b}
+}
