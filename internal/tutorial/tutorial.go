@@ -1,0 +1,371 @@
+// Package tutorial is the backend of Smartcar's getting-started tutorial (the iOS and Android
+// sample apps), in Go: GET /login redirects to Connect, GET /exchange trades the code for tokens
+// and keeps them server side, GET /vehicle answers the first vehicle's attributes. Unlike the
+// official Node backend, tokens are kept per session cookie, so many phones can share one backend.
+package tutorial
+
+import (
+	"container/list"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/smartcar-sandbox/smartcar-sandbox/client"
+)
+
+// SessionCookie is the name of the cookie that identifies a tutorial session.
+const SessionCookie = "tutorial_session"
+
+// DefaultScope is the official tutorial's scope.
+var defaultScope = []string{client.Required("read_vehicle_info")}
+
+// Defaults for Config.
+const (
+	DefaultMaxSessions   = 10000
+	DefaultRefreshMargin = time.Minute
+)
+
+// Config configures a Handler.
+type Config struct {
+	Client        *client.Client // required; its Config supplies client id, secret and redirect URI
+	Scope         []string       // default: required:read_vehicle_info
+	Mode          client.Mode    // default: test, like the official tutorial
+	MaxSessions   int            // default DefaultMaxSessions; the oldest session is evicted beyond it
+	RefreshMargin time.Duration  // refresh this long before the access token expires
+	Now           func() time.Time
+	Logger        *slog.Logger
+}
+
+// Handler serves /login, /exchange and /vehicle.
+type Handler struct {
+	cfg Config
+	mux *http.ServeMux
+
+	mu       sync.Mutex
+	sessions map[string]*list.Element // of *session
+	order    *list.List               // oldest first
+}
+
+// session is one browser's or app's tokens. mu serialises refreshes, so two parallel requests
+// do not both spend the same refresh token.
+type session struct {
+	id     string
+	mu     sync.Mutex
+	access client.Access
+}
+
+// NewHandler returns a Handler; it fails when cfg.Client is nil or the mode is invalid.
+func NewHandler(cfg Config) (*Handler, error) {
+	if cfg.Client == nil {
+		return nil, errors.New("tutorial: Config.Client is required")
+	}
+	if len(cfg.Scope) == 0 {
+		cfg.Scope = defaultScope
+	}
+	if cfg.Mode == "" {
+		cfg.Mode = client.ModeTest
+	}
+	if cfg.MaxSessions <= 0 {
+		cfg.MaxSessions = DefaultMaxSessions
+	}
+	if cfg.RefreshMargin <= 0 {
+		cfg.RefreshMargin = DefaultRefreshMargin
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	// Building the URL once validates client id, mode and scope at start-up, not at the first user.
+	if _, err := cfg.Client.AuthURL(client.AuthURLOptions{Scope: cfg.Scope, Mode: cfg.Mode}); err != nil {
+		return nil, err
+	}
+	h := &Handler{cfg: cfg, mux: http.NewServeMux(), sessions: map[string]*list.Element{}, order: list.New()}
+	h.mux.HandleFunc("GET /login", h.login)
+	h.mux.HandleFunc("GET /exchange", h.exchange)
+	h.mux.HandleFunc("GET /vehicle", h.vehicle)
+	h.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		writeError(w, http.StatusNotFound, "not_found", "no such route; use /login, /exchange or /vehicle", "")
+	})
+	return h, nil
+}
+
+// ServeHTTP applies CORS like the official backend (the cors() defaults: any origin, no
+// credentials) and routes.
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Access-Control-Allow-Origin", "*")
+	if r.Method == http.MethodOptions {
+		w.Header().Set("Access-Control-Allow-Methods", "GET,HEAD,PUT,PATCH,POST,DELETE")
+		if reqHeaders := r.Header.Get("Access-Control-Request-Headers"); reqHeaders != "" {
+			w.Header().Set("Access-Control-Allow-Headers", reqHeaders)
+		}
+		w.Header().Set("Vary", "Access-Control-Request-Headers")
+		w.WriteHeader(http.StatusNoContent)
+		return
+	}
+	h.mux.ServeHTTP(w, r)
+}
+
+// Sessions is the number of stored sessions.
+func (h *Handler) Sessions() int {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return len(h.sessions)
+}
+
+func (h *Handler) login(w http.ResponseWriter, r *http.Request) {
+	u, err := h.cfg.Client.AuthURL(client.AuthURLOptions{Scope: h.cfg.Scope, Mode: h.cfg.Mode})
+	if err != nil {
+		writeError(w, http.StatusInternalServerError, "config_error", err.Error(), "")
+		return
+	}
+	http.Redirect(w, r, u, http.StatusFound)
+}
+
+func (h *Handler) exchange(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	// Connect redirects failures here too: ?error=access_denied&error_description=…
+	if e := q.Get("error"); e != "" {
+		writeError(w, http.StatusBadRequest, e, q.Get("error_description"), "visit /login to try again")
+		return
+	}
+	code := q.Get("code")
+	if code == "" {
+		writeError(w, http.StatusBadRequest, "missing_code", "the query parameter code is required", "visit /login to get one")
+		return
+	}
+	access, err := h.cfg.Client.ExchangeCode(r.Context(), code)
+	if err != nil {
+		h.cfg.Logger.Warn("code exchange failed", "err", err)
+		var se *client.Error
+		if errors.As(err, &se) {
+			status := http.StatusBadGateway
+			if se.StatusCode >= 400 && se.StatusCode < 500 {
+				status = http.StatusBadRequest // a bad, used or expired code: the caller's problem
+			}
+			writeJSON(w, status, map[string]any{
+				"error": "exchange_failed", "type": se.Type, "description": se.Description,
+				"statusCode": se.StatusCode, "hint": "visit /login to get a new code",
+			})
+			return
+		}
+		writeError(w, http.StatusBadGateway, "exchange_failed", err.Error(), "")
+		return
+	}
+	id := ""
+	if c, err := r.Cookie(SessionCookie); err == nil && validID(c.Value) {
+		id = c.Value
+	}
+	id = h.store(id, *access)
+	http.SetCookie(w, &http.Cookie{
+		Name: SessionCookie, Value: id, Path: "/", HttpOnly: true, SameSite: http.SameSiteLaxMode,
+		// Max-Age, not Expires: relative to the browser's clock, which the refresh token outlives.
+		Secure: r.TLS != nil, MaxAge: int(client.RefreshTokenLifetime / time.Second),
+	})
+	writeJSON(w, http.StatusOK, map[string]string{"status": "connected", "next": "/vehicle"})
+}
+
+func (h *Handler) vehicle(w http.ResponseWriter, r *http.Request) {
+	s := h.sessionFor(r)
+	if s == nil {
+		writeError(w, http.StatusUnauthorized, "not_connected", "no vehicle is connected in this session", "visit /login first")
+		return
+	}
+	ctx := r.Context()
+	token, err := h.token(ctx, s, "")
+	if err == nil {
+		var attrs *client.Attributes
+		attrs, err = h.firstVehicle(ctx, token)
+		if isAuthError(err) {
+			// The token may have been revoked or rotated elsewhere: refresh once and retry.
+			if token, err = h.token(ctx, s, token); err == nil {
+				attrs, err = h.firstVehicle(ctx, token)
+			}
+		}
+		if err == nil {
+			out := map[string]any{"id": attrs.ID, "make": attrs.Make, "model": attrs.Model, "year": attrs.Year}
+			if attrs.Meta.RequestID != "" {
+				out["meta"] = map[string]string{"requestId": attrs.Meta.RequestID}
+			}
+			writeJSON(w, http.StatusOK, out)
+			return
+		}
+	}
+	h.writeAPIError(w, err)
+}
+
+var errNoVehicles = errors.New("the connected account has no vehicles")
+
+func (h *Handler) firstVehicle(ctx context.Context, token string) (*client.Attributes, error) {
+	ids, err := h.cfg.Client.Vehicles(ctx, token, 0, 0)
+	if err != nil {
+		return nil, err
+	}
+	if len(ids.Vehicles) == 0 {
+		return nil, errNoVehicles
+	}
+	return h.cfg.Client.Vehicle(ids.Vehicles[0], token).Attributes(ctx)
+}
+
+func isAuthError(err error) bool {
+	var se *client.Error
+	return errors.As(err, &se) && se.StatusCode == http.StatusUnauthorized
+}
+
+// errRefresh marks a failed refresh: the session is gone and the user must log in again.
+type errRefresh struct{ err error }
+
+func (e errRefresh) Error() string { return "refreshing the access token failed: " + e.err.Error() }
+func (e errRefresh) Unwrap() error { return e.err }
+
+// token returns a usable access token for s, refreshing it when it is (nearly) expired or when
+// it equals stale (a token the API just rejected). Only one refresh per session runs at a time;
+// a request that waited finds the new token and does not refresh again.
+func (h *Handler) token(ctx context.Context, s *session, stale string) (string, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	a := s.access
+	if a.AccessToken != stale && !a.Expired(h.cfg.Now(), h.cfg.RefreshMargin) {
+		return a.AccessToken, nil
+	}
+	if a.AccessToken != stale && stale != "" {
+		return a.AccessToken, nil // someone else refreshed while we waited
+	}
+	fresh, err := h.cfg.Client.RefreshToken(ctx, a.RefreshToken)
+	if err != nil {
+		var se *client.Error
+		if errors.As(err, &se) && se.StatusCode >= 400 && se.StatusCode < 500 {
+			h.drop(s.id) // the refresh token is dead: forget the session
+		}
+		return "", errRefresh{err}
+	}
+	if fresh.RefreshToken == "" {
+		fresh.RefreshToken = a.RefreshToken
+		fresh.RefreshExpiration = a.RefreshExpiration
+	}
+	s.access = *fresh
+	return fresh.AccessToken, nil
+}
+
+func (h *Handler) writeAPIError(w http.ResponseWriter, err error) {
+	h.cfg.Logger.Warn("vehicle request failed", "err", err)
+	var rerr errRefresh
+	var se *client.Error
+	switch {
+	case errors.Is(err, errNoVehicles):
+		writeError(w, http.StatusNotFound, "no_vehicles", err.Error(), "visit /login and connect a vehicle")
+	case errors.As(err, &rerr):
+		body := map[string]any{"error": "reauthenticate", "description": rerr.Error(), "hint": "visit /login again"}
+		if errors.As(err, &se) {
+			body["type"] = se.Type
+		}
+		writeJSON(w, http.StatusUnauthorized, body)
+	case errors.As(err, &se):
+		status := se.StatusCode
+		if status < 400 || status > 599 {
+			status = http.StatusBadGateway
+		}
+		// Pass the Smartcar error through with its own field names.
+		body := map[string]any{
+			"type": se.Type, "code": nullable(se.Code), "description": se.Description, "docURL": se.DocURL,
+			"statusCode": se.StatusCode, "requestId": se.RequestID,
+			"resolution":           map[string]any{"type": nullable(se.Resolution.Type)},
+			"suggestedUserMessage": se.SuggestedUserMessage,
+		}
+		if se.Resolution.URL != "" {
+			body["resolution"].(map[string]any)["url"] = se.Resolution.URL
+		}
+		if se.RetryAfterRaw != "" {
+			w.Header().Set("Retry-After", se.RetryAfterRaw)
+		}
+		writeJSON(w, status, body)
+	default:
+		writeError(w, http.StatusBadGateway, "smartcar_unreachable", err.Error(), "")
+	}
+}
+
+func nullable(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
+}
+
+// store saves access under id (a new random id when id is "" or unknown) and returns the id.
+func (h *Handler) store(id string, access client.Access) string {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if el, ok := h.sessions[id]; ok && id != "" {
+		// A fresh session value rather than locking the old one: token() holds a session's lock
+		// while it takes h.mu (drop), so taking a session lock under h.mu could deadlock.
+		el.Value = &session{id: id, access: access}
+		h.order.MoveToBack(el)
+		return id
+	}
+	id = newID()
+	h.sessions[id] = h.order.PushBack(&session{id: id, access: access})
+	for len(h.sessions) > h.cfg.MaxSessions {
+		oldest := h.order.Front()
+		h.order.Remove(oldest)
+		delete(h.sessions, oldest.Value.(*session).id)
+	}
+	return id
+}
+
+func (h *Handler) sessionFor(r *http.Request) *session {
+	c, err := r.Cookie(SessionCookie)
+	if err != nil {
+		return nil
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if el, ok := h.sessions[c.Value]; ok {
+		return el.Value.(*session)
+	}
+	return nil
+}
+
+func (h *Handler) drop(id string) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if el, ok := h.sessions[id]; ok {
+		h.order.Remove(el)
+		delete(h.sessions, id)
+	}
+}
+
+func newID() string {
+	b := make([]byte, 32)
+	rand.Read(b) // never fails (crypto/rand panics on an unusable system source instead)
+	return hex.EncodeToString(b)
+}
+
+func validID(s string) bool {
+	if len(s) != 64 {
+		return false
+	}
+	_, err := hex.DecodeString(s)
+	return err == nil
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	json.NewEncoder(w).Encode(v)
+}
+
+func writeError(w http.ResponseWriter, status int, code, description, hint string) {
+	body := map[string]string{"error": code, "description": description}
+	if hint != "" {
+		body["hint"] = hint
+	}
+	writeJSON(w, status, body)
+}
