@@ -1,0 +1,136 @@
+package app
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	sandbox "github.com/smartcar-sandbox/smartcar-sandbox"
+	"github.com/smartcar-sandbox/smartcar-sandbox/internal/config"
+	"github.com/smartcar-sandbox/smartcar-sandbox/internal/fixtures"
+	"github.com/smartcar-sandbox/smartcar-sandbox/internal/token"
+)
+
+// MustStart starts an App from cfg on a free loopback port and stops it at test end.
+func MustStart(t *testing.T, cfg config.Config) *App {
+	t.Helper()
+	if cfg.Addr == "" {
+		cfg.Addr = "127.0.0.1:0"
+	}
+	if cfg.LogFormat == "" {
+		cfg.LogFormat = "text"
+	}
+	a, err := Start(cfg, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = a.Shutdown(ctx)
+	})
+	return a
+}
+
+func TestStartOnFreePortPrintsBanner(t *testing.T) {
+	a := MustStart(t, config.Config{})
+	if strings.HasSuffix(a.Addr, ":0") {
+		t.Fatalf("Addr = %s, want the real port", a.Addr)
+	}
+	res, err := http.Get(a.Origin + "/healthz")
+	if err != nil || res.StatusCode != http.StatusOK {
+		t.Fatalf("healthz: %v %v", res, err)
+	}
+	res.Body.Close()
+	var b strings.Builder
+	a.Banner(&b)
+	for _, want := range []string{
+		"SMARTCAR_API_ORIGIN=" + a.Origin, "SMARTCAR_AUTH_ORIGIN=" + a.Origin, "SMARTCAR_CONNECT_ORIGIN=" + a.Origin,
+		"SMARTCAR_MANAGEMENT_API_ORIGIN=" + a.Origin, "SMARTCAR_CLIENT_ID=sandbox-demo", "SMARTCAR_CLIENT_SECRET=sandbox-demo-secret",
+		"scsandbox-demo://exchange", "http://localhost:8000/exchange",
+	} {
+		if !strings.Contains(b.String(), want) {
+			t.Errorf("banner lacks %q:\n%s", want, b.String())
+		}
+	}
+}
+
+func TestPublicURLIsUsedInBanner(t *testing.T) {
+	a := MustStart(t, config.Config{PublicURL: "http://192.168.1.20:8080"})
+	if a.Origin != "http://192.168.1.20:8080" {
+		t.Fatalf("Origin = %s", a.Origin)
+	}
+}
+
+func TestEnvApplicationIsRegistered(t *testing.T) {
+	a := MustStart(t, config.Config{EnvApplication: &sandbox.Application{ClientID: "env-app", ClientSecret: "s", RedirectURIs: []string{"scenv-app://exchange"}}})
+	if _, ok := a.Store.Application("env-app"); !ok {
+		t.Fatal("env application not registered")
+	}
+}
+
+func TestBadFixturesStopTheStart(t *testing.T) {
+	dir := t.TempDir()
+	bad := "applications:\n  - client_id: x\n    colour: red\naccounts:\n  - username: a\n    vehicles:\n      - id: not-a-uuid\n        make: NOPE\n"
+	if err := os.WriteFile(filepath.Join(dir, "bad.yaml"), []byte(bad), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	_, err := Start(config.Config{Addr: "127.0.0.1:0", FixturesDir: dir, LogFormat: "text"}, io.Discard)
+	if err == nil {
+		t.Fatal("started on bad fixtures")
+	}
+	for _, want := range []string{"bad.yaml:3: unknown field", "bad.yaml:7: vehicle id", "bad.yaml:8: unknown make"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error lacks %s:\n%v", want, err)
+		}
+	}
+}
+
+func TestDataDirKeepsStateAndKeyAcrossRestart(t *testing.T) {
+	dir := t.TempDir()
+	cfg := config.Config{Addr: "127.0.0.1:0", DataDir: dir, LogFormat: "text"}
+	a, err := Start(cfg, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	acct, err := a.Store.Account("restart@sandbox.test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	vid := acct.VehicleIDs[0]
+	if _, err := a.Store.UpdateVehicle(vid, func(v *sandbox.Vehicle) error { v.State.OdometerKm = 4242; return nil }); err != nil {
+		t.Fatal(err)
+	}
+	tok, _, err := a.Tokens.IssueVehicle(tokenGrant(acct))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := a.Shutdown(ctx); err != nil {
+		t.Fatal(err)
+	}
+
+	b := MustStart(t, cfg)
+	v, ok := b.Store.Vehicle(vid)
+	if !ok || v.State.OdometerKm != 4242 {
+		t.Fatalf("after restart vehicle = %+v, %v; want odometer 4242", v.State, ok)
+	}
+	if _, err := b.Tokens.Verify(tok); err != nil {
+		t.Fatalf("token from before the restart: %v", err)
+	}
+	// The generated garage is the same one, not a second copy.
+	again, _ := b.Store.Account("restart@sandbox.test")
+	want, _ := fixtures.Garage("restart@sandbox.test")
+	if again.UserID != want.UserID || len(again.VehicleIDs) != len(want.VehicleIDs) {
+		t.Fatalf("account after restart = %+v, want %+v", again, want)
+	}
+}
+func tokenGrant(a sandbox.Account) token.VehicleGrant {
+	return token.VehicleGrant{ClientID: "sandbox-demo", UserID: a.UserID, VehicleIDs: a.VehicleIDs, Permissions: []string{"read_odometer"}}
+}
