@@ -24,6 +24,13 @@ func main() {
 		fmt.Fprintf(os.Stderr, "smartcar-sandbox: configuration problems:\n%v\n", err)
 		os.Exit(2)
 	}
+	if cfg.Healthcheck {
+		if err := app.Probe(cfg.Origin(cfg.Addr), 2*time.Second); err != nil {
+			fmt.Fprintf(os.Stderr, "smartcar-sandbox: unhealthy: %v\n", err)
+			os.Exit(1)
+		}
+		return
+	}
 	a, err := app.Start(cfg, os.Stderr)
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "smartcar-sandbox: not started:\n%v\n", err)

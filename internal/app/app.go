@@ -133,3 +133,17 @@ func (a *App) Banner(w io.Writer) {
 	fmt.Fprintf(w, "\nConnect: %s/oauth/authorize?response_type=code&client_id=<id>&redirect_uri=<uri>&scope=read_vehicle_info\n", a.Origin)
 	fmt.Fprintf(w, "Any username and password work on Connect.\n\n")
 }
+
+// Probe asks a running sandbox at origin for /healthz.
+func Probe(origin string, timeout time.Duration) error {
+	c := &http.Client{Timeout: timeout}
+	res, err := c.Get(origin + "/healthz")
+	if err != nil {
+		return err
+	}
+	res.Body.Close()
+	if res.StatusCode != http.StatusOK {
+		return fmt.Errorf("GET /healthz: %s", res.Status)
+	}
+	return nil
+}

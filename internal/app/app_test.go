@@ -134,3 +134,13 @@ func TestDataDirKeepsStateAndKeyAcrossRestart(t *testing.T) {
 func tokenGrant(a sandbox.Account) token.VehicleGrant {
 	return token.VehicleGrant{ClientID: "sandbox-demo", UserID: a.UserID, VehicleIDs: a.VehicleIDs, Permissions: []string{"read_odometer"}}
 }
+
+func TestProbe(t *testing.T) {
+	a := MustStart(t, config.Config{})
+	if err := Probe(a.Origin, time.Second); err != nil {
+		t.Fatalf("Probe of a running sandbox: %v", err)
+	}
+	if err := Probe("http://127.0.0.1:1", time.Second); err == nil {
+		t.Fatal("Probe of nothing succeeded")
+	}
+}

@@ -23,6 +23,10 @@ type Config struct {
 	DataDir     string // "" = in memory
 	LogFormat   string // text | json
 
+	// Healthcheck makes the binary probe a running sandbox's /healthz at Addr and exit; the
+	// Docker HEALTHCHECK uses it because the image has no curl.
+	Healthcheck bool
+
 	// EnvApplication is registered on top of the fixtures when SMARTCAR_CLIENT_ID is set, so
 	// one .env file drives both the sandbox and the tutorial backend.
 	EnvApplication *sandbox.Application
@@ -45,6 +49,7 @@ func Parse(args []string, getenv func(string) string, usage io.Writer) (Config, 
 	fs.StringVar(&c.PublicURL, "public-url", env("SANDBOX_PUBLIC_URL", ""), "origin written into links and the printed env lines, e.g. http://192.168.1.20:8080 for phones on the LAN (env SANDBOX_PUBLIC_URL)")
 	fs.StringVar(&c.DataDir, "data-dir", env("SANDBOX_DATA_DIR", ""), "folder where the signing key and state survive restarts; empty keeps everything in memory (env SANDBOX_DATA_DIR)")
 	fs.StringVar(&c.LogFormat, "log-format", env("SANDBOX_LOG_FORMAT", "text"), "access log format: text or json (env SANDBOX_LOG_FORMAT)")
+	fs.BoolVar(&c.Healthcheck, "healthcheck", false, "probe the sandbox at -addr (GET /healthz) and exit 0 when healthy; for container health checks")
 	fs.Usage = func() {
 		fmt.Fprintf(usage, "smartcar-sandbox: a local, offline stand-in for Smartcar Connect, the token endpoint and the vehicle API.\n\nUsage: smartcar-sandbox [flags]\n\n")
 		fs.PrintDefaults()

@@ -1,0 +1,30 @@
+# smartcar-sandbox. `make run` starts the sandbox on the embedded fixtures; `make test` installs
+# what the tests need (when missing) and runs every test suite.
+GO ?= go
+BIN := bin
+
+.PHONY: run test test-go build lint docker bench demo clean
+
+run:
+	$(GO) run ./cmd/smartcar-sandbox
+
+test:
+	bash scripts/test.sh
+
+# Only the Go tests, without the browser and Node SDK suites' installs.
+test-go:
+	$(GO) vet ./...
+	$(GO) test -race ./...
+
+build:
+	CGO_ENABLED=0 $(GO) build -trimpath -o $(BIN)/ ./cmd/...
+
+lint:
+	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+
+docker:
+	docker build -t smartcar-sandbox .
+
+clean:
+	rm -rf $(BIN) artifacts
