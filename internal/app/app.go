@@ -8,11 +8,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"log/slog"
 	"net"
 	"net/http"
-	"os"
 	"time"
 
 	sandbox "github.com/smartcar-sandbox/smartcar-sandbox"
@@ -38,11 +36,14 @@ type App struct {
 // Start loads everything, listens and serves in the background. Nothing is served unless all
 // of it loaded: bad fixtures stop the start with every problem listed.
 func Start(cfg config.Config, logOut io.Writer) (*App, error) {
-	var fsys fs.FS = defaultfixtures.FS
+	// LoadDir names problems dir/file:line, so the message points at the user's own file.
+	var ds sandbox.Dataset
+	var err error
 	if cfg.FixturesDir != "" {
-		fsys = os.DirFS(cfg.FixturesDir)
+		ds, err = fixtures.LoadDir(cfg.FixturesDir)
+	} else {
+		ds, err = fixtures.Load(defaultfixtures.FS)
 	}
-	ds, err := fixtures.Load(fsys)
 	if err != nil {
 		return nil, fmt.Errorf("fixtures: %w", err)
 	}
