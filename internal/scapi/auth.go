@@ -55,6 +55,9 @@ func (a *Auth) Bearer(r *http.Request) (*token.Claims, error) {
 	if a.Store.AccessTokenRevoked(c.ID) {
 		return nil, sandbox.ErrUnauthenticated("The access token was revoked.")
 	}
+	if a.Store.AccessTokenExpired(c.ID) { // expired early through the admin API
+		return nil, sandbox.ErrUnauthenticated("The access token has expired; use the refresh token to get a new one.")
+	}
 	return c, nil
 }
 

@@ -28,6 +28,8 @@ type snapshot struct {
 	Codes        []sandbox.AuthCode     `json:"codes"`
 	RefreshTkns  []sandbox.RefreshToken `json:"refreshTokens"`
 	Revoked      map[string]time.Time   `json:"revoked"` // jti -> when it expires anyway
+	Issued       []IssuedToken          `json:"issuedTokens,omitempty"`
+	ExpiredNow   map[string]time.Time   `json:"expiredNow,omitempty"` // jti -> when it expires anyway
 }
 
 type disk struct {
@@ -139,6 +141,7 @@ func (s *Store) snapshotLocked() snapshot {
 	for k, v := range s.revoked {
 		snap.Revoked[k] = v
 	}
+	s.snapshotTokensLocked(&snap)
 	return snap
 }
 
@@ -171,4 +174,5 @@ func (s *Store) restore(snap *snapshot) {
 	for k, v := range snap.Revoked {
 		s.revoked[k] = v
 	}
+	s.restoreTokens(snap)
 }

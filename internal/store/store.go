@@ -52,6 +52,9 @@ type Store struct {
 	refresh  map[string]*sandbox.RefreshToken
 	revoked  map[string]time.Time // access token ids (jti) revoked -> when they expire anyway
 
+	issued     []IssuedToken        // newest last, bounded (see tokens.go)
+	expiredNow map[string]time.Time // access token ids expired early by the admin API -> when they expire anyway
+
 	lastPrune time.Time
 }
 

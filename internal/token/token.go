@@ -68,6 +68,9 @@ type Issuer struct {
 	key    []byte
 	Now    func() time.Time
 	parser *jwt.Parser
+	// OnIssue, when set, is told about every token minted (the app records them so the admin
+	// API can list, expire and revoke them). It must not block.
+	OnIssue func(*Claims)
 }
 
 // NewIssuer builds an issuer for key (at least 32 bytes).
@@ -164,6 +167,9 @@ func (i *Issuer) sign(c *Claims) (string, *Claims, error) {
 	s, err := jwt.NewWithClaims(jwt.SigningMethodHS256, c).SignedString(i.key)
 	if err != nil {
 		return "", nil, err
+	}
+	if i.OnIssue != nil {
+		i.OnIssue(c)
 	}
 	return s, c, nil
 }

@@ -1,0 +1,232 @@
+package store
+
+import (
+	"sort"
+	"strings"
+	"time"
+
+	sandbox "github.com/smartcar-sandbox/smartcar-sandbox"
+)
+
+// This file holds what the admin API needs beyond the Smartcar doors: a bounded record of the
+// access tokens issued (tokens are stateless JWTs, so without it nobody could list them),
+// early expiry of tokens and codes to test refresh paths, and reloading fixtures without
+// logging everybody out.
+
+// MaxIssuedTokens bounds the record of issued access tokens; the oldest are forgotten first.
+// A forgotten token keeps working; it just cannot be listed, expired or revoked by id.
+const MaxIssuedTokens = 1000
+
+// IssuedToken is an access token the issuer minted, as the admin API lists it.
+type IssuedToken struct {
+	ID          string    `json:"id"` // the JWT id (jti)
+	Kind        string    `json:"kind"`
+	ClientID    string    `json:"clientId"`
+	UserID      string    `json:"userId,omitempty"`
+	VehicleIDs  []string  `json:"vehicleIds,omitempty"`
+	Permissions []string  `json:"permissions,omitempty"`
+	IssuedAt    time.Time `json:"issuedAt"`
+	ExpiresAt   time.Time `json:"expiresAt"`
+}
+
+// RecordIssuedToken remembers an issued access token.
+func (s *Store) RecordIssuedToken(t IssuedToken) error {
+	t.VehicleIDs = append([]string(nil), t.VehicleIDs...)
+	t.Permissions = append([]string(nil), t.Permissions...)
+	s.mu.Lock()
+	s.issued = append(s.issued, t)
+	if n := len(s.issued) - MaxIssuedTokens; n > 0 {
+		s.issued = append([]IssuedToken(nil), s.issued[n:]...)
+	}
+	now := s.now()
+	for k, exp := range s.expiredNow {
+		if now.After(exp) {
+			delete(s.expiredNow, k)
+		}
+	}
+	return s.commitAndUnlock()
+}
+
+// IssuedTokens lists the remembered access tokens, newest first.
+func (s *Store) IssuedTokens() []IssuedToken {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	out := make([]IssuedToken, 0, len(s.issued))
+	for i := len(s.issued) - 1; i >= 0; i-- {
+		out = append(out, s.issued[i])
+	}
+	return out
+}
+
+// IssuedToken finds a remembered access token by id.
+func (s *Store) IssuedToken(jti string) (IssuedToken, bool) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.issuedLocked(jti)
+}
+
+func (s *Store) issuedLocked(jti string) (IssuedToken, bool) {
+	for i := len(s.issued) - 1; i >= 0; i-- {
+		if s.issued[i].ID == jti {
+			return s.issued[i], true
+		}
+	}
+	return IssuedToken{}, false
+}
+
+// ExpireAccessToken makes a remembered access token expired from now on (ErrNotFound for an
+// id the store does not remember).
+func (s *Store) ExpireAccessToken(jti string) error {
+	s.mu.Lock()
+	t, ok := s.issuedLocked(jti)
+	if !ok {
+		s.mu.Unlock()
+		return ErrNotFound
+	}
+	if s.expiredNow == nil {
+		s.expiredNow = make(map[string]time.Time)
+	}
+	s.expiredNow[jti] = t.ExpiresAt
+	return s.commitAndUnlock()
+}
+
+// AccessTokenExpired reports whether the admin API expired the access token early.
+func (s *Store) AccessTokenExpired(jti string) bool {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	_, ok := s.expiredNow[jti]
+	return ok
+}
+
+// Codes lists the authorization codes not yet used, soonest expiry first.
+func (s *Store) Codes() []sandbox.AuthCode {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	out := make([]sandbox.AuthCode, 0, len(s.codes))
+	for _, c := range s.codes {
+		out = append(out, *c)
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if !out[i].ExpiresAt.Equal(out[j].ExpiresAt) {
+			return out[i].ExpiresAt.Before(out[j].ExpiresAt)
+		}
+		return out[i].Code < out[j].Code
+	})
+	return out
+}
+
+// RefreshTokens lists the stored refresh tokens, soonest expiry first.
+func (s *Store) RefreshTokens() []sandbox.RefreshToken {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	out := make([]sandbox.RefreshToken, 0, len(s.refresh))
+	for _, t := range s.refresh {
+		out = append(out, *t)
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if !out[i].ExpiresAt.Equal(out[j].ExpiresAt) {
+			return out[i].ExpiresAt.Before(out[j].ExpiresAt)
+		}
+		return out[i].Token < out[j].Token
+	})
+	return out
+}
+
+// expiredAt is a moment just before now: expiry checks use "now is not before ExpiresAt", and
+// a second of margin keeps that true whatever the caller's clock rounding.
+func (s *Store) expiredAt() time.Time { return s.now().Add(-time.Second).UTC() }
+
+// ExpireCode makes an authorization code expired now (it stays stored, so the token endpoint
+// answers "expired" rather than "unknown").
+func (s *Store) ExpireCode(code string) (sandbox.AuthCode, error) {
+	s.mu.Lock()
+	c, ok := s.codes[code]
+	if !ok {
+		s.mu.Unlock()
+		return sandbox.AuthCode{}, ErrNotFound
+	}
+	c.ExpiresAt = s.expiredAt()
+	out := *c
+	return out, s.commitAndUnlock()
+}
+
+// ExpireRefreshToken makes a refresh token expired now.
+func (s *Store) ExpireRefreshToken(tok string) (sandbox.RefreshToken, error) {
+	s.mu.Lock()
+	t, ok := s.refresh[tok]
+	if !ok {
+		s.mu.Unlock()
+		return sandbox.RefreshToken{}, ErrNotFound
+	}
+	t.ExpiresAt = s.expiredAt()
+	out := *t
+	return out, s.commitAndUnlock()
+}
+
+// ReloadResult says what a Reload kept.
+type ReloadResult struct {
+	GrantsKept    int `json:"grantsKept"`
+	GrantsDropped int `json:"grantsDropped"`
+}
+
+// Reload replaces the fixtures with ds without logging everyone out: applications, fixture
+// accounts and vehicles (with their state) come from ds; generated garages, codes, refresh
+// tokens, revocations and issued tokens stay; grants stay where their vehicle still exists, so
+// an access token for such a vehicle keeps working.
+func (s *Store) Reload(ds sandbox.Dataset) (ReloadResult, error) {
+	s.mu.Lock()
+	oldGrants, oldCodes, oldRefresh, oldRevoked := s.grants, s.codes, s.refresh, s.revoked
+	var generated []sandbox.Account
+	for _, a := range s.accounts {
+		if a.Generated {
+			generated = append(generated, *a)
+		}
+	}
+	oldVehicles := s.vehicles
+	s.fixtures = ds
+	s.seed(ds)
+	for _, a := range generated {
+		if _, taken := s.accounts[strings.ToLower(a.Username)]; taken {
+			continue // the fixtures now name this user: they win
+		}
+		for _, id := range a.VehicleIDs {
+			if v, ok := oldVehicles[id]; ok {
+				if _, exists := s.vehicles[id]; !exists {
+					s.vehicles[id] = v
+				}
+			}
+		}
+		s.putAccountLocked(a)
+	}
+	var res ReloadResult
+	for k, g := range oldGrants {
+		if _, ok := s.vehicles[g.VehicleID]; ok {
+			s.grants[k] = g
+			res.GrantsKept++
+		} else {
+			res.GrantsDropped++
+		}
+	}
+	s.codes, s.refresh, s.revoked = oldCodes, oldRefresh, oldRevoked
+	return res, s.commitAndUnlock()
+}
+
+func (s *Store) snapshotTokensLocked(snap *snapshot) {
+	snap.Issued = append([]IssuedToken(nil), s.issued...)
+	if len(s.expiredNow) > 0 {
+		snap.ExpiredNow = make(map[string]time.Time, len(s.expiredNow))
+		for k, v := range s.expiredNow {
+			snap.ExpiredNow[k] = v
+		}
+	}
+}
+
+func (s *Store) restoreTokens(snap *snapshot) {
+	s.issued = append([]IssuedToken(nil), snap.Issued...)
+	for k, v := range snap.ExpiredNow {
+		if s.expiredNow == nil {
+			s.expiredNow = make(map[string]time.Time)
+		}
+		s.expiredNow[k] = v
+	}
+}
