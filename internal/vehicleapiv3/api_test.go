@@ -1,0 +1,685 @@
+package vehicleapiv3_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	sandbox "github.com/smartcar-sandbox/smartcar-sandbox"
+	"github.com/smartcar-sandbox/smartcar-sandbox/internal/sandboxtest"
+	"github.com/smartcar-sandbox/smartcar-sandbox/internal/store"
+	"github.com/smartcar-sandbox/smartcar-sandbox/internal/vehicleapiv3"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
+
+// Fixture vehicles (fixtures/accounts.yaml) the tests lean on.
+const (
+	tesla = "d21b0a03-5c3f-5c86-8c05-122d6fde0b3c" // demo: BEV, plugged in, charging, locked
+	rav4  = "7e9389b9-16d5-5f58-a771-81255727b063" // demo: PHEV, unplugged
+	ford  = "9cc77f46-e827-55cd-885e-69909bdeafb0" // demo: ICE, unlocked
+	bolt  = "21439c28-806e-5a64-9f25-afdfe2341547" // ev: BEV, unplugged
+)
+
+// golden compares a JSON body with testdata/<name>.json after replacing the values that
+// change per request (request ids, command execution ids).
+func golden(t *testing.T, name string, body []byte) {
+	t.Helper()
+	var v any
+	if err := json.Unmarshal(body, &v); err != nil {
+		t.Fatalf("%s: body is not JSON: %v\n%s", name, err, body)
+	}
+	if m, ok := v.(map[string]any); ok {
+		if _, ok := m["requestId"]; ok {
+			m["requestId"] = "<request-id>"
+		}
+		if d, ok := m["data"].(map[string]any); ok {
+			if id, _ := d["id"].(string); strings.HasPrefix(id, "exec_") {
+				d["id"] = "exec_<id>"
+			}
+		}
+	}
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false) // keep <request-id> readable in the files
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(v); err != nil {
+		t.Fatal(err)
+	}
+	got := buf.Bytes()
+	path := filepath.Join("testdata", name+".json")
+	if *update {
+		if err := os.MkdirAll("testdata", 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test -update to create it)", err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Errorf("%s differs from %s (go test -update rewrites it)\ngot:\n%s\nwant:\n%s", name, path, got, want)
+	}
+}
+
+// errorOf decodes a Smartcar error body and checks the status agrees with it.
+func errorOf(t *testing.T, res *sandboxtest.Response) (typ, code string) {
+	t.Helper()
+	var e struct {
+		Type       string  `json:"type"`
+		Code       *string `json:"code"`
+		DocURL     string  `json:"docURL"`
+		StatusCode int     `json:"statusCode"`
+	}
+	res.JSON(t, &e)
+	if e.StatusCode != res.Status {
+		t.Errorf("statusCode %d in body, HTTP status %d", e.StatusCode, res.Status)
+	}
+	if !strings.HasPrefix(e.DocURL, "https://smartcar.com/docs/errors/api-errors/v3/") {
+		t.Errorf("docURL %q is not a v3 one", e.DocURL)
+	}
+	if e.Code != nil {
+		code = *e.Code
+	}
+	return e.Type, code
+}
+
+func appToken(t *testing.T, h *sandboxtest.Harness) string {
+	t.Helper()
+	tok, _, err := h.Tokens.IssueApplication(sandboxtest.ClientID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tok
+}
+
+type signal struct {
+	ID         string `json:"id"`
+	Attributes struct {
+		Code   string          `json:"code"`
+		Group  string          `json:"group"`
+		Body   json.RawMessage `json:"body"`
+		Status struct {
+			Value string `json:"value"`
+		} `json:"status"`
+	} `json:"attributes"`
+	Meta struct {
+		RetrievedAt  int64 `json:"retrievedAt"`
+		OemUpdatedAt int64 `json:"oemUpdatedAt"`
+	} `json:"meta"`
+}
+
+type signalPage struct {
+	Data []signal `json:"data"`
+	Meta struct {
+		Page, PageSize, TotalCount int
+	} `json:"meta"`
+	Links struct {
+		Self     string  `json:"self"`
+		First    string  `json:"first"`
+		Previous *string `json:"previous"`
+		Next     *string `json:"next"`
+		Last     string  `json:"last"`
+	} `json:"links"`
+}
+
+func TestGoldenShapes(t *testing.T) {
+	h := sandboxtest.MustStart(t)
+	tok, acct := h.Connect(t, sandboxtest.ClientID, sandboxtest.DemoUser, sandboxtest.AllPermissions()...)
+	app := appToken(t, h)
+
+	tests := []struct {
+		name       string
+		method     string
+		path       string
+		tok        string
+		hdr        []string
+		wantStatus int
+	}{
+		// The Node SDK sends the trailing slash.
+		{"vehicle", "GET", "/v3/vehicles/" + tesla + "/", tok, nil, 200},
+		{"signal-odometer", "GET", "/v3/vehicles/" + tesla + "/signals/odometer-traveleddistance", tok, nil, 200},
+		{"signal-doors", "GET", "/v3/vehicles/" + ford + "/signals/closure-doors", tok, nil, 200},
+		{"signal-list-page", "GET", "/v3/vehicles/" + tesla + "/signals?page=2&pageSize=4", tok, []string{"sc-unit-system", "imperial"}, 200},
+		{"command-lock", "POST", "/v3/vehicles/" + ford + "/commands/security/lock", app, []string{"sc-user-id", acct.UserID}, 200},
+		{"connection", "GET", "/v3/connections/" + tesla, app, nil, 200},
+		{"connections-list", "GET", "/v3/connections?userId=" + acct.UserID + "&pageSize=2", app, nil, 200},
+		{"error-not-capable", "GET", "/v3/vehicles/" + tesla + "/signals/internalcombustionengine-fuellevel", tok, nil, 501},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			res := h.Do(t, tc.method, tc.path, tc.tok, nil, tc.hdr...)
+			if res.Status != tc.wantStatus {
+				t.Fatalf("status %d, want %d: %s", res.Status, tc.wantStatus, res.Body)
+			}
+			if ct := res.Header.Get("Content-Type"); !strings.HasPrefix(ct, "application/json") {
+				t.Errorf("Content-Type %q", ct)
+			}
+			if res.Header.Get("SC-Request-Id") == "" {
+				t.Error("no SC-Request-Id header")
+			}
+			golden(t, tc.name, res.Body)
+		})
+	}
+}
+
+func TestAuthModels(t *testing.T) {
+	h := sandboxtest.MustStart(t)
+	tok, demo := h.Connect(t, sandboxtest.ClientID, sandboxtest.DemoUser, sandboxtest.AllPermissions()...)
+	_, ev := h.Connect(t, sandboxtest.ClientID, "ev@sandbox.test", sandboxtest.AllPermissions()...)
+	app := appToken(t, h)
+	odo := "/v3/vehicles/" + tesla + "/signals/odometer-traveleddistance"
+
+	tests := []struct {
+		name     string
+		path     string
+		tok      string
+		hdr      []string
+		status   int
+		wantType string
+	}{
+		{"vehicle token", odo, tok, nil, 200, ""},
+		{"app token with sc-user-id", odo, app, []string{"sc-user-id", demo.UserID}, 200, ""},
+		{"app token without sc-user-id", odo, app, nil, 400, sandbox.ErrValidation},
+		{"app token, user who did not connect the vehicle", odo, app, []string{"sc-user-id", ev.UserID}, 403, sandbox.ErrPermission},
+		{"app token, unknown user", odo, app, []string{"sc-user-id", "no-such-user"}, 403, sandbox.ErrPermission},
+		{"no token", odo, "", nil, 401, sandbox.ErrAuthentication},
+		{"garbage token", odo, "not-a-token", nil, 401, sandbox.ErrAuthentication},
+		{"vehicle token for another user's vehicle", "/v3/vehicles/" + bolt + "/signals", tok, nil, 403, sandbox.ErrPermission},
+		{"app token, vehicle resource without sc-user-id (OAS lists none)", "/v3/vehicles/" + tesla, app, nil, 200, ""},
+		{"app token, vehicle resource, vehicle nobody connected", "/v3/vehicles/4865b890-1763-52d3-9cac-45893f822e09", app, nil, 403, sandbox.ErrPermission},
+		{"app token lists connections", "/v3/connections", app, nil, 200, ""},
+		{"list connections without token", "/v3/connections", "", nil, 401, sandbox.ErrAuthentication},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			res := h.Do(t, "GET", tc.path, tc.tok, nil, tc.hdr...)
+			if res.Status != tc.status {
+				t.Fatalf("status %d, want %d: %s", res.Status, tc.status, res.Body)
+			}
+			if tc.wantType != "" {
+				if typ, _ := errorOf(t, res); typ != tc.wantType {
+					t.Errorf("type %s, want %s", typ, tc.wantType)
+				}
+			}
+		})
+	}
+
+	// A disconnect takes effect at once: the vehicle token still verifies, but its grant is
+	// gone → AUTHENTICATION; the app token names a user who no longer has it → PERMISSION.
+	if _, err := h.Store.Disconnect(store.GrantFilter{ClientID: sandboxtest.ClientID, VehicleID: tesla}); err != nil {
+		t.Fatal(err)
+	}
+	res := h.Do(t, "GET", odo, tok, nil)
+	if typ, _ := errorOf(t, res); res.Status != 401 || typ != sandbox.ErrAuthentication {
+		t.Errorf("after disconnect, vehicle token: %d %s, want 401 AUTHENTICATION", res.Status, typ)
+	}
+	res = h.Do(t, "GET", odo, app, nil, "sc-user-id", demo.UserID)
+	if typ, _ := errorOf(t, res); res.Status != 403 || typ != sandbox.ErrPermission {
+		t.Errorf("after disconnect, app token: %d %s, want 403 PERMISSION", res.Status, typ)
+	}
+}
+
+func TestSignalErrors(t *testing.T) {
+	h := sandboxtest.MustStart(t)
+	tok, _ := h.Connect(t, sandboxtest.ClientID, sandboxtest.DemoUser, sandboxtest.AllPermissions()...)
+	tests := []struct {
+		name, path, wantType, wantCode string
+		status                         int
+		hdr                            []string
+	}{
+		{"fuel on a BEV", "/v3/vehicles/" + tesla + "/signals/internalcombustionengine-range", sandbox.ErrCompatibility, "VEHICLE_NOT_CAPABLE", 501, nil},
+		{"oil on a BEV", "/v3/vehicles/" + tesla + "/signals/internalcombustionengine-oillife", sandbox.ErrCompatibility, "VEHICLE_NOT_CAPABLE", 501, nil},
+		{"battery on an ICE", "/v3/vehicles/" + ford + "/signals/tractionbattery-stateofcharge", sandbox.ErrCompatibility, "VEHICLE_NOT_CAPABLE", 501, nil},
+		{"charge on an ICE", "/v3/vehicles/" + ford + "/signals/charge-chargelimits", sandbox.ErrCompatibility, "VEHICLE_NOT_CAPABLE", 501, nil},
+		{"sunroof the F-150 lacks", "/v3/vehicles/" + ford + "/signals/closure-sunroof", sandbox.ErrCompatibility, "VEHICLE_NOT_CAPABLE", 501, nil},
+		{"unknown code", "/v3/vehicles/" + tesla + "/signals/warp-drive", sandbox.ErrResourceNotFound, "PATH", 404, nil},
+		{"unknown path", "/v3/vehicles/" + tesla + "/odometer", sandbox.ErrResourceNotFound, "PATH", 404, nil},
+		{"bad unit system", "/v3/vehicles/" + tesla + "/signals/odometer-traveleddistance", sandbox.ErrValidation, "PARAMETER", 400, []string{"sc-unit-system", "furlongs"}},
+		{"page 0", "/v3/vehicles/" + tesla + "/signals?page=0", sandbox.ErrValidation, "PARAMETER", 400, nil},
+		{"pageSize too big", "/v3/vehicles/" + tesla + "/signals?pageSize=101", sandbox.ErrValidation, "PARAMETER", 400, nil},
+		{"pageSize not a number", "/v3/vehicles/" + tesla + "/signals?pageSize=ten", sandbox.ErrValidation, "PARAMETER", 400, nil},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			res := h.Do(t, "GET", tc.path, tok, nil, tc.hdr...)
+			if res.Status != tc.status {
+				t.Fatalf("status %d, want %d: %s", res.Status, tc.status, res.Body)
+			}
+			typ, code := errorOf(t, res)
+			if typ != tc.wantType || code != tc.wantCode {
+				t.Errorf("got %s/%s, want %s/%s", typ, code, tc.wantType, tc.wantCode)
+			}
+		})
+	}
+}
+
+// Every catalogued signal needs its permission: alone it is readable, without it PERMISSION,
+// and the list shows exactly the signals the permission opens.
+func TestSignalPermissions(t *testing.T) {
+	h := sandboxtest.MustStart(t)
+	for _, s := range vehicleapiv3.Signals() {
+		t.Run(s.Code, func(t *testing.T) {
+			vehicle := rav4 // a PHEV has every signal
+			only, _ := h.Connect(t, sandboxtest.ClientID, sandboxtest.DemoUser, s.Permission)
+			res := h.Do(t, "GET", "/v3/vehicles/"+vehicle+"/signals/"+s.Code, only, nil)
+			if res.Status != 200 {
+				t.Fatalf("with %s: status %d: %s", s.Permission, res.Status, res.Body)
+			}
+			var sig signal
+			res.JSON(t, &sig)
+			if sig.ID != s.Code || sig.Attributes.Code != s.Code || sig.Attributes.Group != s.Group || sig.Attributes.Status.Value != "SUCCESS" {
+				t.Errorf("signal %+v does not describe %+v", sig, s)
+			}
+
+			other := "read_vehicle_info"
+			without, _ := h.Connect(t, sandboxtest.ClientID, sandboxtest.DemoUser, other)
+			res = h.Do(t, "GET", "/v3/vehicles/"+vehicle+"/signals/"+s.Code, without, nil)
+			if typ, _ := errorOf(t, res); res.Status != 403 || typ != sandbox.ErrPermission {
+				t.Errorf("without %s: %d %s, want 403 PERMISSION", s.Permission, res.Status, typ)
+			}
+		})
+	}
+
+	// The list holds only permitted signals.
+	tok, _ := h.Connect(t, sandboxtest.ClientID, sandboxtest.DemoUser, "read_odometer", "read_location")
+	var pg signalPage
+	h.Do(t, "GET", "/v3/vehicles/"+rav4+"/signals", tok, nil).JSON(t, &pg)
+	var got []string
+	for _, s := range pg.Data {
+		got = append(got, s.ID)
+	}
+	if want := "odometer-traveleddistance,location-preciselocation"; strings.Join(got, ",") != want || pg.Meta.TotalCount != 2 {
+		t.Errorf("list with odometer+location: %v (total %d), want %s", got, pg.Meta.TotalCount, want)
+	}
+}
+
+// The list contains only what the powertrain has, and the catalogue is covered by the fleet.
+func TestSignalListByPowertrain(t *testing.T) {
+	h := sandboxtest.MustStart(t)
+	tok, acct := h.Connect(t, sandboxtest.ClientID, sandboxtest.DemoUser, sandboxtest.AllPermissions()...)
+	seen := map[string]bool{}
+	for _, id := range acct.VehicleIDs {
+		v, _ := h.Store.Vehicle(id)
+		var pg signalPage
+		res := h.Do(t, "GET", "/v3/vehicles/"+id+"/signals?pageSize=100", tok, nil)
+		res.JSON(t, &pg)
+		for _, s := range pg.Data {
+			seen[s.ID] = true
+			switch g := s.Attributes.Group; {
+			case g == "TractionBattery" || g == "Charge":
+				if !v.Powertrain.HasBattery() {
+					t.Errorf("%s (%s) lists %s", v.Model, v.Powertrain, s.ID)
+				}
+			case g == "InternalCombustionEngine":
+				if !v.Powertrain.HasFuel() {
+					t.Errorf("%s (%s) lists %s", v.Model, v.Powertrain, s.ID)
+				}
+			}
+		}
+		if len(pg.Data) != pg.Meta.TotalCount {
+			t.Errorf("%s: %d signals on one page of 100, totalCount %d", v.Model, len(pg.Data), pg.Meta.TotalCount)
+		}
+	}
+	for _, s := range vehicleapiv3.Signals() {
+		if !seen[s.Code] {
+			t.Errorf("no demo vehicle lists %s", s.Code)
+		}
+	}
+}
+
+func TestSignalPaging(t *testing.T) {
+	h := sandboxtest.MustStart(t)
+	tok, _ := h.Connect(t, sandboxtest.ClientID, sandboxtest.DemoUser, sandboxtest.AllPermissions()...)
+	base := "/v3/vehicles/" + rav4 + "/signals"
+	var all signalPage
+	h.Do(t, "GET", base, tok, nil).JSON(t, &all)
+	if all.Meta.Page != 1 || all.Meta.PageSize != vehicleapiv3.DefaultPageSize {
+		t.Errorf("default meta %+v", all.Meta)
+	}
+	if all.Links.Previous != nil || all.Links.Next != nil {
+		t.Errorf("single page has previous/next: %+v", all.Links)
+	}
+
+	const size = 3
+	var paged []string
+	path := fmt.Sprintf("%s?page=1&pageSize=%d", strings.TrimPrefix(base, "/v3"), size)
+	for pages := 0; ; pages++ {
+		if pages > 50 {
+			t.Fatal("paging does not end")
+		}
+		var pg signalPage
+		res := h.Do(t, "GET", "/v3"+path, tok, nil)
+		if res.Status != 200 {
+			t.Fatalf("%s: %d %s", path, res.Status, res.Body)
+		}
+		res.JSON(t, &pg)
+		if pg.Links.Self != path {
+			t.Errorf("self %q, want %q", pg.Links.Self, path)
+		}
+		if pg.Meta.TotalCount != all.Meta.TotalCount {
+			t.Errorf("page %d totalCount %d, want %d", pg.Meta.Page, pg.Meta.TotalCount, all.Meta.TotalCount)
+		}
+		if (pg.Meta.Page == 1) != (pg.Links.Previous == nil) {
+			t.Errorf("page %d previous %v", pg.Meta.Page, pg.Links.Previous)
+		}
+		for _, s := range pg.Data {
+			paged = append(paged, s.ID)
+		}
+		if pg.Links.Next == nil {
+			if pg.Links.Self != pg.Links.Last {
+				t.Errorf("last page self %q, links.last %q", pg.Links.Self, pg.Links.Last)
+			}
+			break
+		}
+		path = *pg.Links.Next
+	}
+	var want []string
+	for _, s := range all.Data {
+		want = append(want, s.ID)
+	}
+	if strings.Join(paged, ",") != strings.Join(want, ",") {
+		t.Errorf("pages of %d: %v\nwant %v", size, paged, want)
+	}
+
+	// Past the end: an empty page, not an error.
+	var past signalPage
+	res := h.Do(t, "GET", base+"?page=99&pageSize=10", tok, nil)
+	res.JSON(t, &past)
+	if res.Status != 200 || len(past.Data) != 0 || past.Meta.TotalCount != all.Meta.TotalCount {
+		t.Errorf("page 99: %d, %d signals, meta %+v", res.Status, len(past.Data), past.Meta)
+	}
+}
+
+func TestUnitSystem(t *testing.T) {
+	h := sandboxtest.MustStart(t)
+	tok, _ := h.Connect(t, sandboxtest.ClientID, sandboxtest.DemoUser, sandboxtest.AllPermissions()...)
+	v, _ := h.Store.Vehicle(rav4)
+	type uv struct {
+		Unit  string  `json:"unit"`
+		Value float64 `json:"value"`
+	}
+	read := func(code, units string) uv {
+		t.Helper()
+		res := h.Do(t, "GET", "/v3/vehicles/"+rav4+"/signals/"+code, tok, nil, "sc-unit-system", units)
+		if res.Status != 200 {
+			t.Fatalf("%s: %d %s", code, res.Status, res.Body)
+		}
+		if got := res.Header.Get("SC-Unit-System"); got != units {
+			t.Errorf("SC-Unit-System %q, want %q", got, units)
+		}
+		var sig signal
+		res.JSON(t, &sig)
+		var b uv
+		if err := json.Unmarshal(sig.Attributes.Body, &b); err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+	near := func(a, b float64) bool { return math.Abs(a-b) < 0.01 }
+	tests := []struct {
+		code, units, unit string
+		value             float64
+	}{
+		{"odometer-traveleddistance", "metric", "kilometers", v.State.OdometerKm},
+		{"odometer-traveleddistance", "imperial", "miles", v.State.OdometerKm * 0.621371192237334},
+		{"internalcombustionengine-amountremaining", "metric", "liters", v.State.Fuel.AmountLiters},
+		{"internalcombustionengine-amountremaining", "imperial", "gallons", v.State.Fuel.AmountLiters * 0.264172052358148},
+		{"internalcombustionengine-range", "imperial", "miles", v.State.Fuel.RangeKm * 0.621371192237334},
+		{"tractionbattery-range", "imperial", "miles", v.State.Battery.RangeKm * 0.621371192237334},
+		{"internalcombustionengine-fuellevel", "imperial", "percent", v.State.Fuel.PercentRemaining * 100},
+		{"tractionbattery-stateofcharge", "imperial", "percent", v.State.Battery.PercentRemaining * 100},
+	}
+	for _, tc := range tests {
+		got := read(tc.code, tc.units)
+		if got.Unit != tc.unit || !near(got.Value, tc.value) {
+			t.Errorf("%s in %s: %+v, want %s %.2f", tc.code, tc.units, got, tc.unit, tc.value)
+		}
+	}
+}
+
+func TestCommands(t *testing.T) {
+	h := sandboxtest.MustStart(t)
+	tok, _ := h.Connect(t, sandboxtest.ClientID, sandboxtest.DemoUser, sandboxtest.AllPermissions()...)
+	evTok, _ := h.Connect(t, sandboxtest.ClientID, "ev@sandbox.test", sandboxtest.AllPermissions()...)
+	readOnly, _ := h.Connect(t, "read-only-app", sandboxtest.DemoUser, "read_security", "read_charge")
+	boolSignal := func(tok, id, code string) bool {
+		t.Helper()
+		res := h.Do(t, "GET", "/v3/vehicles/"+id+"/signals/"+code, tok, nil)
+		var sig signal
+		res.JSON(t, &sig)
+		var b struct{ Value bool }
+		if err := json.Unmarshal(sig.Attributes.Body, &b); err != nil {
+			t.Fatalf("%s: %v %s", code, err, res.Body)
+		}
+		return b.Value
+	}
+	post := func(tok, id, cmd string, body any) *sandboxtest.Response {
+		return h.Do(t, "POST", "/v3/vehicles/"+id+"/commands/"+cmd, tok, body)
+	}
+
+	if boolSignal(tok, ford, "closure-islocked") {
+		t.Fatal("fixture F-150 should start unlocked")
+	}
+	h.Clock.Advance(90 * time.Second)
+	if res := post(tok, ford, "security/lock", nil); res.Status != 200 {
+		t.Fatalf("lock: %d %s", res.Status, res.Body)
+	}
+	if !boolSignal(tok, ford, "closure-islocked") {
+		t.Error("closure-islocked false after lock")
+	}
+	if res := post(tok, ford, "security/unlock", nil); res.Status != 200 {
+		t.Fatalf("unlock: %d %s", res.Status, res.Body)
+	}
+	if boolSignal(tok, ford, "closure-islocked") {
+		t.Error("closure-islocked true after unlock")
+	}
+
+	// Charging: Tesla is plugged in and charging.
+	if res := post(tok, tesla, "charging/stop", nil); res.Status != 200 {
+		t.Fatalf("stop: %d %s", res.Status, res.Body)
+	}
+	if boolSignal(tok, tesla, "charge-ischarging") {
+		t.Error("charging after stop")
+	}
+	if res := post(tok, tesla, "charging/start", nil); res.Status != 200 {
+		t.Fatalf("start: %d %s", res.Status, res.Body)
+	}
+	if !boolSignal(tok, tesla, "charge-ischarging") {
+		t.Error("not charging after start")
+	}
+	if res := post(tok, tesla, "charging/limit", map[string]any{"limit": 75}); res.Status != 200 {
+		t.Fatalf("limit: %d %s", res.Status, res.Body)
+	}
+	var limits struct {
+		Values      []struct{ Limit float64 }
+		ActiveLimit float64
+		Unit        string
+	}
+	var sig signal
+	h.Do(t, "GET", "/v3/vehicles/"+tesla+"/signals/charge-chargelimits", tok, nil).JSON(t, &sig)
+	if err := json.Unmarshal(sig.Attributes.Body, &limits); err != nil {
+		t.Fatal(err)
+	}
+	if limits.ActiveLimit != 75 || len(limits.Values) != 1 || limits.Values[0].Limit != 75 || limits.Unit != "percent" {
+		t.Errorf("charge-chargelimits after limit 75: %+v", limits)
+	}
+	if v, _ := h.Store.Vehicle(tesla); v.State.Charge.Limit != 0.75 {
+		t.Errorf("stored limit %v, want 0.75", v.State.Charge.Limit)
+	}
+	if v, _ := h.Store.Vehicle(tesla); !v.State.UpdatedAt.Equal(h.Clock.Now()) {
+		t.Errorf("UpdatedAt %v after a command, want the clock %v", v.State.UpdatedAt, h.Clock.Now())
+	}
+
+	errs := []struct {
+		name, tok, id, cmd string
+		body               any
+		status             int
+		typ, code          string
+	}{
+		{"start unplugged", evTok, bolt, "charging/start", nil, 409, sandbox.ErrVehicleState, "CHARGING_PLUG_NOT_CONNECTED"},
+		{"stop unplugged", evTok, bolt, "charging/stop", nil, 409, sandbox.ErrVehicleState, "CHARGING_PLUG_NOT_CONNECTED"},
+		{"start on ICE", tok, ford, "charging/start", nil, 501, sandbox.ErrCompatibility, "VEHICLE_NOT_CAPABLE"},
+		{"limit on ICE", tok, ford, "charging/limit", map[string]any{"limit": 80}, 501, sandbox.ErrCompatibility, "VEHICLE_NOT_CAPABLE"},
+		{"limit too low", tok, tesla, "charging/limit", map[string]any{"limit": 10}, 400, sandbox.ErrValidation, "PARAMETER"},
+		{"limit as fraction", tok, tesla, "charging/limit", map[string]any{"limit": 0.8}, 400, sandbox.ErrValidation, "PARAMETER"},
+		{"limit missing", tok, tesla, "charging/limit", map[string]any{}, 400, sandbox.ErrValidation, "PARAMETER"},
+		{"limit not JSON", tok, tesla, "charging/limit", "limit=80", 400, sandbox.ErrValidation, "PARAMETER"},
+		{"limit not a number", tok, tesla, "charging/limit", map[string]any{"limit": "lots"}, 400, sandbox.ErrValidation, "PARAMETER"},
+		{"lock without control_security", readOnly, ford, "security/lock", nil, 403, sandbox.ErrPermission, ""},
+		{"charge without control_charge", readOnly, tesla, "charging/start", nil, 403, sandbox.ErrPermission, ""},
+		{"unknown command", tok, ford, "security/open-sesame", nil, 404, sandbox.ErrResourceNotFound, "PATH"},
+	}
+	for _, tc := range errs {
+		t.Run(tc.name, func(t *testing.T) {
+			res := post(tc.tok, tc.id, tc.cmd, tc.body)
+			if res.Status != tc.status {
+				t.Fatalf("status %d, want %d: %s", res.Status, tc.status, res.Body)
+			}
+			if typ, code := errorOf(t, res); typ != tc.typ || code != tc.code {
+				t.Errorf("got %s/%s, want %s/%s", typ, code, tc.typ, tc.code)
+			}
+		})
+	}
+	// The string form the Node SDK uses for v2.0 limits is accepted too.
+	if res := post(tok, tesla, "charging/limit", `{"limit":"90"}`); res.Status != 200 {
+		t.Errorf("limit as string: %d %s", res.Status, res.Body)
+	}
+}
+
+type connectionList struct {
+	Data []struct {
+		ID         string `json:"id"`
+		Attributes struct {
+			Permissions []string `json:"permissions"`
+		} `json:"attributes"`
+		Relationships struct {
+			User struct {
+				Data struct{ ID string } `json:"data"`
+			} `json:"user"`
+		} `json:"relationships"`
+	} `json:"data"`
+	Meta struct{ Page, PageSize, TotalCount int } `json:"meta"`
+}
+
+func TestConnections(t *testing.T) {
+	h := sandboxtest.MustStart(t)
+	demoTok, demo := h.Connect(t, sandboxtest.ClientID, sandboxtest.DemoUser, "read_vehicle_info", "read_odometer")
+	_, ev := h.Connect(t, sandboxtest.ClientID, "ev@sandbox.test", "read_vehicle_info")
+	h.Connect(t, "another-app", "family@sandbox.test", "read_vehicle_info")
+	app := appToken(t, h)
+
+	ids := func(tok, query string, hdr ...string) (string, int) {
+		t.Helper()
+		res := h.Do(t, "GET", "/v3/connections"+query, tok, nil, hdr...)
+		if res.Status != 200 {
+			t.Fatalf("%s: %d %s", query, res.Status, res.Body)
+		}
+		var l connectionList
+		res.JSON(t, &l)
+		var out []string
+		for _, c := range l.Data {
+			out = append(out, c.ID)
+		}
+		return strings.Join(out, ","), l.Meta.TotalCount
+	}
+	all := len(demo.VehicleIDs) + len(ev.VehicleIDs)
+	if _, n := ids(app, ""); n != all {
+		t.Errorf("app sees %d connections, want %d (its own app only)", n, all)
+	}
+	for _, q := range []string{"?userId=" + ev.UserID, "?user_id=" + ev.UserID} {
+		got, n := ids(app, q)
+		if n != len(ev.VehicleIDs) || !strings.Contains(got, bolt) {
+			t.Errorf("%s: %s (%d)", q, got, n)
+		}
+	}
+	for _, q := range []string{"?vehicleId=" + bolt, "?vehicle_id=" + bolt} {
+		if got, _ := ids(app, q); got != bolt {
+			t.Errorf("%s: %q, want %s", q, got, bolt)
+		}
+	}
+	if _, n := ids(app, "?mode=live"); n != all {
+		t.Errorf("mode=live: %d, want %d", n, all)
+	}
+	if _, n := ids(app, "?mode=simulated"); n != 0 {
+		t.Errorf("mode=simulated: %d, want 0", n)
+	}
+	// A vehicle token sees only its own user's connections, even when asking for others.
+	if _, n := ids(demoTok, ""); n != len(demo.VehicleIDs) {
+		t.Errorf("vehicle token sees %d, want %d", n, len(demo.VehicleIDs))
+	}
+	if _, n := ids(demoTok, "?userId="+ev.UserID); n != 0 {
+		t.Errorf("vehicle token asking for another user sees %d, want 0", n)
+	}
+	// Paging walks the same list.
+	p1, _ := ids(app, "?pageSize=2&page=1")
+	p2, _ := ids(app, "?pageSize=2&page=2")
+	p3, _ := ids(app, "?pageSize=2&page=3")
+	whole, _ := ids(app, "")
+	if strings.Join([]string{p1, p2, p3}, ",") != whole {
+		t.Errorf("pages %s | %s | %s, whole %s", p1, p2, p3, whole)
+	}
+
+	// One connection; a second user connecting the same vehicle makes sc-user-id necessary.
+	if res := h.Do(t, "GET", "/v3/connections/"+tesla, app, nil); res.Status != 200 {
+		t.Fatalf("connection: %d %s", res.Status, res.Body)
+	}
+	if err := h.Store.Connect(sandbox.Grant{ClientID: sandboxtest.ClientID, UserID: ev.UserID, VehicleID: tesla, Permissions: []string{"read_odometer"}}); err != nil {
+		t.Fatal(err)
+	}
+	errs := []struct {
+		name, path, tok string
+		hdr             []string
+		status          int
+		typ             string
+	}{
+		{"ambiguous without sc-user-id", "/v3/connections/" + tesla, app, nil, 400, sandbox.ErrValidation},
+		{"unknown vehicle", "/v3/connections/no-such-vehicle", app, nil, 404, sandbox.ErrResourceNotFound},
+		{"other app's vehicle", "/v3/connections/4afacc67-be7f-54ad-85cb-dbcb702b8742", app, nil, 404, sandbox.ErrResourceNotFound},
+		{"vehicle token naming another user", "/v3/connections/" + tesla, demoTok, []string{"sc-user-id", ev.UserID}, 403, sandbox.ErrPermission},
+		{"bad mode", "/v3/connections?mode=sideways", app, nil, 400, sandbox.ErrValidation},
+		{"bad page", "/v3/connections?page=-1", app, nil, 400, sandbox.ErrValidation},
+	}
+	for _, tc := range errs {
+		t.Run(tc.name, func(t *testing.T) {
+			res := h.Do(t, "GET", tc.path, tc.tok, nil, tc.hdr...)
+			if res.Status != tc.status {
+				t.Fatalf("status %d, want %d: %s", res.Status, tc.status, res.Body)
+			}
+			if typ, _ := errorOf(t, res); typ != tc.typ {
+				t.Errorf("type %s, want %s", typ, tc.typ)
+			}
+		})
+	}
+	for _, u := range []struct {
+		user  string
+		perms string
+	}{{demo.UserID, "read_odometer,read_vehicle_info"}, {ev.UserID, "read_odometer"}} {
+		res := h.Do(t, "GET", "/v3/connections/"+tesla, app, nil, "sc-user-id", u.user)
+		var c struct {
+			Data struct {
+				ID         string
+				Attributes struct{ Permissions []string }
+			}
+		}
+		res.JSON(t, &c)
+		if res.Status != 200 || c.Data.ID != tesla || strings.Join(c.Data.Attributes.Permissions, ",") != u.perms {
+			t.Errorf("connection for %s: %d %+v, want permissions %s", u.user, res.Status, c, u.perms)
+		}
+	}
+	// The vehicle token's own user needs no header.
+	if res := h.Do(t, "GET", "/v3/connections/"+tesla, demoTok, nil); res.Status != 200 {
+		t.Errorf("vehicle token, own connection: %d %s", res.Status, res.Body)
+	}
+}
