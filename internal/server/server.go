@@ -13,7 +13,7 @@ import (
 	"github.com/smartcar-sandbox/smartcar-sandbox/internal/scapi"
 	"github.com/smartcar-sandbox/smartcar-sandbox/internal/store"
 	"github.com/smartcar-sandbox/smartcar-sandbox/internal/token"
-	"github.com/smartcar-sandbox/smartcar-sandbox/internal/vehicleapiv3"
+	"github.com/smartcar-sandbox/smartcar-sandbox/internal/vehicleapi"
 )
 
 // Deps is what the doors need.
@@ -45,6 +45,7 @@ func New(d Deps) http.Handler {
 // mount declares every route of the sandbox.
 func mount(r *mux.Router, d Deps) {
 	auth := &scapi.Auth{Tokens: d.Tokens, Store: d.Store}
+	v2 := vehicleapi.New(d.Store, auth, d.Now)
 	_ = auth
 
 	// --- sandbox's own pages ---
@@ -56,19 +57,38 @@ func mount(r *mux.Router, d Deps) {
 	// --- token endpoint (auth.smartcar.com) ---
 
 	// --- vehicle API v2.0 (api.smartcar.com/v2.0) and management API ---
+	get, post, del := http.MethodGet, http.MethodPost, http.MethodDelete
+	r.Handle("/v2.0/user", scapi.Handle(scapi.V2, v2.User)).Methods(get)
+	r.Handle("/v2.0/vehicles", scapi.Handle(scapi.V2, v2.Vehicles)).Methods(get)
+	r.Handle("/v2.0/vehicles/{id}", scapi.Handle(scapi.V2, v2.Read(""))).Methods(get)
+	r.Handle("/v2.0/vehicles/{id}/vin", scapi.Handle(scapi.V2, v2.Read("vin"))).Methods(get)
+	r.Handle("/v2.0/vehicles/{id}/odometer", scapi.Handle(scapi.V2, v2.Read("odometer"))).Methods(get)
+	r.Handle("/v2.0/vehicles/{id}/location", scapi.Handle(scapi.V2, v2.Read("location"))).Methods(get)
+	r.Handle("/v2.0/vehicles/{id}/fuel", scapi.Handle(scapi.V2, v2.Read("fuel"))).Methods(get)
+	r.Handle("/v2.0/vehicles/{id}/battery", scapi.Handle(scapi.V2, v2.Read("battery"))).Methods(get)
+	r.Handle("/v2.0/vehicles/{id}/battery/capacity", scapi.Handle(scapi.V2, v2.Read("battery/capacity"))).Methods(get)
+	r.Handle("/v2.0/vehicles/{id}/battery/nominal_capacity", scapi.Handle(scapi.V2, v2.Read("battery/nominal_capacity"))).Methods(get)
+	r.Handle("/v2.0/vehicles/{id}/charge", scapi.Handle(scapi.V2, v2.Read("charge"))).Methods(get)
+	r.Handle("/v2.0/vehicles/{id}/charge", scapi.Handle(scapi.V2, v2.ChargeCommand)).Methods(post)
+	r.Handle("/v2.0/vehicles/{id}/charge/limit", scapi.Handle(scapi.V2, v2.Read("charge/limit"))).Methods(get)
+	r.Handle("/v2.0/vehicles/{id}/charge/limit", scapi.Handle(scapi.V2, v2.SetChargeLimit)).Methods(post)
+	r.Handle("/v2.0/vehicles/{id}/engine/oil", scapi.Handle(scapi.V2, v2.Read("engine/oil"))).Methods(get)
+	r.Handle("/v2.0/vehicles/{id}/tires/pressure", scapi.Handle(scapi.V2, v2.Read("tires/pressure"))).Methods(get)
+	r.Handle("/v2.0/vehicles/{id}/security", scapi.Handle(scapi.V2, v2.Read("security"))).Methods(get)
+	r.Handle("/v2.0/vehicles/{id}/security", scapi.Handle(scapi.V2, v2.Security)).Methods(post)
+	r.Handle("/v2.0/vehicles/{id}/permissions", scapi.Handle(scapi.V2, v2.Read("permissions"))).Methods(get)
+	r.Handle("/v2.0/vehicles/{id}/batch", scapi.Handle(scapi.V2, v2.Batch)).Methods(post)
+	r.Handle("/v2.0/vehicles/{id}/application", scapi.Handle(scapi.V2, v2.Disconnect)).Methods(del)
+	r.Handle("/v2.0/vehicles/{id}/service/history", scapi.Handle(scapi.V2, v2.Read("service/history"))).Methods(get)
+	r.Handle("/v2.0/vehicles/{id}/diagnostics/system_status", scapi.Handle(scapi.V2, v2.Read("diagnostics/system_status"))).Methods(get)
+	r.Handle("/v2.0/vehicles/{id}/diagnostics/dtcs", scapi.Handle(scapi.V2, v2.Read("diagnostics/dtcs"))).Methods(get)
+	r.Handle("/v2.0/vehicles/{id}/navigation/destination", scapi.Handle(scapi.V2, v2.Destination)).Methods(post)
+	r.Handle("/v2.0/management/connections", scapi.Handle(scapi.V2, v2.Connections)).Methods(get)
+	r.Handle("/v2.0/management/connections", scapi.Handle(scapi.V2, v2.DeleteConnections)).Methods(del)
+	r.Handle("/v2.0/compatibility", scapi.Handle(scapi.V2, v2.CompatibilityByVIN)).Methods(get)
+	r.Handle("/v2.0/compatibility/matrix", scapi.Handle(scapi.V2, v2.CompatibilityMatrix)).Methods(get)
 
 	// --- vehicle API v3 (vehicle.api.smartcar.com/v3) ---
-	v3 := vehicleapiv3.New(d.Store, auth, d.Now)
-	r.Handle("/v3/vehicles/{id}", scapi.Handle(scapi.V3, v3.Vehicle)).Methods(http.MethodGet)
-	r.Handle("/v3/vehicles/{id}/signals", scapi.Handle(scapi.V3, v3.Signals)).Methods(http.MethodGet)
-	r.Handle("/v3/vehicles/{id}/signals/{code}", scapi.Handle(scapi.V3, v3.Signal)).Methods(http.MethodGet)
-	r.Handle("/v3/vehicles/{id}/commands/security/lock", scapi.Handle(scapi.V3, v3.Lock)).Methods(http.MethodPost)
-	r.Handle("/v3/vehicles/{id}/commands/security/unlock", scapi.Handle(scapi.V3, v3.Unlock)).Methods(http.MethodPost)
-	r.Handle("/v3/vehicles/{id}/commands/charging/start", scapi.Handle(scapi.V3, v3.StartCharge)).Methods(http.MethodPost)
-	r.Handle("/v3/vehicles/{id}/commands/charging/stop", scapi.Handle(scapi.V3, v3.StopCharge)).Methods(http.MethodPost)
-	r.Handle("/v3/vehicles/{id}/commands/charging/limit", scapi.Handle(scapi.V3, v3.SetChargeLimit)).Methods(http.MethodPost)
-	r.Handle("/v3/connections", scapi.Handle(scapi.V3, v3.Connections)).Methods(http.MethodGet)
-	r.Handle("/v3/connections/{id}", scapi.Handle(scapi.V3, v3.Connection)).Methods(http.MethodGet)
 }
 
 func healthz(w http.ResponseWriter, r *http.Request) {

@@ -1,0 +1,44 @@
+package vehicleapi_test
+
+import (
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"testing"
+
+	"github.com/smartcar-sandbox/smartcar-sandbox/internal/sandboxtest"
+	"github.com/smartcar-sandbox/smartcar-sandbox/internal/server"
+	"github.com/smartcar-sandbox/smartcar-sandbox/internal/vehicleapi"
+)
+
+// BenchmarkOdometer is a full authenticated read through the real router (middleware, token
+// verification, grant check, render), in process via httptest.
+func BenchmarkOdometer(b *testing.B) {
+	h := sandboxtest.MustStart(b)
+	tok, _ := h.Connect(b, sandboxtest.ClientID, sandboxtest.DemoUser, "read_odometer")
+	handler := server.New(server.Deps{Store: h.Store, Tokens: h.Tokens, Origin: h.URL, Now: h.Clock.Now})
+	req := httptest.NewRequest(http.MethodGet, "/v2.0/vehicles/"+teslaID+"/odometer", nil)
+	req.Header.Set("Authorization", "Bearer "+tok)
+	b.ReportAllocs()
+	for b.Loop() {
+		w := httptest.NewRecorder()
+		handler.ServeHTTP(w, req)
+		if w.Code != http.StatusOK {
+			b.Fatalf("status %d: %s", w.Code, w.Body)
+		}
+	}
+}
+
+// BenchmarkRenderSecurity measures JSON rendering of the largest signal body.
+func BenchmarkRenderSecurity(b *testing.B) {
+	h := sandboxtest.MustStart(b)
+	v, _ := h.Store.Vehicle(teslaID)
+	s := v.State.Security
+	body := vehicleapi.SecurityStatus{IsLocked: s.IsLocked(), Doors: s.Doors, Windows: s.Windows, Sunroof: s.Sunroof, Storage: s.Storage, ChargingPort: s.ChargingPort}
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := json.Marshal(body); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

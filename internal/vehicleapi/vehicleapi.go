@@ -1,0 +1,61 @@
+// Package vehicleapi serves Smartcar's vehicle API v2.0 (api.smartcar.com/v2.0) and the
+// management API (management.smartcar.com/v2.0) over the store. Every vehicle signal has one
+// render function, listed once in the signals table with its sub-path and permission; the
+// single-signal routes and batch both go through that table, so a batch item and the
+// matching GET can never disagree. Handlers return errors; scapi renders them.
+package vehicleapi
+
+import (
+	"net/http"
+	"time"
+
+	"github.com/gorilla/mux"
+
+	"github.com/smartcar-sandbox/smartcar-sandbox/internal/scapi"
+	"github.com/smartcar-sandbox/smartcar-sandbox/internal/store"
+)
+
+// API holds what the v2.0 handlers need. Build it with New.
+type API struct {
+	Store *store.Store
+	Auth  *scapi.Auth
+	// Now is the clock for SC-Fetched-At and for the data age of commands.
+	Now func() time.Time
+}
+
+// New builds the API; a nil now means time.Now.
+func New(st *store.Store, auth *scapi.Auth, now func() time.Time) *API {
+	if now == nil {
+		now = time.Now
+	}
+	return &API{Store: st, Auth: auth, Now: now}
+}
+
+// vehicleID is the {id} route variable.
+func vehicleID(r *http.Request) string { return mux.Vars(r)["id"] }
+
+// Read returns the handler for one signal of the table by its sub-path ("" for attributes).
+// It panics for an unknown path: routes are declared at start-up, so a typo fails at once.
+func (a *API) Read(path string) scapi.HandlerFunc {
+	sig, ok := signalByPath[path]
+	if !ok {
+		panic("vehicleapi: no signal for path " + path)
+	}
+	return func(w http.ResponseWriter, r *http.Request) error {
+		acc, err := a.Auth.Vehicle(r, vehicleID(r), sig.Permission, false)
+		if err != nil {
+			return err
+		}
+		u, err := scapi.UnitsOf(r)
+		if err != nil {
+			return err
+		}
+		body, err := sig.Render(readCtx{acc: acc, units: u, query: r.URL.Query()})
+		if err != nil {
+			return err
+		}
+		scapi.SetDataHeaders(w.Header(), u, acc.Vehicle.State.UpdatedAt, a.Now())
+		scapi.WriteJSON(w, http.StatusOK, body)
+		return nil
+	}
+}
