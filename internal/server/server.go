@@ -14,6 +14,7 @@ import (
 	"github.com/smartcar-sandbox/smartcar-sandbox/internal/store"
 	"github.com/smartcar-sandbox/smartcar-sandbox/internal/token"
 	"github.com/smartcar-sandbox/smartcar-sandbox/internal/vehicleapi"
+	"github.com/smartcar-sandbox/smartcar-sandbox/internal/vehicleapiv3"
 )
 
 // Deps is what the doors need.
@@ -89,6 +90,17 @@ func mount(r *mux.Router, d Deps) {
 	r.Handle("/v2.0/compatibility/matrix", scapi.Handle(scapi.V2, v2.CompatibilityMatrix)).Methods(get)
 
 	// --- vehicle API v3 (vehicle.api.smartcar.com/v3) ---
+	v3 := vehicleapiv3.New(d.Store, auth, d.Now)
+	r.Handle("/v3/vehicles/{id}", scapi.Handle(scapi.V3, v3.Vehicle)).Methods(http.MethodGet)
+	r.Handle("/v3/vehicles/{id}/signals", scapi.Handle(scapi.V3, v3.Signals)).Methods(http.MethodGet)
+	r.Handle("/v3/vehicles/{id}/signals/{code}", scapi.Handle(scapi.V3, v3.Signal)).Methods(http.MethodGet)
+	r.Handle("/v3/vehicles/{id}/commands/security/lock", scapi.Handle(scapi.V3, v3.Lock)).Methods(http.MethodPost)
+	r.Handle("/v3/vehicles/{id}/commands/security/unlock", scapi.Handle(scapi.V3, v3.Unlock)).Methods(http.MethodPost)
+	r.Handle("/v3/vehicles/{id}/commands/charging/start", scapi.Handle(scapi.V3, v3.StartCharge)).Methods(http.MethodPost)
+	r.Handle("/v3/vehicles/{id}/commands/charging/stop", scapi.Handle(scapi.V3, v3.StopCharge)).Methods(http.MethodPost)
+	r.Handle("/v3/vehicles/{id}/commands/charging/limit", scapi.Handle(scapi.V3, v3.SetChargeLimit)).Methods(http.MethodPost)
+	r.Handle("/v3/connections", scapi.Handle(scapi.V3, v3.Connections)).Methods(http.MethodGet)
+	r.Handle("/v3/connections/{id}", scapi.Handle(scapi.V3, v3.Connection)).Methods(http.MethodGet)
 }
 
 func healthz(w http.ResponseWriter, r *http.Request) {
