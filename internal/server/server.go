@@ -10,6 +10,8 @@ import (
 
 	"github.com/gorilla/mux"
 
+	"github.com/smartcar-sandbox/smartcar-sandbox/internal/connect"
+	"github.com/smartcar-sandbox/smartcar-sandbox/internal/oauth"
 	"github.com/smartcar-sandbox/smartcar-sandbox/internal/scapi"
 	"github.com/smartcar-sandbox/smartcar-sandbox/internal/store"
 	"github.com/smartcar-sandbox/smartcar-sandbox/internal/token"
@@ -54,8 +56,23 @@ func mount(r *mux.Router, d Deps) {
 	r.Handle("/", landing(d)).Methods(http.MethodGet, http.MethodHead)
 
 	// --- Connect (connect.smartcar.com) ---
+	// The flow-token key is made at each start: a Connect flow in progress does not survive a
+	// restart (one retry for the person), and no secret needs to be kept on disk.
+	if conn, err := connect.New(connect.Config{Store: d.Store, Key: token.NewKey(), Origin: d.Origin, Now: d.Now, Logger: d.Logger}); err != nil {
+		d.Logger.Error("connect pages not mounted", "error", err)
+	} else {
+		for _, rt := range conn.Routes() {
+			methods := []string{rt.Method}
+			if rt.Method == http.MethodGet {
+				methods = append(methods, http.MethodHead)
+			}
+			r.Handle(rt.Path, rt.Handler).Methods(methods...)
+		}
+	}
 
 	// --- token endpoint (auth.smartcar.com) ---
+	// Every method reaches the handler, so a GET gets the OAuth 405 JSON rather than the HTML 404.
+	r.Handle("/oauth/token", oauth.New(d.Store, d.Tokens, d.Now))
 
 	// --- vehicle API v2.0 (api.smartcar.com/v2.0) and management API ---
 	get, post, del := http.MethodGet, http.MethodPost, http.MethodDelete

@@ -1,0 +1,176 @@
+package connect
+
+import (
+	"bytes"
+	"embed"
+	"fmt"
+	"html/template"
+	"net/http"
+	"strings"
+
+	sandbox "github.com/smartcar-sandbox/smartcar-sandbox"
+)
+
+//go:embed templates/*.html static/connect.css
+var assets embed.FS
+
+var pages = template.Must(template.New("").ParseFS(assets, "templates/*.html"))
+
+// page is what every template gets. Everything echoed goes through html/template, so state,
+// usernames and URIs come back escaped.
+type page struct {
+	Title   string
+	App     string
+	Mode    string
+	Make    string // brand display name
+	Step    int    // 1 brand, 2 sign in, 3 vehicles, 4 permissions; 0 none
+	Flow    string
+	CSRF    string
+	Nonce   string
+	Message string // a problem with what was submitted, shown above the form
+	Err     *pageError
+
+	Brands   []sandbox.Make
+	Query    string
+	Username string
+	Hints    []hint
+	Accounts []string
+	Vehicles []vehicleView
+	Single   bool
+	Perms    []permView
+}
+
+type hint struct{ Username, Effect string }
+
+type vehicleView struct {
+	ID, Label, VIN string
+	Checked        bool
+}
+
+type permView struct {
+	Name, Description, Explanation string
+	Required                       bool
+}
+
+// Steps is the progress line every step page shows.
+var Steps = []string{"Brand", "Sign in", "Vehicles", "Permissions"}
+
+func (p page) StepList() []stepView {
+	out := make([]stepView, len(Steps))
+	for i, s := range Steps {
+		n := i + 1
+		out[i] = stepView{Name: s, Done: n < p.Step, Current: n == p.Step}
+	}
+	return out
+}
+
+type stepView struct {
+	Name          string
+	Done, Current bool
+}
+
+func (h *Handler) pageFor(f *flow, csrf string) page {
+	p := page{Flow: h.seal.seal(f), CSRF: csrf, Mode: f.Mode, App: f.ClientID}
+	if app, ok := h.store.Application(f.ClientID); ok && app.Name != "" {
+		p.App = app.Name
+	}
+	if mk, ok := sandbox.LookupMake(f.Make); ok {
+		p.Make = mk.Name
+	}
+	p.Title = p.App + " wants to connect to your vehicle"
+	return p
+}
+
+func (h *Handler) brandsPage(f *flow, csrf, query, msg string) page {
+	p := h.pageFor(f, csrf)
+	p.Step, p.Query, p.Message = 1, query, msg
+	q := strings.ToLower(strings.TrimSpace(query))
+	for _, m := range sandbox.Makes {
+		if q == "" || strings.Contains(strings.ToLower(m.Name), q) || strings.Contains(strings.ToLower(m.ID), q) {
+			p.Brands = append(p.Brands, m)
+		}
+	}
+	return p
+}
+
+// testUserHints are Smartcar's test-mode usernames (smartcar-api.md §8), shown on sign-in.
+var testUserHints = []hint{
+	{"3-vehicles@smartcar.com", "an account with 3 vehicles (any number from 1 to 999)"},
+	{"smartcar@successful-request.com", "one Audi, VIN 0SCAUDI037A5ADB1C"},
+	{"<VIN>@compatible.smartcar.com", "that VIN with every permission; levels: compatible, phev, fuel, bev, incompatible"},
+	{"smartcar@vehicle-incompatible.com", "ends in error=vehicle_incompatible"},
+	{"smartcar@invalid-subscription.com", "ends in error=invalid_subscription"},
+}
+
+func (h *Handler) loginPage(f *flow, csrf, msg string) page {
+	p := h.pageFor(f, csrf)
+	p.Step, p.Message, p.Hints = 2, msg, testUserHints
+	for _, a := range h.store.Accounts() {
+		if !a.Generated && len(p.Accounts) < 10 {
+			p.Accounts = append(p.Accounts, a.Username)
+		}
+	}
+	return p
+}
+
+func (h *Handler) vehiclesPage(f *flow, csrf string, vs []sandbox.Vehicle, checked map[string]bool, msg string) page {
+	p := h.pageFor(f, csrf)
+	p.Step, p.Message, p.Single, p.Username = 3, msg, f.Single, f.Username
+	for i, v := range vs {
+		on := checked == nil && (!f.Single || i == 0) || checked[v.ID]
+		p.Vehicles = append(p.Vehicles, vehicleView{ID: v.ID, Label: fmt.Sprintf("%d %s %s", v.Year, makeName(v.Make), v.Model), VIN: v.VIN, Checked: on})
+	}
+	return p
+}
+
+func makeName(id string) string {
+	if mk, ok := sandbox.LookupMake(id); ok {
+		return mk.Name
+	}
+	return id
+}
+
+func (h *Handler) consentPage(f *flow, csrf, msg string) page {
+	p := h.pageFor(f, csrf)
+	p.Step, p.Message, p.Username = 4, msg, f.Username
+	for _, s := range f.Scope {
+		d, _ := sandbox.LookupPermission(s.Name)
+		p.Perms = append(p.Perms, permView{Name: s.Name, Description: d.Description, Explanation: d.Explanation, Required: s.Required})
+	}
+	for _, vid := range f.Vehicles {
+		if v, ok := h.store.Vehicle(vid); ok {
+			p.Vehicles = append(p.Vehicles, vehicleView{ID: v.ID, Label: fmt.Sprintf("%d %s %s", v.Year, makeName(v.Make), v.Model), VIN: v.VIN})
+		}
+	}
+	return p
+}
+
+// render writes a page with the security headers every Connect page carries. Framing stays
+// allowed on purpose: apps show Connect inside web views.
+func (h *Handler) render(w http.ResponseWriter, r *http.Request, status int, name string, p page) {
+	p.Nonce = sandbox.RandomToken(16)
+	var buf bytes.Buffer
+	if err := pages.ExecuteTemplate(&buf, name, p); err != nil {
+		h.log.Error("connect: template", "page", name, "error", err)
+		http.Error(w, "Connect could not render this page.", http.StatusInternalServerError)
+		return
+	}
+	hd := w.Header()
+	hd.Set("Content-Type", "text/html; charset=utf-8")
+	hd.Set("Content-Security-Policy", "default-src 'none'; style-src 'self'; script-src 'nonce-"+p.Nonce+"'; img-src 'self' data:; base-uri 'none'")
+	hd.Set("Referrer-Policy", "no-referrer")
+	hd.Set("Cache-Control", "no-store")
+	hd.Set("X-Content-Type-Options", "nosniff")
+	w.WriteHeader(status)
+	if r.Method != http.MethodHead {
+		_, _ = w.Write(buf.Bytes())
+	}
+}
+
+func serveCSS(w http.ResponseWriter, r *http.Request) {
+	b, _ := assets.ReadFile("static/connect.css")
+	w.Header().Set("Content-Type", "text/css; charset=utf-8")
+	w.Header().Set("Cache-Control", "public, max-age=3600")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	_, _ = w.Write(b)
+}
