@@ -6,6 +6,7 @@ package sandboxtest
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -16,7 +17,9 @@ import (
 
 	sandbox "github.com/smartcar-sandbox/smartcar-sandbox"
 	defaultfixtures "github.com/smartcar-sandbox/smartcar-sandbox/fixtures"
+	"github.com/smartcar-sandbox/smartcar-sandbox/internal/faults"
 	"github.com/smartcar-sandbox/smartcar-sandbox/internal/fixtures"
+	"github.com/smartcar-sandbox/smartcar-sandbox/internal/requestlog"
 	"github.com/smartcar-sandbox/smartcar-sandbox/internal/server"
 	"github.com/smartcar-sandbox/smartcar-sandbox/internal/store"
 	"github.com/smartcar-sandbox/smartcar-sandbox/internal/token"
@@ -54,12 +57,31 @@ type Harness struct {
 	Dataset sandbox.Dataset
 	Clock   *Clock
 	Client  *http.Client
+	// AdminToken is the admin API's bearer token ("" when Options.NoAdmin).
+	AdminToken string
+	// Control is the running sandbox's admin/fault/request-log wiring.
+	Control *server.Control
 }
 
 // Options tweak MustStart.
 type Options struct {
 	DataDir string
 	Dataset *sandbox.Dataset // nil = the embedded default fixtures
+	// NoAdmin leaves the admin API unmounted (as -no-admin does).
+	NoAdmin bool
+	// FaultHeader enables the SC-Sandbox-Fault request header.
+	FaultHeader bool
+	// Reload, when set, is what POST /admin/reload calls.
+	Reload func() (store.ReloadResult, error)
+}
+
+// AdminToken is the admin token every harness uses unless Options.NoAdmin.
+const AdminToken = "sandbox-test-admin-token"
+
+// Admin sends a request to the admin API with the harness's admin token.
+func (h *Harness) Admin(t testing.TB, method, path string, body any) *Response {
+	t.Helper()
+	return h.Do(t, method, path, h.AdminToken, body)
 }
 
 // MustStart starts a sandbox on the default fixtures and stops it when the test ends.
@@ -93,11 +115,29 @@ func MustStartWith(t testing.TB, o Options) *Harness {
 		t.Fatal(err)
 	}
 	h := &Harness{Store: st, Tokens: issuer, Dataset: ds, Clock: clock}
+	issuer.OnIssue = server.RecordTokens(st, nil)
+	h.Control = &server.Control{
+		Faults:      faults.NewSet(),
+		FaultHeader: o.FaultHeader,
+		Requests:    requestlog.New(200, clock.Now),
+		Advance: func(d time.Duration) error {
+			if d <= 0 {
+				return errors.New("the clock only moves forward")
+			}
+			clock.Advance(d)
+			return nil
+		},
+		Reload: o.Reload,
+	}
+	if !o.NoAdmin {
+		h.AdminToken = AdminToken
+		h.Control.AdminToken = AdminToken
+	}
 	// The origin is only known once listening, and the handler needs it: start unstarted.
 	srv := httptest.NewUnstartedServer(nil)
 	srv.Start()
 	h.URL = srv.URL
-	srv.Config.Handler = server.New(server.Deps{Store: st, Tokens: issuer, Origin: srv.URL, Now: clock.Now})
+	srv.Config.Handler = server.New(server.Deps{Store: st, Tokens: issuer, Origin: srv.URL, Now: clock.Now, Control: h.Control})
 	t.Cleanup(srv.Close)
 	h.Client = &http.Client{
 		Timeout: 10 * time.Second,

@@ -28,6 +28,9 @@ type Deps struct {
 	Origin string
 	// Now is the clock shared by every door; nil means time.Now.
 	Now func() time.Time
+	// Control is the test control surface (admin API, faults, request log; see admin.go);
+	// nil turns all of it off.
+	Control *Control
 }
 
 // New returns the sandbox's HTTP handler.
@@ -42,7 +45,7 @@ func New(d Deps) http.Handler {
 	mount(r, d)
 	r.NotFoundHandler = http.HandlerFunc(notFound)
 	r.MethodNotAllowedHandler = http.HandlerFunc(notFound)
-	return middleware(r, d.Logger)
+	return middleware(withControl(r, d), d.Logger)
 }
 
 // mount declares every route of the sandbox.
@@ -105,6 +108,9 @@ func mount(r *mux.Router, d Deps) {
 	r.Handle("/v2.0/management/connections", scapi.Handle(scapi.V2, v2.DeleteConnections)).Methods(del)
 	r.Handle("/v2.0/compatibility", scapi.Handle(scapi.V2, v2.CompatibilityByVIN)).Methods(get)
 	r.Handle("/v2.0/compatibility/matrix", scapi.Handle(scapi.V2, v2.CompatibilityMatrix)).Methods(get)
+
+	// --- admin API (the sandbox's own control surface; see admin.go) ---
+	mountAdmin(r, d)
 
 	// --- vehicle API v3 (vehicle.api.smartcar.com/v3) ---
 	v3 := vehicleapiv3.New(d.Store, auth, d.Now)

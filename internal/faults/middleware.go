@@ -1,0 +1,159 @@
+package faults
+
+import (
+	"bytes"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	sandbox "github.com/smartcar-sandbox/smartcar-sandbox"
+	"github.com/smartcar-sandbox/smartcar-sandbox/internal/scapi"
+	"github.com/smartcar-sandbox/smartcar-sandbox/internal/token"
+)
+
+// RuleHeader names the rule that faulted a response ("header" for SC-Sandbox-Fault), so a
+// test log and the request log show the failure was injected.
+const RuleHeader = "SC-Sandbox-Fault-Rule"
+
+// Middleware applies the rules (and, when enabled, the header) to the vehicle APIs and the
+// token endpoint; every other path passes untouched.
+type Middleware struct {
+	Rules *Set
+	// Tokens reads the caller's application from its bearer token (rules by clientId).
+	Tokens *token.Issuer
+	// Header enables the SC-Sandbox-Fault request header.
+	Header bool
+}
+
+// Wrap returns next with faults applied.
+func (m *Middleware) Wrap(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		p := r.URL.Path
+		isToken := p == TokenPath
+		if !isToken && !isAPIPath(p) {
+			next.ServeHTTP(w, r)
+			return
+		}
+		if m.Header {
+			if v := r.Header.Get(HeaderName); v != "" {
+				spec, err := ParseHeader(v, isToken)
+				w.Header().Set(RuleHeader, "header")
+				if err != nil {
+					spec = &ErrorSpec{Type: sandbox.ErrValidation, Code: "PARAMETER", Description: err.Error()}
+					if isToken {
+						spec.Type = "invalid_request"
+					}
+				}
+				write(w, r, isToken, spec)
+				return
+			}
+		}
+		if m.Rules == nil {
+			next.ServeHTTP(w, r)
+			return
+		}
+		q := Request{Method: r.Method, Path: p, VehicleID: vehicleIDOf(p)}
+		if isToken {
+			q.ClientID = m.tokenClient(r)
+		} else {
+			q.ClientID = m.bearerClient(r)
+		}
+		hit, ok := m.Rules.Match(q)
+		if !ok {
+			next.ServeHTTP(w, r)
+			return
+		}
+		w.Header().Set(RuleHeader, hit.RuleID)
+		if hit.Delay > 0 {
+			t := time.NewTimer(hit.Delay)
+			select {
+			case <-t.C:
+			case <-r.Context().Done():
+				t.Stop()
+				return // the client gave up; nobody reads an answer
+			}
+		}
+		if hit.Error == nil {
+			next.ServeHTTP(w, r)
+			return
+		}
+		write(w, r, isToken, hit.Error)
+	})
+}
+
+func write(w http.ResponseWriter, r *http.Request, isToken bool, e *ErrorSpec) {
+	if !isToken {
+		v := scapi.V2
+		if strings.HasPrefix(r.URL.Path, "/v3") {
+			v = scapi.V3
+		}
+		scapi.WriteError(w, r, v, e.SmartcarError())
+		return
+	}
+	status, code, desc := e.OAuth()
+	if status == http.StatusTooManyRequests {
+		ra := e.RetryAfter
+		if ra == 0 {
+			ra = 60
+		}
+		w.Header().Set("Retry-After", itoa(ra))
+	}
+	b, _ := json.Marshal(map[string]string{"error": code, "error_description": desc})
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	_, _ = w.Write(b)
+}
+
+func itoa(n int) string { b, _ := json.Marshal(n); return string(b) }
+
+func isAPIPath(p string) bool {
+	return strings.HasPrefix(p, "/v2.0/") || p == "/v2.0" || strings.HasPrefix(p, "/v3/") || p == "/v3"
+}
+
+// vehicleIDOf finds {id} in /v2.0/vehicles/{id}/... and /v3/vehicles/{id}/....
+func vehicleIDOf(p string) string {
+	for _, prefix := range []string{"/v2.0/vehicles/", "/v3/vehicles/"} {
+		if rest, ok := strings.CutPrefix(p, prefix); ok {
+			id, _, _ := strings.Cut(rest, "/")
+			return id
+		}
+	}
+	return ""
+}
+
+func (m *Middleware) bearerClient(r *http.Request) string {
+	scheme, raw, ok := strings.Cut(r.Header.Get("Authorization"), " ")
+	if !ok || !strings.EqualFold(scheme, "Bearer") || m.Tokens == nil {
+		return ""
+	}
+	c, err := m.Tokens.Verify(strings.TrimSpace(raw))
+	if err != nil {
+		return ""
+	}
+	return c.ClientID
+}
+
+// tokenClient finds the client id of a token request: HTTP Basic, else the form's client_id.
+// The body is read and put back, so the token endpoint still sees all of it.
+func (m *Middleware) tokenClient(r *http.Request) string {
+	if id, _, ok := r.BasicAuth(); ok {
+		return id
+	}
+	if r.Body == nil {
+		return ""
+	}
+	b, err := io.ReadAll(io.LimitReader(r.Body, 64<<10))
+	r.Body = io.NopCloser(io.MultiReader(bytes.NewReader(b), r.Body))
+	if err != nil {
+		return ""
+	}
+	form, err := url.ParseQuery(string(b))
+	if err != nil {
+		return ""
+	}
+	return form.Get("client_id")
+}

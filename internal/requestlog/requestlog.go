@@ -1,0 +1,227 @@
+// Package requestlog keeps the last N vehicle API and token requests in memory, with what the
+// app sent and what the sandbox answered, so a failing CI test can ask the admin API what
+// actually went over the wire (GET /admin/requests).
+package requestlog
+
+import (
+	"bytes"
+	"io"
+	"net/http"
+	"net/url"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/smartcar-sandbox/smartcar-sandbox/internal/requestid"
+)
+
+// MaxBody caps each recorded body; bigger bodies are cut and marked.
+const MaxBody = 2048
+
+// Entry is one recorded request.
+type Entry struct {
+	RequestID      string            `json:"requestId"`
+	Time           time.Time         `json:"time"`
+	Method         string            `json:"method"`
+	Path           string            `json:"path"`
+	Query          string            `json:"query,omitempty"`
+	Status         int               `json:"status"`
+	DurationMs     float64           `json:"durationMs"`
+	Fault          string            `json:"fault,omitempty"` // id of the fault rule that fired, or "header"
+	RequestHeaders map[string]string `json:"requestHeaders,omitempty"`
+	RequestBody    string            `json:"requestBody,omitempty"`
+	ResponseBody   string            `json:"responseBody,omitempty"` // error responses only
+}
+
+// Log is a bounded ring of entries, safe for concurrent use. A nil *Log or size 0 records
+// nothing.
+type Log struct {
+	mu      sync.Mutex
+	size    int
+	entries []Entry // ring
+	next    int
+	full    bool
+	now     func() time.Time
+}
+
+// New returns a log keeping the last size entries; now stamps them (nil means time.Now).
+func New(size int, now func() time.Time) *Log {
+	if now == nil {
+		now = time.Now
+	}
+	if size < 0 {
+		size = 0
+	}
+	return &Log{size: size, entries: make([]Entry, size), now: now}
+}
+
+// Size is how many entries the log keeps.
+func (l *Log) Size() int { return l.size }
+
+// Add records an entry, dropping the oldest when full.
+func (l *Log) Add(e Entry) {
+	if l == nil || l.size == 0 {
+		return
+	}
+	l.mu.Lock()
+	l.entries[l.next] = e
+	l.next = (l.next + 1) % l.size
+	if l.next == 0 {
+		l.full = true
+	}
+	l.mu.Unlock()
+}
+
+// List returns up to limit entries, newest first (limit <= 0: all).
+func (l *Log) List(limit int) []Entry {
+	if l == nil || l.size == 0 {
+		return []Entry{}
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	n := l.next
+	if l.full {
+		n = l.size
+	}
+	if limit <= 0 || limit > n {
+		limit = n
+	}
+	out := make([]Entry, 0, limit)
+	for i := 1; i <= limit; i++ {
+		out = append(out, l.entries[(l.next-i+l.size)%l.size])
+	}
+	return out
+}
+
+// Clear forgets every entry.
+func (l *Log) Clear() {
+	if l == nil || l.size == 0 {
+		return
+	}
+	l.mu.Lock()
+	l.entries = make([]Entry, l.size)
+	l.next, l.full = 0, false
+	l.mu.Unlock()
+}
+
+// Wrap records every request to the vehicle APIs and the token endpoint; it must run inside
+// the middleware that sets the request id.
+func (l *Log) Wrap(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		p := r.URL.Path
+		if l == nil || l.size == 0 || !(p == "/oauth/token" || strings.HasPrefix(p, "/v2.0") || strings.HasPrefix(p, "/v3")) {
+			next.ServeHTTP(w, r)
+			return
+		}
+		start := time.Now()
+		e := Entry{RequestID: requestid.From(r.Context()), Time: l.now().UTC(), Method: r.Method, Path: p, Query: r.URL.RawQuery,
+			RequestHeaders: headers(r.Header)}
+		if r.Body != nil && r.Method != http.MethodGet && r.Method != http.MethodHead {
+			b, err := io.ReadAll(io.LimitReader(r.Body, MaxBody+1))
+			r.Body = readCloser{io.MultiReader(bytes.NewReader(b), r.Body), r.Body}
+			if err == nil {
+				e.RequestBody = redactBody(clip(b), r.Header.Get("Content-Type"))
+			}
+		}
+		rec := &recorder{ResponseWriter: w}
+		defer func() {
+			e.Status = rec.status()
+			e.DurationMs = float64(time.Since(start).Microseconds()) / 1000
+			e.Fault = w.Header().Get("SC-Sandbox-Fault-Rule")
+			if e.Status >= 400 {
+				e.ResponseBody = clip(rec.body.Bytes())
+			}
+			l.Add(e)
+		}()
+		next.ServeHTTP(rec, r)
+	})
+}
+
+type readCloser struct {
+	io.Reader
+	io.Closer
+}
+
+func clip(b []byte) string {
+	if len(b) > MaxBody {
+		return string(b[:MaxBody]) + "…(cut)"
+	}
+	return string(b)
+}
+
+// headers flattens the request headers, hiding credentials but keeping enough of them (the
+// scheme and the last characters) to tell two tokens apart.
+func headers(h http.Header) map[string]string {
+	out := make(map[string]string, len(h))
+	keys := make([]string, 0, len(h))
+	for k := range h {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		v := strings.Join(h[k], ", ")
+		if strings.EqualFold(k, "Authorization") {
+			v = redactAuth(v)
+		}
+		out[k] = v
+	}
+	return out
+}
+
+func redactAuth(v string) string {
+	scheme, cred, ok := strings.Cut(v, " ")
+	if !ok {
+		return "[redacted]"
+	}
+	if len(cred) > 8 {
+		return scheme + " …" + cred[len(cred)-6:]
+	}
+	return scheme + " [redacted]"
+}
+
+// redactBody hides client_secret in form bodies (the token endpoint's).
+func redactBody(b, contentType string) string {
+	if !strings.HasPrefix(contentType, "application/x-www-form-urlencoded") {
+		return b
+	}
+	form, err := url.ParseQuery(b)
+	if err != nil || !form.Has("client_secret") {
+		return b
+	}
+	form.Set("client_secret", "[redacted]")
+	return form.Encode()
+}
+
+type recorder struct {
+	http.ResponseWriter
+	code int
+	body bytes.Buffer
+}
+
+func (r *recorder) WriteHeader(code int) {
+	if r.code == 0 {
+		r.code = code
+	}
+	r.ResponseWriter.WriteHeader(code)
+}
+
+func (r *recorder) Write(b []byte) (int, error) {
+	if r.code == 0 {
+		r.code = http.StatusOK
+	}
+	if r.body.Len() < MaxBody+1 {
+		r.body.Write(b[:min(len(b), MaxBody+1-r.body.Len())])
+	}
+	return r.ResponseWriter.Write(b)
+}
+
+func (r *recorder) status() int {
+	if r.code == 0 {
+		return http.StatusOK
+	}
+	return r.code
+}
+
+// Unwrap lets http.ResponseController reach the real writer.
+func (r *recorder) Unwrap() http.ResponseWriter { return r.ResponseWriter }

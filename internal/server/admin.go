@@ -1,0 +1,85 @@
+package server
+
+import (
+	"net/http"
+	"time"
+
+	"github.com/gorilla/mux"
+
+	"github.com/smartcar-sandbox/smartcar-sandbox/internal/admin"
+	"github.com/smartcar-sandbox/smartcar-sandbox/internal/faults"
+	"github.com/smartcar-sandbox/smartcar-sandbox/internal/requestlog"
+	"github.com/smartcar-sandbox/smartcar-sandbox/internal/store"
+	"github.com/smartcar-sandbox/smartcar-sandbox/internal/token"
+)
+
+// Control is what a CI suite or workshop uses to steer a running sandbox: the admin API, the
+// fault rules and the request log. internal/app builds it from the flags.
+type Control struct {
+	// AdminToken protects /admin/...; "" leaves the admin API unmounted (its paths 404).
+	AdminToken string
+	// Faults are the scripted fault rules (nil: none).
+	Faults *faults.Set
+	// FaultHeader enables the SC-Sandbox-Fault request header.
+	FaultHeader bool
+	// Requests records the last API and token requests (nil: none).
+	Requests *requestlog.Log
+	// Advance moves the shared clock forward; nil: the clock cannot be moved.
+	Advance func(time.Duration) error
+	// Reload re-reads the fixture folder; nil when the sandbox runs on embedded fixtures.
+	Reload func() (store.ReloadResult, error)
+}
+
+// withControl puts the request log (outside, so it sees injected faults) and the fault
+// middleware in front of the router. Both only act on the API and token paths.
+func withControl(next http.Handler, d Deps) http.Handler {
+	c := d.Control
+	if c == nil {
+		return next
+	}
+	if c.Faults != nil || c.FaultHeader {
+		next = (&faults.Middleware{Rules: c.Faults, Tokens: d.Tokens, Header: c.FaultHeader}).Wrap(next)
+	}
+	if c.Requests != nil {
+		next = c.Requests.Wrap(next)
+	}
+	return next
+}
+
+// mountAdmin mounts /admin/... when an admin token is set.
+func mountAdmin(r *mux.Router, d Deps) {
+	c := d.Control
+	if c == nil || c.AdminToken == "" {
+		return
+	}
+	if c.Faults == nil {
+		// The admin API scripts faults into this set and withControl (which runs after mount)
+		// applies it, so both must see the same one.
+		c.Faults = faults.NewSet()
+	}
+	api, err := admin.New(admin.Options{Token: c.AdminToken, Store: d.Store, Faults: c.Faults, Requests: c.Requests,
+		Now: d.Now, Advance: c.Advance, Reload: c.Reload})
+	if err != nil {
+		d.Logger.Error("admin API not mounted", "error", err)
+		return
+	}
+	api.Mount(r)
+}
+
+// RecordTokens is the token.Issuer OnIssue hook that remembers issued access tokens in the
+// store, so the admin API can list, expire and revoke them.
+func RecordTokens(st *store.Store, log interface{ Error(string, ...any) }) func(*token.Claims) {
+	return func(c *token.Claims) {
+		t := store.IssuedToken{ID: c.ID, Kind: c.Kind, ClientID: c.ClientID, UserID: c.UserID(),
+			VehicleIDs: c.VehicleIDs, Permissions: c.Permissions}
+		if c.IssuedAt != nil {
+			t.IssuedAt = c.IssuedAt.Time.UTC()
+		}
+		if c.ExpiresAt != nil {
+			t.ExpiresAt = c.ExpiresAt.Time.UTC()
+		}
+		if err := st.RecordIssuedToken(t); err != nil && log != nil {
+			log.Error("recording an issued token", "error", err)
+		}
+	}
+}
