@@ -15,6 +15,7 @@ import (
 
 	sandbox "github.com/smartcar-sandbox/smartcar-sandbox"
 	defaultfixtures "github.com/smartcar-sandbox/smartcar-sandbox/fixtures"
+	"github.com/smartcar-sandbox/smartcar-sandbox/internal/clock"
 	"github.com/smartcar-sandbox/smartcar-sandbox/internal/config"
 	"github.com/smartcar-sandbox/smartcar-sandbox/internal/fixtures"
 	"github.com/smartcar-sandbox/smartcar-sandbox/internal/server"
@@ -29,8 +30,14 @@ type App struct {
 	Store   *store.Store
 	Tokens  *token.Issuer
 	Dataset sandbox.Dataset
-	srv     *http.Server
-	done    chan error
+	// Clock is the shared clock the admin API moves forward.
+	Clock *clock.Clock
+	// AdminToken is the admin API's token ("" with -no-admin).
+	AdminToken string
+	Control    *server.Control
+	srv        *http.Server
+	done       chan error
+	stopWatch  func()
 }
 
 // Start loads everything, listens and serves in the background. Nothing is served unless all
@@ -50,7 +57,8 @@ func Start(cfg config.Config, logOut io.Writer) (*App, error) {
 	if cfg.EnvApplication != nil {
 		ds.Applications = append(ds.Applications, *cfg.EnvApplication)
 	}
-	st, err := store.New(ds, store.Options{DataDir: cfg.DataDir, Garage: fixtures.Garage})
+	clk := clock.New(nil)
+	st, err := store.New(ds, store.Options{DataDir: cfg.DataDir, Garage: fixtures.Garage, Now: clk.Now})
 	if err != nil {
 		return nil, err
 	}
@@ -66,7 +74,7 @@ func Start(cfg config.Config, logOut io.Writer) (*App, error) {
 			return nil, fmt.Errorf("signing key: %w", err)
 		}
 	}
-	issuer, err := token.NewIssuer(key, nil)
+	issuer, err := token.NewIssuer(key, clk.Now)
 	if err != nil {
 		return nil, err
 	}
@@ -74,7 +82,7 @@ func Start(cfg config.Config, logOut io.Writer) (*App, error) {
 	if err != nil {
 		return nil, fmt.Errorf("listen on %s: %w", cfg.Addr, err)
 	}
-	a := &App{Addr: ln.Addr().String(), Store: st, Tokens: issuer, Dataset: ds, done: make(chan error, 1)}
+	a := &App{Addr: ln.Addr().String(), Store: st, Tokens: issuer, Dataset: ds, Clock: clk, done: make(chan error, 1), stopWatch: func() {}}
 	a.Origin = cfg.Origin(a.Addr)
 
 	var logger *slog.Logger
@@ -83,8 +91,9 @@ func Start(cfg config.Config, logOut io.Writer) (*App, error) {
 	} else {
 		logger = slog.New(slog.NewTextHandler(logOut, nil))
 	}
+	a.setupControl(cfg, logger)
 	a.srv = &http.Server{
-		Handler: server.New(server.Deps{Store: st, Tokens: issuer, Logger: logger, Origin: a.Origin}),
+		Handler: server.New(server.Deps{Store: st, Tokens: issuer, Logger: logger, Origin: a.Origin, Now: clk.Now, Control: a.Control}),
 		// Timeouts keep slow or stalled clients from holding connections forever.
 		ReadHeaderTimeout: 5 * time.Second,
 		ReadTimeout:       30 * time.Second,
@@ -105,6 +114,7 @@ func Start(cfg config.Config, logOut io.Writer) (*App, error) {
 
 // Shutdown stops accepting connections and waits for in-flight requests, up to ctx's deadline.
 func (a *App) Shutdown(ctx context.Context) error {
+	a.stopWatch()
 	err := a.srv.Shutdown(ctx)
 	if serr := <-a.done; err == nil {
 		err = serr
@@ -133,6 +143,7 @@ func (a *App) Banner(w io.Writer) {
 	}
 	fmt.Fprintf(w, "\nConnect: %s/oauth/authorize?response_type=code&client_id=<id>&redirect_uri=<uri>&scope=read_vehicle_info\n", a.Origin)
 	fmt.Fprintf(w, "Any username and password work on Connect.\n\n")
+	a.bannerControl(w)
 }
 
 // Probe asks a running sandbox at origin for /healthz.

@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/url"
 	"os"
+	"strconv"
 	"strings"
 
 	sandbox "github.com/smartcar-sandbox/smartcar-sandbox"
@@ -22,6 +23,15 @@ type Config struct {
 	PublicURL   string // "" = derived from the listener
 	DataDir     string // "" = in memory
 	LogFormat   string // text | json
+
+	// AdminToken protects the admin API; "" makes Start generate one (printed in the banner).
+	AdminToken string
+	// NoAdmin leaves the admin API unmounted.
+	NoAdmin bool
+	// FaultHeader honours the SC-Sandbox-Fault request header (one-shot faults from tests).
+	FaultHeader bool
+	// RequestLogSize is how many API and token requests GET /admin/requests keeps (0: none).
+	RequestLogSize int
 
 	// Healthcheck makes the binary probe a running sandbox's /healthz at Addr and exit; the
 	// Docker HEALTHCHECK uses it because the image has no curl.
@@ -49,6 +59,10 @@ func Parse(args []string, getenv func(string) string, usage io.Writer) (Config, 
 	fs.StringVar(&c.PublicURL, "public-url", env("SANDBOX_PUBLIC_URL", ""), "origin written into links and the printed env lines, e.g. http://192.168.1.20:8080 for phones on the LAN (env SANDBOX_PUBLIC_URL)")
 	fs.StringVar(&c.DataDir, "data-dir", env("SANDBOX_DATA_DIR", ""), "folder where the signing key and state survive restarts; empty keeps everything in memory (env SANDBOX_DATA_DIR)")
 	fs.StringVar(&c.LogFormat, "log-format", env("SANDBOX_LOG_FORMAT", "text"), "access log format: text or json (env SANDBOX_LOG_FORMAT)")
+	fs.StringVar(&c.AdminToken, "admin-token", env("SANDBOX_ADMIN_TOKEN", ""), "bearer token for the admin API (/admin/...); empty generates one and prints it at start (env SANDBOX_ADMIN_TOKEN)")
+	fs.BoolVar(&c.NoAdmin, "no-admin", envBool(getenv, "SANDBOX_NO_ADMIN"), "turn the admin API off: /admin/... answers 404 (env SANDBOX_NO_ADMIN=1)")
+	fs.BoolVar(&c.FaultHeader, "fault-header", envBool(getenv, "SANDBOX_FAULT_HEADER"), "honour the SC-Sandbox-Fault: TYPE:CODE[:retryAfter] request header for one-shot faults (env SANDBOX_FAULT_HEADER=1)")
+	fs.IntVar(&c.RequestLogSize, "request-log-size", envInt(getenv, "SANDBOX_REQUEST_LOG_SIZE", 200), "how many API and token requests GET /admin/requests keeps; 0 keeps none (env SANDBOX_REQUEST_LOG_SIZE)")
 	fs.BoolVar(&c.Healthcheck, "healthcheck", false, "probe the sandbox at -addr (GET /healthz) and exit 0 when healthy; for container health checks")
 	fs.Usage = func() {
 		fmt.Fprintf(usage, "smartcar-sandbox: a local, offline stand-in for Smartcar Connect, the token endpoint and the vehicle API.\n\nUsage: smartcar-sandbox [flags]\n\n")
@@ -95,6 +109,15 @@ func (c Config) Validate() error {
 			errs = append(errs, fmt.Errorf("-public-url %q: want an origin like http://192.168.1.20:8080 (scheme and host, no path)", c.PublicURL))
 		}
 	}
+	if c.NoAdmin && c.AdminToken != "" {
+		errs = append(errs, errors.New("-no-admin and -admin-token (SANDBOX_ADMIN_TOKEN) are both set: drop one"))
+	}
+	if t := c.AdminToken; t != "" && (len(t) < 16 || strings.ContainsAny(t, " \t\r\n")) {
+		errs = append(errs, errors.New("-admin-token: want at least 16 characters without spaces"))
+	}
+	if c.RequestLogSize < 0 || c.RequestLogSize > 100000 {
+		errs = append(errs, fmt.Errorf("-request-log-size %d: want 0..100000", c.RequestLogSize))
+	}
 	if c.LogFormat != "text" && c.LogFormat != "json" {
 		errs = append(errs, fmt.Errorf("-log-format %q: want text or json", c.LogFormat))
 	}
@@ -127,4 +150,27 @@ func (c Config) Origin(listenAddr string) string {
 		listenAddr = net.JoinHostPort("127.0.0.1", port)
 	}
 	return "http://" + listenAddr
+}
+
+// envBool reads a boolean environment variable: 1, true, yes or on (any case) mean true.
+func envBool(getenv func(string) string, name string) bool {
+	switch strings.ToLower(strings.TrimSpace(getenv(name))) {
+	case "1", "true", "yes", "on":
+		return true
+	}
+	return false
+}
+
+// envInt reads an integer environment variable; a value that is not a number yields -1,
+// which Validate reports.
+func envInt(getenv func(string) string, name string, def int) int {
+	v := strings.TrimSpace(getenv(name))
+	if v == "" {
+		return def
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil {
+		return -1
+	}
+	return n
 }
