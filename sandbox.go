@@ -37,6 +37,8 @@ type Application struct {
 	ClientSecret    string   `json:"clientSecret"`
 	RedirectURIs    []string `json:"redirectUris"`
 	ManagementToken string   `json:"managementToken"`
+	// Webhooks are the application's declared webhooks (sandbox_webhooks.go).
+	Webhooks []Webhook `json:"webhooks,omitempty"`
 	// Source says where the application was registered (fixture file:line, env), so error
 	// pages can tell a user which line to fix.
 	Source string `json:"source,omitempty"`
@@ -86,7 +88,8 @@ type VehicleState struct {
 	EngineOil  *Oil      `json:"engineOil,omitempty"` // nil on BEV
 	Tires      Tires     `json:"tires"`
 	Security   Security  `json:"security"`
-	UpdatedAt  time.Time `json:"updatedAt"` // when the "vehicle" last recorded data (sc-data-age)
+	UpdatedAt  time.Time `json:"updatedAt"`     // when the "vehicle" last recorded data (sc-data-age)
+	Trip       Trip      `json:"trip,omitzero"` // simulated vehicles only (sandbox_simulation.go)
 }
 
 type Location struct {
