@@ -56,6 +56,8 @@ type Store struct {
 	expiredNow map[string]time.Time // access token ids expired early by the admin API -> when they expire anyway
 
 	lastPrune time.Time
+
+	obs observers // see observe.go
 }
 
 type grantKey struct{ clientID, userID, vehicleID string }
@@ -304,12 +306,17 @@ func (s *Store) UpdateVehicle(id string, fn func(*sandbox.Vehicle) error) (sandb
 	next := cur.Clone()
 	if err := fn(&next); err != nil {
 		s.mu.Unlock()
+		s.notifyError(cur, err)
 		return sandbox.Vehicle{}, err
 	}
 	next.ID = cur.ID // the id is the key; fn may not move a vehicle
 	s.vehicles[id] = &next
 	out := next.Clone()
-	return out, s.commitAndUnlock()
+	if err := s.commitAndUnlock(); err != nil {
+		return out, err
+	}
+	s.notifyChange(cur, &next)
+	return out, nil
 }
 
 // --- grants (connections) ---
