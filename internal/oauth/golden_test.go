@@ -1,0 +1,67 @@
+package oauth_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"flag"
+	"net/url"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/smartcar-sandbox/smartcar-sandbox/internal/sandboxtest"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files under testdata/")
+
+// TestWireShapesGolden pins the token endpoint's bodies (random tokens masked) and statuses.
+func TestWireShapesGolden(t *testing.T) {
+	h := sandboxtest.MustStart(t)
+	mask := func(r reply) map[string]any {
+		for _, k := range []string{"access_token", "refresh_token"} {
+			if _, ok := r.Body[k]; ok {
+				r.Body[k] = "<" + k + ">"
+			}
+		}
+		out := map[string]any{"status": r.Status, "body": r.Body}
+		if v := r.Header.Get("WWW-Authenticate"); v != "" {
+			out["www-authenticate"] = v
+		}
+		return out
+	}
+	id, secret := sandboxtest.ClientID, sandboxtest.ClientSecret
+	code := connectCode(t, h, nil)
+	first := exchange(t, h, code, sandboxtest.RedirectURI)
+	rt := first.Body["refresh_token"].(string) // before mask rewrites it
+	shapes := map[string]any{
+		"authorization_code": mask(first),
+		"refresh_token": mask(post(t, h, "/oauth/token", id, secret, form,
+			url.Values{"grant_type": {"refresh_token"}, "refresh_token": {rt}}.Encode())),
+		"client_credentials":     mask(post(t, h, "/oauth/token", id, secret, form, "grant_type=client_credentials")),
+		"code_reused":            mask(exchange(t, h, code, sandboxtest.RedirectURI)),
+		"wrong_secret":           mask(post(t, h, "/oauth/token", id, "wrong", form, "grant_type=client_credentials")),
+		"unsupported_grant_type": mask(post(t, h, "/oauth/token", id, secret, form, "grant_type=password")),
+		"not_a_form":             mask(post(t, h, "/oauth/token", id, secret, "application/json", "{}")),
+	}
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(shapes); err != nil {
+		t.Fatal(err)
+	}
+	got := buf.Bytes()
+	path := filepath.Join("testdata", "token.golden.json")
+	if *update {
+		if err := os.WriteFile(path, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test -update to create it)", err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Fatalf("token wire shapes changed (go test -update rewrites %s):\ngot:\n%s\nwant:\n%s", path, got, want)
+	}
+}
