@@ -3,7 +3,7 @@
 GO ?= go
 BIN := bin
 
-.PHONY: run test test-go build lint docker bench demo clean
+.PHONY: run test test-go test-e2e build lint docker bench demo clean
 
 run:
 	$(GO) run ./cmd/smartcar-sandbox
@@ -22,6 +22,14 @@ build:
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
+
+# The offline tutorial: sandbox + tutorial backend with the demo app (docs/tutorial.md). Ctrl-C stops both.
+demo:
+	bash scripts/demo.sh
+
+# Only the end-to-end suites (headless Chromium, the Node SDK), verbose.
+test-e2e:
+	$(GO) test -race -count=1 -v ./e2e
 
 docker:
 	docker build -t smartcar-sandbox .

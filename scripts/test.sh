@@ -4,10 +4,31 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+# as_root runs a command as root: directly when we are root (CI containers), else through sudo.
+as_root() {
+	if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi
+}
+
+echo "== tools for the end-to-end suites (e2e/)"
+# Headless Chromium for the browser suite (e2e/browser_test.go): Debian's package.
+if ! command -v chromium >/dev/null 2>&1 && [ -z "${CHROMIUM_PATH:-}" ]; then
+	echo "installing chromium (apt-get)"
+	as_root apt-get update -qq
+	as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium >/dev/null
+fi
+command -v chromium >/dev/null 2>&1 && chromium --version 2>/dev/null || true
+# The official Smartcar Node SDK for e2e/node_sdk_test.go, exactly as locked.
+if [ ! -d e2e/node/node_modules ] || [ e2e/node/package-lock.json -nt e2e/node/node_modules ]; then
+	echo "installing e2e/node dependencies (npm ci)"
+	npm ci --prefix e2e/node --no-audit --no-fund --loglevel=error
+	touch e2e/node/node_modules
+fi
+
 echo "== gofmt / go vet"
 unformatted=$(gofmt -l $(git ls-files '*.go') 2>/dev/null || true)
 if [ -n "$unformatted" ]; then echo "gofmt needed:"; echo "$unformatted"; exit 1; fi
 go vet ./...
 
 echo "== go test -race ./..."
+# CI=true makes the e2e suites fail, not skip, when a tool above is still missing.
 go test -race -count=1 ./...
