@@ -125,6 +125,9 @@ func (a *API) Security(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	if err := a.update(acc.Vehicle.ID, func(v *sandbox.Vehicle) error {
+		if e := sandbox.CommandRefusal(*v, action); e != nil {
+			return e
+		}
 		v.State.Security.SetLocked(action == "LOCK")
 		return nil
 	}); err != nil {
@@ -155,6 +158,9 @@ func (a *API) ChargeCommand(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	if err := a.update(acc.Vehicle.ID, func(v *sandbox.Vehicle) error {
+		if e := sandbox.CommandRefusal(*v, action+"_CHARGE"); e != nil {
+			return e
+		}
 		ch := v.State.Charge
 		if !ch.IsPluggedIn {
 			return sandbox.NewError(sandbox.ErrVehicleState, "CHARGING_PLUG_NOT_CONNECTED", "The charging cable is not plugged in, so charging cannot be started or stopped.")

@@ -98,6 +98,13 @@ func setLocked(locked bool) func(*sandbox.Vehicle) error {
 		if len(v.State.Security.Doors) == 0 {
 			return sandbox.ErrVehicleNotCapable("door locks")
 		}
+		cmd := sandbox.CommandUnlock
+		if locked {
+			cmd = sandbox.CommandLock
+		}
+		if e := sandbox.CommandRefusal(*v, cmd); e != nil {
+			return e
+		}
 		v.State.Security.SetLocked(locked)
 		return nil
 	}
@@ -117,6 +124,10 @@ func (a *API) Unlock(w http.ResponseWriter, r *http.Request) error {
 func pluggedCharge(v *sandbox.Vehicle) (*sandbox.Charge, error) {
 	if v.State.Charge == nil {
 		return nil, sandbox.ErrVehicleNotCapable("charge port")
+	}
+	// Start and stop share the rule: a driving vehicle has no cable in.
+	if e := sandbox.CommandRefusal(*v, sandbox.CommandStartCharge); e != nil {
+		return nil, e
 	}
 	if !v.State.Charge.IsPluggedIn {
 		return nil, sandbox.NewError(sandbox.ErrVehicleState, "CHARGING_PLUG_NOT_CONNECTED", "The charging plug is not connected to the vehicle.")
