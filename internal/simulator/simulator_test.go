@@ -144,7 +144,7 @@ func TestCommandsFailByTripStage(t *testing.T) {
 	}
 	type errBody struct{ Type, Code string }
 	cases := []struct {
-		name, path, body string
+		name, path, body   string
 		wantType, wantCode string
 	}{
 		{"v2.0 lock", "/v2.0/vehicles/" + ford + "/security", `{"action":"LOCK"}`, sandbox.ErrVehicleState, "IN_MOTION"},
