@@ -31,6 +31,11 @@ demo:
 test-e2e:
 	$(GO) test -race -count=1 -v ./e2e
 
+# Load benchmark: builds the sandbox, starts it on loopback and prints a table (a few
+# minutes; see BENCHMARKS.md). Not part of `make test`.
+bench:
+	$(GO) run ./cmd/sandbox-bench
+
 docker:
 	docker build -t smartcar-sandbox .
 

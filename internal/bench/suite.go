@@ -1,0 +1,280 @@
+package bench
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+
+	"github.com/smartcar-sandbox/smartcar-sandbox/internal/fixtures"
+	"github.com/smartcar-sandbox/smartcar-sandbox/internal/token"
+)
+
+// Options configure a whole benchmark run.
+type Options struct {
+	Sandbox string // the smartcar-sandbox binary (see BuildSandbox)
+	WorkDir string // scratch folder: server logs, the generated fixtures
+
+	// StartBaseline starts the baseline server verifying tokens signed with key and returns
+	// its origin and a stop function. cmd/sandbox-bench runs it as a separate process, like
+	// the sandbox; tests run it in process.
+	StartBaseline func(ctx context.Context, key []byte) (origin string, stop func(), err error)
+
+	Concurrency     int           // connections for the read, batch and refresh phases
+	FlowConcurrency int           // concurrent people going through Connect
+	Duration        time.Duration // per measured phase
+	MaxOps          int64         // per measured phase, 0 for no bound
+	Warmup          time.Duration // unmeasured load before each phase (connections, caches)
+	StartupRuns     int           // start-ups measured per fixture set
+	Vehicles        int           // size of the generated fixture set
+	Progress        io.Writer     // one line per step; nil for none
+}
+
+// Report is a run's results.
+type Report struct {
+	Opts                               Options
+	Read, Baseline, Batch, Refresh     *Result
+	Flows                              *Result
+	StartDefault, StartGenerated       []time.Duration // sorted
+	RSSStartDefault, RSSStartGenerated int64           // medians, bytes
+	RSSAfterStart, RSSAfterLoad        int64           // the loaded sandbox, bytes
+}
+
+func (o *Options) logf(format string, args ...any) {
+	if o.Progress != nil {
+		fmt.Fprintf(o.Progress, format+"\n", args...)
+	}
+}
+
+// RunAll measures everything the table shows, in one run.
+func RunAll(ctx context.Context, o Options) (*Report, error) {
+	rep := &Report{Opts: o}
+
+	// --- start-up: default fixtures, then a generated set of o.Vehicles vehicles ---
+	genDir := filepath.Join(o.WorkDir, fmt.Sprintf("fixtures-%d", o.Vehicles))
+	if err := WriteGeneratedFixtures(genDir, o.Vehicles); err != nil {
+		return nil, err
+	}
+	var err error
+	if rep.StartDefault, rep.RSSStartDefault, err = o.startups(ctx, nil); err != nil {
+		return nil, err
+	}
+	o.logf("start-up, default fixtures: median %v", median(rep.StartDefault))
+	if rep.StartGenerated, rep.RSSStartGenerated, err = o.startups(ctx, []string{"-fixtures", genDir}); err != nil {
+		return nil, err
+	}
+	o.logf("start-up, %d vehicles: median %v", o.Vehicles, median(rep.StartGenerated))
+
+	// --- the sandbox under load ---
+	sb, err := StartProc(ctx, o.Sandbox, []string{"-addr", "127.0.0.1:0"}, CleanEnv(), o.WorkDir, true)
+	if err != nil {
+		return nil, err
+	}
+	defer sb.Stop()
+	if rep.RSSAfterStart, err = sb.RSS(); err != nil {
+		return nil, err
+	}
+	httpc := NewClient(max(o.Concurrency, o.FlowConcurrency))
+	defer httpc.CloseIdleConnections()
+	c := &Client{Base: sb.Origin, HTTP: httpc, App: DemoApp}
+	tok, err := c.Flow(ctx, DemoUser)
+	if err != nil {
+		return nil, fmt.Errorf("first Connect flow: %w", err)
+	}
+	readPath := "/v2.0/vehicles/" + tok.VehicleID + "/odometer"
+	load := Load{Concurrency: o.Concurrency, MaxOps: o.MaxOps, Duration: o.Duration}
+
+	if rep.Read, err = o.phase(ctx, "vehicle read (sandbox)", load, c.Read(readPath, tok.Access)); err != nil {
+		return nil, err
+	}
+
+	// --- the baseline: same request, same verification, nothing else ---
+	key := token.NewKey()
+	baseTok, err := mirrorToken(key, tok.Access)
+	if err != nil {
+		return nil, err
+	}
+	origin, stop, err := o.StartBaseline(ctx, key)
+	if err != nil {
+		return nil, fmt.Errorf("baseline: %w", err)
+	}
+	bc := &Client{Base: origin, HTTP: httpc, App: DemoApp}
+	rep.Baseline, err = o.phase(ctx, "vehicle read (baseline)", load, bc.Read(readPath, baseTok))
+	stop()
+	if err != nil {
+		return nil, err
+	}
+
+	if rep.Batch, err = o.phase(ctx, "batch, 5 paths", load, c.Batch(tok.VehicleID, tok.Access)); err != nil {
+		return nil, err
+	}
+
+	// --- refresh: one refresh-token chain per connection, each from its own flow ---
+	chains := make([]string, o.Concurrency)
+	for i := range chains {
+		t, err := c.Flow(ctx, DemoUser)
+		if err != nil {
+			return nil, fmt.Errorf("flow for refresh chain %d: %w", i, err)
+		}
+		chains[i] = t.Refresh
+	}
+	refresh := func(ctx context.Context, w int) error {
+		t, err := c.Refresh(ctx, chains[w])
+		if err != nil {
+			return err
+		}
+		chains[w] = t.Refresh
+		return nil
+	}
+	if rep.Refresh, err = o.phase(ctx, "token refresh", load, refresh); err != nil {
+		return nil, err
+	}
+
+	// --- full Connect flows, one username per concurrent person ---
+	flow := func(ctx context.Context, w int) error {
+		_, err := c.Flow(ctx, fmt.Sprintf("bench-user-%d@sandbox.test", w))
+		return err
+	}
+	flowLoad := Load{Concurrency: o.FlowConcurrency, MaxOps: o.MaxOps, Duration: o.Duration}
+	if rep.Flows, err = o.phase(ctx, "full Connect flows", flowLoad, flow); err != nil {
+		return nil, err
+	}
+	if rep.RSSAfterLoad, err = sb.RSS(); err != nil {
+		return nil, err
+	}
+	return rep, nil
+}
+
+func (o *Options) phase(ctx context.Context, name string, l Load, op Op) (*Result, error) {
+	if o.Warmup > 0 {
+		if _, err := Run(ctx, Load{Concurrency: l.Concurrency, Duration: o.Warmup}, op); err != nil {
+			return nil, err
+		}
+	}
+	r, err := Run(ctx, l, op)
+	if err != nil {
+		return nil, err
+	}
+	o.logf("%s: %.0f/s, p50 %v, p99 %v, %d errors", name, r.PerSecond(), r.Latency.Quantile(0.5), r.Latency.Quantile(0.99), r.Errors)
+	if r.Ops == 0 {
+		return nil, fmt.Errorf("%s: nothing succeeded: %v", name, r.FirstErr)
+	}
+	return r, nil
+}
+
+// startups starts and stops the sandbox o.StartupRuns times with extra arguments, returning
+// the sorted start-up times and the median resident memory right after start.
+func (o *Options) startups(ctx context.Context, extra []string) ([]time.Duration, int64, error) {
+	var times []time.Duration
+	var rss []int64
+	for i := 0; i < max(o.StartupRuns, 1); i++ {
+		p, err := StartProc(ctx, o.Sandbox, append([]string{"-addr", "127.0.0.1:0"}, extra...), CleanEnv(), o.WorkDir, true)
+		if err != nil {
+			return nil, 0, err
+		}
+		r, err := p.RSS()
+		p.Stop()
+		if err != nil {
+			return nil, 0, err
+		}
+		times = append(times, p.Startup)
+		rss = append(rss, r)
+	}
+	slices.Sort(times)
+	slices.Sort(rss)
+	return times, rss[len(rss)/2], nil
+}
+
+// WriteGeneratedFixtures writes fixtures.GenerateDataset(n) in the fixture format into dir.
+func WriteGeneratedFixtures(dir string, n int) error {
+	data, err := fixtures.Marshal(fixtures.GenerateDataset(n))
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	return os.WriteFile(filepath.Join(dir, "generated.yaml"), data, 0o644)
+}
+
+// mirrorToken signs, with key, a token carrying the same grant as the sandbox's token raw, so
+// the baseline verifies a token of the same size and shape.
+func mirrorToken(key []byte, raw string) (string, error) {
+	var c token.Claims
+	if _, _, err := jwt.NewParser().ParseUnverified(raw, &c); err != nil {
+		return "", fmt.Errorf("reading the sandbox's token: %w", err)
+	}
+	iss, err := token.NewIssuer(key, nil)
+	if err != nil {
+		return "", err
+	}
+	t, _, err := iss.IssueVehicle(token.VehicleGrant{ClientID: c.ClientID, UserID: c.Subject, VehicleIDs: c.VehicleIDs, Permissions: c.Permissions, Mode: c.Mode})
+	return t, err
+}
+
+func median(ds []time.Duration) time.Duration {
+	if len(ds) == 0 {
+		return 0
+	}
+	return ds[len(ds)/2]
+}
+
+// Machine describes where the run happened, for the report.
+func Machine() string {
+	model := "unknown CPU"
+	if raw, err := os.ReadFile("/proc/cpuinfo"); err == nil {
+		for _, line := range strings.Split(string(raw), "\n") {
+			if v, ok := strings.CutPrefix(line, "model name"); ok {
+				model = strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(v), ":"))
+				break
+			}
+		}
+	}
+	return fmt.Sprintf("%d CPUs (%s), %s %s/%s", runtime.NumCPU(), model, runtime.Version(), runtime.GOOS, runtime.GOARCH)
+}
+
+func ms(d time.Duration) string { return fmt.Sprintf("%.2f ms", float64(d)/float64(time.Millisecond)) }
+
+func mb(b int64) string { return fmt.Sprintf("%.1f MB", float64(b)/(1<<20)) }
+
+func verdict(ok bool) string {
+	if ok {
+		return "met"
+	}
+	return "**missed**"
+}
+
+// Write prints the report as a Markdown table.
+func (r *Report) Write(w io.Writer) {
+	o := r.Opts
+	fmt.Fprintf(w, "Machine: %s; load tool on the same machine.\n", Machine())
+	fmt.Fprintf(w, "Each load phase: %v after %v warm-up; %d connections (flows: %d concurrent people).\n\n", o.Duration, o.Warmup, o.Concurrency, o.FlowConcurrency)
+	fmt.Fprintln(w, "| measurement | result | p50 | p99 | errors | target |")
+	fmt.Fprintln(w, "|---|---|---|---|---|---|")
+	row := func(name string, res *Result, unit, target string) {
+		fmt.Fprintf(w, "| %s | %.0f %s | %s | %s | %d | %s |\n", name, res.PerSecond(), unit, ms(res.Latency.Quantile(0.5)), ms(res.Latency.Quantile(0.99)), res.Errors, target)
+	}
+	ratio := r.Read.PerSecond() / r.Baseline.PerSecond()
+	row("GET /v2.0/vehicles/{id}/odometer, sandbox", r.Read, "req/s", "")
+	row("same, baseline (net/http + same JWT verify)", r.Baseline, "req/s", "")
+	fmt.Fprintf(w, "| sandbox / baseline | %.0f %% | | | | ≥ 70 %%: %s |\n", 100*ratio, verdict(ratio >= 0.70))
+	row("POST batch, 5 paths", r.Batch, "req/s", "")
+	row("full Connect flow (8 requests) + first API call", r.Flows, "flows/s", "≥ 1,000/s: "+verdict(r.Flows.PerSecond() >= 1000))
+	row("POST /oauth/token, refresh grant", r.Refresh, "req/s", "")
+	startRow := func(name string, ds []time.Duration, target string) {
+		fmt.Fprintf(w, "| %s | median %s (min %s, max %s, %d runs) | | | | %s |\n", name, ms(median(ds)), ms(ds[0]), ms(ds[len(ds)-1]), len(ds), target)
+	}
+	startRow("start-up to first /healthz 200, default fixtures", r.StartDefault, "")
+	startRow(fmt.Sprintf("start-up to first /healthz 200, %d generated vehicles", o.Vehicles), r.StartGenerated,
+		"< 100 ms: "+verdict(median(r.StartGenerated) < 100*time.Millisecond))
+	fmt.Fprintf(w, "| RSS after start, default fixtures / %d vehicles (median) | %s / %s | | | | |\n", o.Vehicles, mb(r.RSSStartDefault), mb(r.RSSStartGenerated))
+	fmt.Fprintf(w, "| RSS of the loaded sandbox: after start / after all phases | %s / %s | | | | < 40 MB after load: %s |\n",
+		mb(r.RSSAfterStart), mb(r.RSSAfterLoad), verdict(r.RSSAfterLoad < 40<<20))
+}
