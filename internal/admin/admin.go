@@ -156,7 +156,13 @@ func decode(r *http.Request, v any) error {
 // Mount declares every admin route on r.
 func (a *API) Mount(r *mux.Router) {
 	h := a.handle
+	unknown := h(func(w http.ResponseWriter, r *http.Request) error {
+		return notFound("no admin endpoint %s %s; GET /admin lists them", r.Method, r.URL.Path)
+	})
 	r.Handle("/admin", h(a.index)).Methods(http.MethodGet)
+	// Other methods on /admin itself (and /admin/, which the middleware folds into it) get the
+	// admin shape too, not the HTML 404 page.
+	r.Handle("/admin", unknown)
 	s := r.PathPrefix("/admin/").Subrouter()
 	s.Handle("/reset", h(a.reset)).Methods(http.MethodPost)
 	s.Handle("/reload", h(a.reload)).Methods(http.MethodPost)
@@ -185,9 +191,7 @@ func (a *API) Mount(r *mux.Router) {
 	s.Handle("/faults/{id}", h(a.deleteFault)).Methods(http.MethodDelete)
 	// Anything else under /admin/ (a typo, a wrong method) answers in the admin shape, after
 	// the token check, rather than with the HTML 404 page.
-	s.PathPrefix("/").Handler(h(func(w http.ResponseWriter, r *http.Request) error {
-		return notFound("no admin endpoint %s %s; GET /admin lists them", r.Method, r.URL.Path)
-	}))
+	s.PathPrefix("/").Handler(unknown)
 }
 
 var endpoints = []string{
