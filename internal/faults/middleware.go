@@ -51,7 +51,7 @@ func (m *Middleware) Wrap(next http.Handler) http.Handler {
 				return
 			}
 		}
-		if m.Rules == nil {
+		if m.Rules == nil || m.Rules.Empty() {
 			next.ServeHTTP(w, r)
 			return
 		}
