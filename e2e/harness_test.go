@@ -144,7 +144,8 @@ func repoRoot(t *testing.T) string {
 // lookChromium finds the browser: $CHROMIUM_PATH, else chromium / chromium-browser on PATH.
 func lookChromium() (string, bool) {
 	if p := os.Getenv("CHROMIUM_PATH"); p != "" {
-		return p, true
+		p, err := exec.LookPath(p)
+		return p, err == nil
 	}
 	for _, name := range []string{"chromium", "chromium-browser", "/usr/bin/chromium"} {
 		if p, err := exec.LookPath(name); err == nil {
