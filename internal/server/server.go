@@ -17,6 +17,7 @@ import (
 	"github.com/smartcar-sandbox/smartcar-sandbox/internal/token"
 	"github.com/smartcar-sandbox/smartcar-sandbox/internal/vehicleapi"
 	"github.com/smartcar-sandbox/smartcar-sandbox/internal/vehicleapiv3"
+	"github.com/smartcar-sandbox/smartcar-sandbox/internal/webhooks"
 )
 
 // Deps is what the doors need.
@@ -31,6 +32,8 @@ type Deps struct {
 	// Control is the test control surface (admin API, faults, request log; see admin.go);
 	// nil turns all of it off.
 	Control *Control
+	// Webhooks serves webhook subscriptions and the delivery log; nil leaves them unmounted.
+	Webhooks *webhooks.Service
 }
 
 // New returns the sandbox's HTTP handler.
@@ -108,6 +111,16 @@ func mount(r *mux.Router, d Deps) {
 	r.Handle("/v2.0/management/connections", scapi.Handle(scapi.V2, v2.DeleteConnections)).Methods(del)
 	r.Handle("/v2.0/compatibility", scapi.Handle(scapi.V2, v2.CompatibilityByVIN)).Methods(get)
 	r.Handle("/v2.0/compatibility/matrix", scapi.Handle(scapi.V2, v2.CompatibilityMatrix)).Methods(get)
+
+	// --- webhooks (subscriptions on api.smartcar.com/v2.0; delivery log under /admin) ---
+	// Before the admin API: its catch-all under /admin/ would shadow the delivery log.
+	if wh := d.Webhooks; wh != nil {
+		r.Handle("/v2.0/vehicles/{id}/webhooks/{webhookId}", scapi.Handle(scapi.V2, wh.Subscribe(auth))).Methods(post)
+		r.Handle("/v2.0/vehicles/{id}/webhooks/{webhookId}", scapi.Handle(scapi.V2, wh.Unsubscribe)).Methods(del)
+		if d.Control != nil && d.Control.AdminToken != "" {
+			r.Handle("/admin/webhooks/deliveries", wh.DeliveriesHandler(d.Control.AdminToken)).Methods(get)
+		}
+	}
 
 	// --- admin API (the sandbox's own control surface; see admin.go) ---
 	mountAdmin(r, d)
