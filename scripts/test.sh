@@ -32,3 +32,6 @@ go vet ./...
 echo "== go test -race ./..."
 # CI=true makes the e2e suites fail, not skip, when a tool above is still missing.
 go test -race -count=1 ./...
+
+echo "== fuzz (FUZZTIME each, default 10s)"
+scripts/fuzz.sh
