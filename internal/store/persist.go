@@ -42,6 +42,13 @@ func openDisk(dir string) (*disk, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("data dir: %w", err)
 	}
+	// A crash between creating a temp file and renaming it leaves the temp file behind; it is
+	// never read, so clear them at start rather than let every crash add one.
+	if stale, err := filepath.Glob(filepath.Join(dir, stateFile+".tmp-*")); err == nil {
+		for _, f := range stale {
+			_ = os.Remove(f)
+		}
+	}
 	return &disk{dir: dir}, nil
 }
 
