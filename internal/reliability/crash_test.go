@@ -125,12 +125,15 @@ func TestKill9MidWrites(t *testing.T) {
 			f.check(t, "state.json", got)
 		}
 		if tmps, _ := filepath.Glob(filepath.Join(dir, "state.json.tmp-*")); len(tmps) > 0 {
-			t.Logf("round %d: %d temp file(s) left by the kill (harmless: never read)", round, len(tmps))
+			t.Logf("round %d: %d temp file(s) left by the kill (never read; the restart clears them)", round, len(tmps))
 		}
 
 		// Restart on the same folder: the old token still works (the key is kept there) and
 		// the API serves the same state.
 		p = startBinary(t, bin, "-data-dir", dir)
+		if tmps, _ := filepath.Glob(filepath.Join(dir, "state.json.tmp-*")); len(tmps) > 0 {
+			t.Errorf("round %d: the restart left %d stale temp file(s) in the data dir", round, len(tmps))
+		}
 		for _, f := range fields {
 			locked, limit, err := vehicleState(client, p.Origin, tk.Access, f.vehicle, f.limit)
 			if err != nil {
