@@ -177,7 +177,16 @@ func (s *Service) subscribe(clientID, userID, webhookID, vehicleID string) {
 	sub := &subscription{clientID: clientID, userID: userID, first: true}
 	s.subs[k] = sub
 	s.mu.Unlock()
-	s.schedule(k, sub, []Trigger{{Type: TriggerFirstDelivery}})
+	app, w, ok := s.webhook(webhookID)
+	if !ok {
+		return
+	}
+	if w.Delivers(sandbox.EventVehicleState) {
+		// The first delivery verifies the webhook first when it has not been yet.
+		s.schedule(k, sub, []Trigger{{Type: TriggerFirstDelivery}})
+		return
+	}
+	s.spawn(func() { s.verify(app, w) })
 }
 
 // unsubscribe forgets a subscription; it reports whether there was one.
