@@ -7,11 +7,13 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"math"
 	"net"
 	"net/url"
 	"os"
 	"strconv"
 	"strings"
+	"time"
 
 	sandbox "github.com/smartcar-sandbox/smartcar-sandbox"
 )
@@ -32,6 +34,15 @@ type Config struct {
 	FaultHeader bool
 	// RequestLogSize is how many API and token requests GET /admin/requests keeps (0: none).
 	RequestLogSize int
+
+	// SimSpeedup is simulated time per real time for simulated vehicles (60: a minute is an
+	// hour); SimSeed makes their trip profiles (same seed, same trips).
+	SimSpeedup float64
+	SimSeed    int
+	// WebhookAttempts bounds the tries of one webhook delivery; WebhookRetryBase is the wait
+	// after the first failure, doubling after each.
+	WebhookAttempts  int
+	WebhookRetryBase time.Duration
 
 	// Healthcheck makes the binary probe a running sandbox's /healthz at Addr and exit; the
 	// Docker HEALTHCHECK uses it because the image has no curl.
@@ -63,6 +74,10 @@ func Parse(args []string, getenv func(string) string, usage io.Writer) (Config, 
 	fs.BoolVar(&c.NoAdmin, "no-admin", envBool(getenv, "SANDBOX_NO_ADMIN"), "turn the admin API off: /admin/... answers 404 (env SANDBOX_NO_ADMIN=1)")
 	fs.BoolVar(&c.FaultHeader, "fault-header", envBool(getenv, "SANDBOX_FAULT_HEADER"), "honour the SC-Sandbox-Fault: TYPE:CODE[:retryAfter] request header for one-shot faults (env SANDBOX_FAULT_HEADER=1)")
 	fs.IntVar(&c.RequestLogSize, "request-log-size", envInt(getenv, "SANDBOX_REQUEST_LOG_SIZE", 200), "how many API and token requests GET /admin/requests keeps; 0 keeps none (env SANDBOX_REQUEST_LOG_SIZE)")
+	fs.Float64Var(&c.SimSpeedup, "sim-speedup", envFloat(getenv, "SANDBOX_SIM_SPEEDUP", 60), "simulated time per real time for simulated vehicles: 60 makes a real minute a simulated hour (env SANDBOX_SIM_SPEEDUP)")
+	fs.IntVar(&c.SimSeed, "sim-seed", envInt(getenv, "SANDBOX_SIM_SEED", 1), "seed of the simulated vehicles' trip profiles; the same seed gives the same trips (env SANDBOX_SIM_SEED)")
+	fs.IntVar(&c.WebhookAttempts, "webhook-attempts", envInt(getenv, "SANDBOX_WEBHOOK_ATTEMPTS", 5), "tries of one webhook delivery before it is given up (env SANDBOX_WEBHOOK_ATTEMPTS)")
+	fs.DurationVar(&c.WebhookRetryBase, "webhook-retry-base", envDuration(getenv, "SANDBOX_WEBHOOK_RETRY_BASE", 2*time.Second), "wait after a failed webhook delivery, doubling after each failure (env SANDBOX_WEBHOOK_RETRY_BASE)")
 	fs.BoolVar(&c.Healthcheck, "healthcheck", false, "probe the sandbox at -addr (GET /healthz) and exit 0 when healthy; for container health checks")
 	fs.Usage = func() {
 		fmt.Fprintf(usage, "smartcar-sandbox: a local, offline stand-in for Smartcar Connect, the token endpoint and the vehicle API.\n\nUsage: smartcar-sandbox [flags]\n\n")
@@ -117,6 +132,18 @@ func (c Config) Validate() error {
 	}
 	if c.RequestLogSize < 0 || c.RequestLogSize > 100000 {
 		errs = append(errs, fmt.Errorf("-request-log-size %d: want 0..100000", c.RequestLogSize))
+	}
+	if c.SimSpeedup <= 0 || c.SimSpeedup > 100000 || math.IsNaN(c.SimSpeedup) {
+		errs = append(errs, fmt.Errorf("-sim-speedup %v (SANDBOX_SIM_SPEEDUP): want a number above 0 and at most 100000, e.g. 60", c.SimSpeedup))
+	}
+	if c.SimSeed < 0 {
+		errs = append(errs, fmt.Errorf("-sim-seed %d (SANDBOX_SIM_SEED): want a whole number ≥ 0", c.SimSeed))
+	}
+	if c.WebhookAttempts < 1 || c.WebhookAttempts > 20 {
+		errs = append(errs, fmt.Errorf("-webhook-attempts %d (SANDBOX_WEBHOOK_ATTEMPTS): want 1..20", c.WebhookAttempts))
+	}
+	if c.WebhookRetryBase < 10*time.Millisecond || c.WebhookRetryBase > 10*time.Minute {
+		errs = append(errs, fmt.Errorf("-webhook-retry-base %v (SANDBOX_WEBHOOK_RETRY_BASE): want a duration from 10ms to 10m, e.g. 2s", c.WebhookRetryBase))
 	}
 	if c.LogFormat != "text" && c.LogFormat != "json" {
 		errs = append(errs, fmt.Errorf("-log-format %q: want text or json", c.LogFormat))
@@ -173,4 +200,30 @@ func envInt(getenv func(string) string, name string, def int) int {
 		return -1
 	}
 	return n
+}
+
+// envFloat and envDuration read a number or duration from the environment; a value that does
+// not parse becomes -1, which Validate reports with the variable's name.
+func envFloat(getenv func(string) string, name string, def float64) float64 {
+	v := strings.TrimSpace(getenv(name))
+	if v == "" {
+		return def
+	}
+	f, err := strconv.ParseFloat(v, 64)
+	if err != nil {
+		return -1
+	}
+	return f
+}
+
+func envDuration(getenv func(string) string, name string, def time.Duration) time.Duration {
+	v := strings.TrimSpace(getenv(name))
+	if v == "" {
+		return def
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil {
+		return -1
+	}
+	return d
 }
