@@ -19,8 +19,10 @@ import (
 	"github.com/smartcar-sandbox/smartcar-sandbox/internal/config"
 	"github.com/smartcar-sandbox/smartcar-sandbox/internal/fixtures"
 	"github.com/smartcar-sandbox/smartcar-sandbox/internal/server"
+	"github.com/smartcar-sandbox/smartcar-sandbox/internal/simulator"
 	"github.com/smartcar-sandbox/smartcar-sandbox/internal/store"
 	"github.com/smartcar-sandbox/smartcar-sandbox/internal/token"
+	"github.com/smartcar-sandbox/smartcar-sandbox/internal/webhooks"
 )
 
 // App is a running sandbox.
@@ -35,9 +37,12 @@ type App struct {
 	// AdminToken is the admin API's token ("" with -no-admin).
 	AdminToken string
 	Control    *server.Control
-	srv        *http.Server
-	done       chan error
-	stopWatch  func()
+	// Simulator moves simulated vehicles; Webhooks delivers webhooks (see simulation.go).
+	Simulator *simulator.Simulator
+	Webhooks  *webhooks.Service
+	srv       *http.Server
+	done      chan error
+	stopWatch func()
 }
 
 // Start loads everything, listens and serves in the background. Nothing is served unless all
@@ -92,8 +97,13 @@ func Start(cfg config.Config, logOut io.Writer) (*App, error) {
 		logger = slog.New(slog.NewTextHandler(logOut, nil))
 	}
 	a.setupControl(cfg, logger)
+	if err := a.startBackground(cfg, logger); err != nil {
+		a.stopWatch()
+		ln.Close()
+		return nil, err
+	}
 	a.srv = &http.Server{
-		Handler: server.New(server.Deps{Store: st, Tokens: issuer, Logger: logger, Origin: a.Origin, Now: clk.Now, Control: a.Control}),
+		Handler: server.New(server.Deps{Store: st, Tokens: issuer, Logger: logger, Origin: a.Origin, Now: clk.Now, Control: a.Control, Webhooks: a.Webhooks}),
 		// Timeouts keep slow or stalled clients from holding connections forever.
 		ReadHeaderTimeout: 5 * time.Second,
 		ReadTimeout:       30 * time.Second,
@@ -119,6 +129,7 @@ func (a *App) Shutdown(ctx context.Context) error {
 	if serr := <-a.done; err == nil {
 		err = serr
 	}
+	a.stopBackground()
 	return err
 }
 
