@@ -62,7 +62,6 @@ type subKey struct{ webhookID, vehicleID string }
 
 type subscription struct {
 	clientID, userID string
-	first            bool      // the next VEHICLE_STATE is the first after subscribing
 	lastSent         time.Time // sandbox clock
 	pending          []Trigger // batched until the next delivery
 	scheduled        bool      // a delivery of pending is on its way
@@ -174,7 +173,7 @@ func (s *Service) webhook(id string) (sandbox.Application, sandbox.Webhook, bool
 func (s *Service) subscribe(clientID, userID, webhookID, vehicleID string) {
 	k := subKey{webhookID, vehicleID}
 	s.mu.Lock()
-	sub := &subscription{clientID: clientID, userID: userID, first: true}
+	sub := &subscription{clientID: clientID, userID: userID}
 	s.subs[k] = sub
 	s.mu.Unlock()
 	app, w, ok := s.webhook(webhookID)
