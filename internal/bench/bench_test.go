@@ -208,7 +208,7 @@ func TestReadRSS(t *testing.T) {
 
 func TestWriteGeneratedFixtures(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "gen")
-	if err := WriteGeneratedFixtures(dir, 9); err != nil {
+	if err := WriteGeneratedFixtures(dir, 9, 2); err != nil {
 		t.Fatal(err)
 	}
 	a, err := app.Start(config.Config{Addr: "127.0.0.1:0", LogFormat: "text", FixturesDir: dir}, io.Discard)
@@ -218,5 +218,8 @@ func TestWriteGeneratedFixtures(t *testing.T) {
 	defer a.Shutdown(context.Background())
 	if got := len(a.Dataset.Vehicles); got != 9 {
 		t.Errorf("%d vehicles loaded, want 9", got)
+	}
+	if files, _ := filepath.Glob(filepath.Join(dir, "*.yaml")); len(files) != 2 {
+		t.Errorf("files %v, want 2", files)
 	}
 }

@@ -40,6 +40,17 @@ func (r *Result) PerSecond() float64 {
 	return float64(r.Ops) / r.Elapsed.Seconds()
 }
 
+// Add folds another phase's result into r (the read's alternating rounds).
+func (r *Result) Add(o *Result) {
+	r.Ops += o.Ops
+	r.Errors += o.Errors
+	if r.FirstErr == nil {
+		r.FirstErr = o.FirstErr
+	}
+	r.Elapsed += o.Elapsed
+	r.Latency.Merge(&o.Latency)
+}
+
 // Run runs op with l.Concurrency workers until the bounds are reached or ctx ends. A failed
 // operation is counted (and the first error kept) but does not stop the phase: the table
 // shows it, and one flaky request should not throw away a run.

@@ -1,0 +1,84 @@
+package bench
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"runtime/pprof"
+	"testing"
+	"time"
+
+	"github.com/smartcar-sandbox/smartcar-sandbox/internal/app"
+	"github.com/smartcar-sandbox/smartcar-sandbox/internal/config"
+)
+
+// TestProfile is how the fixes in BENCHMARKS.md were found: it runs one phase against a
+// sandbox started in this process (logging to a file, as the real binary logs to stderr)
+// and writes a CPU profile of both. Skipped unless BENCH_PROFILE names the phase:
+//
+//	BENCH_PROFILE=read go test -run TestProfile ./internal/bench   (read, batch, refresh, flows)
+//	go tool pprof -top -cum /tmp/bench-read.cpu
+func TestProfile(t *testing.T) {
+	phase := os.Getenv("BENCH_PROFILE")
+	if phase == "" {
+		t.Skip("set BENCH_PROFILE=read|batch|refresh|flows to profile a phase")
+	}
+	logf, err := os.CreateTemp(t.TempDir(), "log")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer logf.Close()
+	a, err := app.Start(config.Config{Addr: "127.0.0.1:0", LogFormat: "text"}, logf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Shutdown(context.Background())
+	ctx := context.Background()
+	c := &Client{Base: a.Origin, HTTP: NewClient(64), App: DemoApp}
+	tok, err := c.Flow(ctx, DemoUser)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var op Op
+	switch phase {
+	case "read":
+		op = c.Read("/v2.0/vehicles/"+tok.VehicleID+"/odometer", tok.Access)
+	case "batch":
+		op = c.Batch(tok.VehicleID, tok.Access)
+	case "refresh":
+		chains := make([]string, 64)
+		for i := range chains {
+			tk, err := c.Flow(ctx, DemoUser)
+			if err != nil {
+				t.Fatal(err)
+			}
+			chains[i] = tk.Refresh
+		}
+		op = func(ctx context.Context, w int) error {
+			tk, err := c.Refresh(ctx, chains[w])
+			chains[w] = tk.Refresh
+			return err
+		}
+	case "flows":
+		op = func(ctx context.Context, w int) error {
+			_, err := c.Flow(ctx, fmt.Sprintf("bench-user-%d@sandbox.test", w))
+			return err
+		}
+	default:
+		t.Fatalf("unknown phase %q", phase)
+	}
+	out, err := os.Create("/tmp/bench-" + phase + ".cpu")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer out.Close()
+	if err := pprof.StartCPUProfile(out); err != nil {
+		t.Fatal(err)
+	}
+	r, err := Run(ctx, Load{Concurrency: 64, Duration: 5 * time.Second}, op)
+	pprof.StopCPUProfile()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("%s: %.0f/s, p50 %v, p99 %v, %d errors (%v)", phase, r.PerSecond(), r.Latency.Quantile(0.5), r.Latency.Quantile(0.99), r.Errors, r.FirstErr)
+}
