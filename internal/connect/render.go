@@ -7,6 +7,7 @@ import (
 	"html/template"
 	"net/http"
 	"strings"
+	"sync"
 
 	sandbox "github.com/smartcar-sandbox/smartcar-sandbox"
 )
@@ -30,14 +31,15 @@ type page struct {
 	Message string // a problem with what was submitted, shown above the form
 	Err     *pageError
 
-	Brands   []sandbox.Make
-	Query    string
-	Username string
-	Hints    []hint
-	Accounts []string
-	Vehicles []vehicleView
-	Single   bool
-	Perms    []permView
+	Brands    []sandbox.Make
+	BrandGrid template.HTML // the unfiltered brand buttons, pre-rendered; empty means render Brands
+	Query     string
+	Username  string
+	Hints     []hint
+	Accounts  []string
+	Vehicles  []vehicleView
+	Single    bool
+	Perms     []permView
 }
 
 type hint struct{ Username, Effect string }
@@ -85,6 +87,10 @@ func (h *Handler) brandsPage(f *flow, csrf, query, msg string) page {
 	p := h.pageFor(f, csrf)
 	p.Step, p.Query, p.Message = 1, query, msg
 	q := strings.ToLower(strings.TrimSpace(query))
+	if q == "" {
+		p.Brands, p.BrandGrid = sandbox.Makes, allBrandButtons()
+		return p
+	}
 	for _, m := range sandbox.Makes {
 		if q == "" || strings.Contains(strings.ToLower(m.Name), q) || strings.Contains(strings.ToLower(m.ID), q) {
 			p.Brands = append(p.Brands, m)
@@ -147,6 +153,16 @@ func (h *Handler) consentPage(f *flow, csrf, msg string) page {
 
 // render writes a page with the security headers every Connect page carries. Framing stays
 // allowed on purpose: apps show Connect inside web views.
+// allBrandButtons is the "brand-buttons" template for every make, rendered on first use: the
+// same bytes each time, so the brand page need not escape 30 buttons per request.
+var allBrandButtons = sync.OnceValue(func() template.HTML {
+	var buf bytes.Buffer
+	if err := pages.ExecuteTemplate(&buf, "brand-buttons", page{Brands: sandbox.Makes}); err != nil {
+		return "" // the brand page then renders the buttons itself, and shows the same error
+	}
+	return template.HTML(buf.String())
+})
+
 func (h *Handler) render(w http.ResponseWriter, r *http.Request, status int, name string, p page) {
 	p.Nonce = sandbox.RandomToken(16)
 	var buf bytes.Buffer
