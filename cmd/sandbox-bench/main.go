@@ -75,13 +75,9 @@ func run() error {
 	if err != nil {
 		return err
 	}
-	o.StartBaseline = func(ctx context.Context, key []byte) (string, func(), error) {
+	o.StartBaseline = func(ctx context.Context, key []byte) (*bench.Proc, error) {
 		env := append(bench.CleanEnv(), keyEnv+"="+hex.EncodeToString(key))
-		p, err := bench.StartProc(ctx, self, []string{"-serve-baseline"}, env, dir, false)
-		if err != nil {
-			return "", nil, err
-		}
-		return p.Origin, p.Stop, nil
+		return bench.StartProc(ctx, self, []string{"-serve-baseline"}, env, dir, false)
 	}
 	rep, err := bench.RunAll(ctx, o)
 	if err != nil {

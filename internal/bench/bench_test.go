@@ -204,6 +204,20 @@ func TestReadRSS(t *testing.T) {
 	if _, err := ReadRSS(-1); err == nil {
 		t.Error("ReadRSS(-1) gave no error")
 	}
+	before, err := ReadCPUTime(os.Getpid())
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Spin until the tick-granular counter moves; on a busy machine that can take a while.
+	after := before
+	for end := time.Now().Add(5 * time.Second); after <= before && time.Now().Before(end); {
+		if after, err = ReadCPUTime(os.Getpid()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if after <= before {
+		t.Errorf("ReadCPUTime did not move in 5 s of spinning: %v then %v", before, after)
+	}
 }
 
 func TestWriteGeneratedFixtures(t *testing.T) {

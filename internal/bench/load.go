@@ -30,6 +30,17 @@ type Result struct {
 	FirstErr error
 	Elapsed  time.Duration
 	Latency  Histogram // of successful operations
+	// ServerCPU is the user+system CPU time the server process used during the phase. Unlike
+	// throughput it hardly depends on what else runs on the machine.
+	ServerCPU time.Duration
+}
+
+// CPUPerOp is the server's CPU time per successful operation, in microseconds.
+func (r *Result) CPUPerOp() float64 {
+	if r.Ops == 0 {
+		return 0
+	}
+	return float64(r.ServerCPU.Microseconds()) / float64(r.Ops)
 }
 
 // PerSecond is successful operations per second of wall time.
@@ -48,6 +59,7 @@ func (r *Result) Add(o *Result) {
 		r.FirstErr = o.FirstErr
 	}
 	r.Elapsed += o.Elapsed
+	r.ServerCPU += o.ServerCPU
 	r.Latency.Merge(&o.Latency)
 }
 

@@ -150,6 +150,38 @@ func ReadRSS(pid int) (int64, error) {
 	return 0, errors.New("no VmRSS in /proc/<pid>/status")
 }
 
+// CPUTime is the user+system CPU time the process has used so far.
+func (p *Proc) CPUTime() (time.Duration, error) {
+	return ReadCPUTime(p.cmd.Process.Pid)
+}
+
+// clockTick is Linux's USER_HZ, the unit of /proc/<pid>/stat times: 100 on every mainstream
+// architecture (reading sysconf would need cgo).
+const clockTick = 10 * time.Millisecond
+
+// ReadCPUTime reads utime+stime of pid from /proc/<pid>/stat (Linux only).
+func ReadCPUTime(pid int) (time.Duration, error) {
+	raw, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0, err
+	}
+	// The command name (field 2) is in parentheses and may hold spaces: count from the last ")".
+	i := strings.LastIndexByte(string(raw), ')')
+	if i < 0 {
+		return 0, errors.New("unexpected /proc/<pid>/stat")
+	}
+	f := strings.Fields(string(raw[i+1:])) // f[0] is field 3 (state); utime is field 14, stime 15
+	if len(f) < 13 {
+		return 0, errors.New("short /proc/<pid>/stat")
+	}
+	utime, err1 := strconv.ParseInt(f[11], 10, 64)
+	stime, err2 := strconv.ParseInt(f[12], 10, 64)
+	if err1 != nil || err2 != nil {
+		return 0, fmt.Errorf("unexpected times in /proc/<pid>/stat: %q %q", f[11], f[12])
+	}
+	return time.Duration(utime+stime) * clockTick, nil
+}
+
 // Stop interrupts the process (a graceful shutdown), then kills it if it lingers.
 func (p *Proc) Stop() {
 	if p.cmd.Process == nil {

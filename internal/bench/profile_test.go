@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"runtime"
 	"runtime/pprof"
 	"testing"
 	"time"
@@ -14,10 +15,11 @@ import (
 
 // TestProfile is how the fixes in BENCHMARKS.md were found: it runs one phase against a
 // sandbox started in this process (logging to a file, as the real binary logs to stderr)
-// and writes a CPU profile of both. Skipped unless BENCH_PROFILE names the phase:
+// and writes a CPU profile of both, and a heap profile of what is left alive after it. Skipped unless BENCH_PROFILE names the phase:
 //
 //	BENCH_PROFILE=read go test -run TestProfile ./internal/bench   (read, batch, refresh, flows)
 //	go tool pprof -top -cum /tmp/bench-read.cpu
+//	go tool pprof -sample_index=inuse_space -top /tmp/bench-read.heap
 func TestProfile(t *testing.T) {
 	phase := os.Getenv("BENCH_PROFILE")
 	if phase == "" {
@@ -78,6 +80,15 @@ func TestProfile(t *testing.T) {
 	r, err := Run(ctx, Load{Concurrency: 64, Duration: 5 * time.Second}, op)
 	pprof.StopCPUProfile()
 	if err != nil {
+		t.Fatal(err)
+	}
+	heap, err := os.Create("/tmp/bench-" + phase + ".heap")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer heap.Close()
+	runtime.GC() // the heap profile then shows what the phase left alive
+	if err := pprof.WriteHeapProfile(heap); err != nil {
 		t.Fatal(err)
 	}
 	t.Logf("%s: %.0f/s, p50 %v, p99 %v, %d errors (%v)", phase, r.PerSecond(), r.Latency.Quantile(0.5), r.Latency.Quantile(0.99), r.Errors, r.FirstErr)

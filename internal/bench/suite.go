@@ -26,7 +26,7 @@ type Options struct {
 	// StartBaseline starts the baseline server verifying tokens signed with key and returns
 	// its origin and a stop function. cmd/sandbox-bench runs it as a separate process, like
 	// the sandbox; tests run it in process.
-	StartBaseline func(ctx context.Context, key []byte) (origin string, stop func(), err error)
+	StartBaseline func(ctx context.Context, key []byte) (*Proc, error)
 
 	Concurrency     int           // connections for the read, batch and refresh phases
 	FlowConcurrency int           // concurrent people going through Connect
@@ -38,6 +38,12 @@ type Options struct {
 	Progress        io.Writer     // one line per step; nil for none
 }
 
+// PhaseRSS is the loaded sandbox's resident memory after a phase.
+type PhaseRSS struct {
+	Phase string
+	RSS   int64
+}
+
 // Report is a run's results.
 type Report struct {
 	Opts                               Options
@@ -47,6 +53,7 @@ type Report struct {
 	StartOneFile                       []time.Duration // the same vehicles in one file
 	RSSStartDefault, RSSStartGenerated int64           // medians, bytes
 	RSSAfterStart, RSSAfterLoad        int64           // the loaded sandbox, bytes
+	RSSByPhase                         []PhaseRSS      // the loaded sandbox after each phase
 }
 
 func (o *Options) logf(format string, args ...any) {
@@ -108,12 +115,12 @@ func RunAll(ctx context.Context, o Options) (*Report, error) {
 	if err != nil {
 		return nil, err
 	}
-	origin, stop, err := o.StartBaseline(ctx, key)
+	bp, err := o.StartBaseline(ctx, key)
 	if err != nil {
 		return nil, fmt.Errorf("baseline: %w", err)
 	}
-	defer stop()
-	bc := &Client{Base: origin, HTTP: httpc, App: DemoApp}
+	defer bp.Stop()
+	bc := &Client{Base: bp.Origin, HTTP: httpc, App: DemoApp}
 	const rounds = 5
 	round := load
 	round.Duration = o.Duration / rounds
@@ -122,18 +129,24 @@ func RunAll(ctx context.Context, o Options) (*Report, error) {
 	}
 	rep.Read, rep.Baseline = new(Result), new(Result)
 	for i := 0; i < rounds; i++ {
-		r, err := o.phase(ctx, fmt.Sprintf("vehicle read (sandbox), round %d", i+1), round, c.Read(readPath, tok.Access))
+		r, err := o.phase(ctx, fmt.Sprintf("vehicle read (sandbox), round %d", i+1), sb, round, c.Read(readPath, tok.Access))
 		if err != nil {
 			return nil, err
 		}
 		rep.Read.Add(r)
-		if r, err = o.phase(ctx, fmt.Sprintf("vehicle read (baseline), round %d", i+1), round, bc.Read(readPath, baseTok)); err != nil {
+		if r, err = o.phase(ctx, fmt.Sprintf("vehicle read (baseline), round %d", i+1), bp, round, bc.Read(readPath, baseTok)); err != nil {
 			return nil, err
 		}
 		rep.Baseline.Add(r)
 	}
 
-	if rep.Batch, err = o.phase(ctx, "batch, 5 paths", load, c.Batch(tok.VehicleID, tok.Access)); err != nil {
+	if err := rep.noteRSS(sb, "reads"); err != nil {
+		return nil, err
+	}
+	if rep.Batch, err = o.phase(ctx, "batch, 5 paths", sb, load, c.Batch(tok.VehicleID, tok.Access)); err != nil {
+		return nil, err
+	}
+	if err := rep.noteRSS(sb, "batch"); err != nil {
 		return nil, err
 	}
 
@@ -154,7 +167,10 @@ func RunAll(ctx context.Context, o Options) (*Report, error) {
 		chains[w] = t.Refresh
 		return nil
 	}
-	if rep.Refresh, err = o.phase(ctx, "token refresh", load, refresh); err != nil {
+	if rep.Refresh, err = o.phase(ctx, "token refresh", sb, load, refresh); err != nil {
+		return nil, err
+	}
+	if err := rep.noteRSS(sb, "refresh"); err != nil {
 		return nil, err
 	}
 
@@ -164,26 +180,46 @@ func RunAll(ctx context.Context, o Options) (*Report, error) {
 		return err
 	}
 	flowLoad := Load{Concurrency: o.FlowConcurrency, MaxOps: o.MaxOps, Duration: o.Duration}
-	if rep.Flows, err = o.phase(ctx, "full Connect flows", flowLoad, flow); err != nil {
+	if rep.Flows, err = o.phase(ctx, "full Connect flows", sb, flowLoad, flow); err != nil {
 		return nil, err
 	}
-	if rep.RSSAfterLoad, err = sb.RSS(); err != nil {
+	if err := rep.noteRSS(sb, "flows"); err != nil {
 		return nil, err
 	}
+	rep.RSSAfterLoad = rep.RSSByPhase[len(rep.RSSByPhase)-1].RSS
 	return rep, nil
 }
 
-func (o *Options) phase(ctx context.Context, name string, l Load, op Op) (*Result, error) {
+func (r *Report) noteRSS(p *Proc, phase string) error {
+	rss, err := p.RSS()
+	if err != nil {
+		return err
+	}
+	r.RSSByPhase = append(r.RSSByPhase, PhaseRSS{phase, rss})
+	return nil
+}
+
+// phase warms up, then measures op under l, and the server process's CPU time meanwhile.
+func (o *Options) phase(ctx context.Context, name string, server *Proc, l Load, op Op) (*Result, error) {
 	if o.Warmup > 0 {
 		if _, err := Run(ctx, Load{Concurrency: l.Concurrency, Duration: o.Warmup}, op); err != nil {
 			return nil, err
 		}
 	}
+	cpu0, err := server.CPUTime()
+	if err != nil {
+		return nil, err
+	}
 	r, err := Run(ctx, l, op)
 	if err != nil {
 		return nil, err
 	}
-	o.logf("%s: %.0f/s, p50 %v, p99 %v, %d errors", name, r.PerSecond(), r.Latency.Quantile(0.5), r.Latency.Quantile(0.99), r.Errors)
+	cpu1, err := server.CPUTime()
+	if err != nil {
+		return nil, err
+	}
+	r.ServerCPU = cpu1 - cpu0
+	o.logf("%s: %.0f/s, p50 %v, p99 %v, server CPU %.1f µs/op, %d errors", name, r.PerSecond(), r.Latency.Quantile(0.5), r.Latency.Quantile(0.99), r.CPUPerOp(), r.Errors)
 	if r.Ops == 0 {
 		return nil, fmt.Errorf("%s: nothing succeeded: %v", name, r.FirstErr)
 	}
@@ -300,26 +336,33 @@ func (r *Report) Write(w io.Writer) {
 	o := r.Opts
 	fmt.Fprintf(w, "Machine: %s; load tool on the same machine.\n", Machine())
 	fmt.Fprintf(w, "Each load phase: %v after %v warm-up (the read: 5 alternating rounds against sandbox and baseline); %d connections (flows: %d concurrent people).\n\n", o.Duration, o.Warmup, o.Concurrency, o.FlowConcurrency)
-	fmt.Fprintln(w, "| measurement | result | p50 | p99 | errors | target |")
-	fmt.Fprintln(w, "|---|---|---|---|---|---|")
+	fmt.Fprintln(w, "| measurement | result | p50 | p99 | server CPU per op | errors | target |")
+	fmt.Fprintln(w, "|---|---|---|---|---|---|---|")
 	row := func(name string, res *Result, unit, target string) {
-		fmt.Fprintf(w, "| %s | %.0f %s | %s | %s | %d | %s |\n", name, res.PerSecond(), unit, ms(res.Latency.Quantile(0.5)), ms(res.Latency.Quantile(0.99)), res.Errors, target)
+		fmt.Fprintf(w, "| %s | %.0f %s | %s | %s | %.0f µs | %d | %s |\n", name, res.PerSecond(), unit, ms(res.Latency.Quantile(0.5)), ms(res.Latency.Quantile(0.99)), res.CPUPerOp(), res.Errors, target)
 	}
 	ratio := r.Read.PerSecond() / r.Baseline.PerSecond()
+	cpuRatio := r.Baseline.CPUPerOp() / r.Read.CPUPerOp()
 	row("GET /v2.0/vehicles/{id}/odometer, sandbox", r.Read, "req/s", "")
 	row("same, baseline (net/http + same JWT verify)", r.Baseline, "req/s", "")
-	fmt.Fprintf(w, "| sandbox / baseline | %.0f %% | | | | ≥ 70 %%: %s |\n", 100*ratio, verdict(ratio >= 0.70))
+	fmt.Fprintf(w, "| sandbox / baseline, throughput | %.0f %% | | | | | ≥ 70 %%: %s |\n", 100*ratio, verdict(ratio >= 0.70))
+	fmt.Fprintf(w, "| sandbox / baseline, requests per server CPU second | %.0f %% | | | | | ≥ 70 %%: %s |\n", 100*cpuRatio, verdict(cpuRatio >= 0.70))
 	row("POST batch, 5 paths", r.Batch, "req/s", "")
 	row("full Connect flow: authorize, 5–6 pages, token, first API call", r.Flows, "flows/s", "≥ 1,000/s: "+verdict(r.Flows.PerSecond() >= 1000))
 	row("POST /oauth/token, refresh grant", r.Refresh, "req/s", "")
 	startRow := func(name string, ds []time.Duration, target string) {
-		fmt.Fprintf(w, "| %s | median %s (min %s, max %s, %d runs) | | | | %s |\n", name, ms(median(ds)), ms(ds[0]), ms(ds[len(ds)-1]), len(ds), target)
+		fmt.Fprintf(w, "| %s | median %s (min %s, max %s, %d runs) | | | | | %s |\n", name, ms(median(ds)), ms(ds[0]), ms(ds[len(ds)-1]), len(ds), target)
 	}
 	startRow("start-up to first /healthz 200, default fixtures", r.StartDefault, "")
 	startRow(fmt.Sprintf("start-up to first /healthz 200, %d generated vehicles in 10 files", o.Vehicles), r.StartGenerated,
 		"< 100 ms: "+verdict(median(r.StartGenerated) < 100*time.Millisecond))
 	startRow(fmt.Sprintf("same %d vehicles in 1 file", o.Vehicles), r.StartOneFile, "(for comparison)")
-	fmt.Fprintf(w, "| RSS after start, default fixtures / %d vehicles (median) | %s / %s | | | | |\n", o.Vehicles, mb(r.RSSStartDefault), mb(r.RSSStartGenerated))
-	fmt.Fprintf(w, "| RSS of the loaded sandbox: after start / after all phases | %s / %s | | | | < 40 MB after load: %s |\n",
+	fmt.Fprintf(w, "| RSS after start, default fixtures / %d vehicles (median) | %s / %s | | | | | |\n", o.Vehicles, mb(r.RSSStartDefault), mb(r.RSSStartGenerated))
+	var phases []string
+	for _, p := range r.RSSByPhase {
+		phases = append(phases, p.Phase+" "+mb(p.RSS))
+	}
+	fmt.Fprintf(w, "| RSS of the loaded sandbox after each phase | %s | | | | | |\n", strings.Join(phases, ", "))
+	fmt.Fprintf(w, "| RSS of the loaded sandbox: after start / after all phases | %s / %s | | | | | < 40 MB after load: %s |\n",
 		mb(r.RSSAfterStart), mb(r.RSSAfterLoad), verdict(r.RSSAfterLoad < 40<<20))
 }
