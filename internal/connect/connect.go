@@ -76,25 +76,18 @@ func New(c Config) (*Handler, error) {
 	return &Handler{store: c.Store, seal: newSealer(c.Key), secure: strings.HasPrefix(c.Origin, "https://"), now: c.Now, log: c.Logger}, nil
 }
 
-// Route is one path and method Connect serves.
-type Route struct {
-	Method, Path string
-	Handler      http.Handler
-}
+// The pages' handlers, one per step; internal/server declares their routes with the Path
+// constants above. POST steps share h.post: flow token, CSRF check, form parsing.
+func (h *Handler) Authorize() http.Handler { return http.HandlerFunc(h.authorize) }
+func (h *Handler) Start() http.Handler     { return h.post(h.start) }
+func (h *Handler) Brands() http.Handler    { return http.HandlerFunc(h.brands) }
+func (h *Handler) Brand() http.Handler     { return h.post(h.brand) }
+func (h *Handler) Login() http.Handler     { return h.post(h.login) }
+func (h *Handler) Vehicles() http.Handler  { return h.post(h.vehicles) }
+func (h *Handler) Consent() http.Handler   { return h.post(h.consent) }
 
-// Routes lists what to mount.
-func (h *Handler) Routes() []Route {
-	return []Route{
-		{http.MethodGet, PathAuthorize, http.HandlerFunc(h.authorize)},
-		{http.MethodPost, PathStart, h.post(h.start)},
-		{http.MethodGet, PathBrands, http.HandlerFunc(h.brands)},
-		{http.MethodPost, PathBrand, h.post(h.brand)},
-		{http.MethodPost, PathLogin, h.post(h.login)},
-		{http.MethodPost, PathVehicles, h.post(h.vehicles)},
-		{http.MethodPost, PathConsent, h.post(h.consent)},
-		{http.MethodGet, PathCSS, http.HandlerFunc(serveCSS)},
-	}
-}
+// CSS serves the embedded stylesheet.
+func CSS() http.Handler { return http.HandlerFunc(serveCSS) }
 
 // pageError is a problem Connect shows as its own error page and never sends to the redirect
 // URI: the app or the redirect URI cannot be trusted yet, or the form was not Connect's.

@@ -55,33 +55,34 @@ func New(d Deps) http.Handler {
 func mount(r *mux.Router, d Deps) {
 	auth := &scapi.Auth{Tokens: d.Tokens, Store: d.Store}
 	v2 := vehicleapi.New(d.Store, auth, d.Now)
-	_ = auth
+	v3 := vehicleapiv3.New(d.Store, auth, d.Now)
+	get, head, post, del := http.MethodGet, http.MethodHead, http.MethodPost, http.MethodDelete
 
 	// --- sandbox's own pages ---
-	r.Handle("/healthz", http.HandlerFunc(healthz)).Methods(http.MethodGet, http.MethodHead)
-	r.Handle("/", landing(d)).Methods(http.MethodGet, http.MethodHead)
+	r.Handle("/healthz", http.HandlerFunc(healthz)).Methods(get, head)
+	r.Handle("/", landing(d)).Methods(get, head)
 
 	// --- Connect (connect.smartcar.com) ---
 	// The flow-token key is made at each start: a Connect flow in progress does not survive a
 	// restart (one retry for the person), and no secret needs to be kept on disk.
-	if conn, err := connect.New(connect.Config{Store: d.Store, Key: token.NewKey(), Origin: d.Origin, Now: d.Now, Logger: d.Logger}); err != nil {
-		d.Logger.Error("connect pages not mounted", "error", err)
-	} else {
-		for _, rt := range conn.Routes() {
-			methods := []string{rt.Method}
-			if rt.Method == http.MethodGet {
-				methods = append(methods, http.MethodHead)
-			}
-			r.Handle(rt.Path, rt.Handler).Methods(methods...)
-		}
+	conn, err := connect.New(connect.Config{Store: d.Store, Key: token.NewKey(), Origin: d.Origin, Now: d.Now, Logger: d.Logger})
+	if err != nil {
+		panic(err) // only a programming error: the store is required and the key is made here
 	}
+	r.Handle(connect.PathAuthorize, conn.Authorize()).Methods(get, head)
+	r.Handle(connect.PathStart, conn.Start()).Methods(post)
+	r.Handle(connect.PathBrands, conn.Brands()).Methods(get, head)
+	r.Handle(connect.PathBrand, conn.Brand()).Methods(post)
+	r.Handle(connect.PathLogin, conn.Login()).Methods(post)
+	r.Handle(connect.PathVehicles, conn.Vehicles()).Methods(post)
+	r.Handle(connect.PathConsent, conn.Consent()).Methods(post)
+	r.Handle(connect.PathCSS, connect.CSS()).Methods(get, head)
 
 	// --- token endpoint (auth.smartcar.com) ---
 	// Every method reaches the handler, so a GET gets the OAuth 405 JSON rather than the HTML 404.
 	r.Handle("/oauth/token", oauth.New(d.Store, d.Tokens, d.Now))
 
 	// --- vehicle API v2.0 (api.smartcar.com/v2.0) and management API ---
-	get, post, del := http.MethodGet, http.MethodPost, http.MethodDelete
 	r.Handle("/v2.0/user", scapi.Handle(scapi.V2, v2.User)).Methods(get)
 	r.Handle("/v2.0/vehicles", scapi.Handle(scapi.V2, v2.Vehicles)).Methods(get)
 	r.Handle("/v2.0/vehicles/{id}", scapi.Handle(scapi.V2, v2.Read(""))).Methods(get)
@@ -126,17 +127,16 @@ func mount(r *mux.Router, d Deps) {
 	mountAdmin(r, d)
 
 	// --- vehicle API v3 (vehicle.api.smartcar.com/v3) ---
-	v3 := vehicleapiv3.New(d.Store, auth, d.Now)
-	r.Handle("/v3/vehicles/{id}", scapi.Handle(scapi.V3, v3.Vehicle)).Methods(http.MethodGet)
-	r.Handle("/v3/vehicles/{id}/signals", scapi.Handle(scapi.V3, v3.Signals)).Methods(http.MethodGet)
-	r.Handle("/v3/vehicles/{id}/signals/{code}", scapi.Handle(scapi.V3, v3.Signal)).Methods(http.MethodGet)
-	r.Handle("/v3/vehicles/{id}/commands/security/lock", scapi.Handle(scapi.V3, v3.Lock)).Methods(http.MethodPost)
-	r.Handle("/v3/vehicles/{id}/commands/security/unlock", scapi.Handle(scapi.V3, v3.Unlock)).Methods(http.MethodPost)
-	r.Handle("/v3/vehicles/{id}/commands/charging/start", scapi.Handle(scapi.V3, v3.StartCharge)).Methods(http.MethodPost)
-	r.Handle("/v3/vehicles/{id}/commands/charging/stop", scapi.Handle(scapi.V3, v3.StopCharge)).Methods(http.MethodPost)
-	r.Handle("/v3/vehicles/{id}/commands/charging/limit", scapi.Handle(scapi.V3, v3.SetChargeLimit)).Methods(http.MethodPost)
-	r.Handle("/v3/connections", scapi.Handle(scapi.V3, v3.Connections)).Methods(http.MethodGet)
-	r.Handle("/v3/connections/{id}", scapi.Handle(scapi.V3, v3.Connection)).Methods(http.MethodGet)
+	r.Handle("/v3/vehicles/{id}", scapi.Handle(scapi.V3, v3.Vehicle)).Methods(get)
+	r.Handle("/v3/vehicles/{id}/signals", scapi.Handle(scapi.V3, v3.Signals)).Methods(get)
+	r.Handle("/v3/vehicles/{id}/signals/{code}", scapi.Handle(scapi.V3, v3.Signal)).Methods(get)
+	r.Handle("/v3/vehicles/{id}/commands/security/lock", scapi.Handle(scapi.V3, v3.Lock)).Methods(post)
+	r.Handle("/v3/vehicles/{id}/commands/security/unlock", scapi.Handle(scapi.V3, v3.Unlock)).Methods(post)
+	r.Handle("/v3/vehicles/{id}/commands/charging/start", scapi.Handle(scapi.V3, v3.StartCharge)).Methods(post)
+	r.Handle("/v3/vehicles/{id}/commands/charging/stop", scapi.Handle(scapi.V3, v3.StopCharge)).Methods(post)
+	r.Handle("/v3/vehicles/{id}/commands/charging/limit", scapi.Handle(scapi.V3, v3.SetChargeLimit)).Methods(post)
+	r.Handle("/v3/connections", scapi.Handle(scapi.V3, v3.Connections)).Methods(get)
+	r.Handle("/v3/connections/{id}", scapi.Handle(scapi.V3, v3.Connection)).Methods(get)
 }
 
 func healthz(w http.ResponseWriter, r *http.Request) {
