@@ -23,6 +23,7 @@ import (
 	"github.com/smartcar-sandbox/smartcar-sandbox/internal/requestlog"
 	"github.com/smartcar-sandbox/smartcar-sandbox/internal/scapi"
 	"github.com/smartcar-sandbox/smartcar-sandbox/internal/store"
+	"github.com/smartcar-sandbox/smartcar-sandbox/internal/webhooks"
 )
 
 // Options is what the admin API controls.
@@ -38,6 +39,13 @@ type Options struct {
 	Advance func(time.Duration) error
 	// Reload reads the fixture folder again; nil when the sandbox runs on embedded fixtures.
 	Reload func() (store.ReloadResult, error)
+	// Webhooks is the webhook delivery log; nil when webhooks are off.
+	Webhooks DeliveryLog
+}
+
+// DeliveryLog is what the admin API reads of the webhook service.
+type DeliveryLog interface {
+	FindDeliveries(webhooks.DeliveryFilter) []webhooks.Delivery
 }
 
 // API serves /admin/....
@@ -189,6 +197,7 @@ func (a *API) Mount(r *mux.Router) {
 	s.Handle("/faults", h(a.addFault)).Methods(http.MethodPost)
 	s.Handle("/faults", h(a.clearFaults)).Methods(http.MethodDelete)
 	s.Handle("/faults/{id}", h(a.deleteFault)).Methods(http.MethodDelete)
+	s.Handle("/webhooks/deliveries", h(a.listDeliveries)).Methods(http.MethodGet)
 	// Anything else under /admin/ (a typo, a wrong method) answers in the admin shape, after
 	// the token check, rather than with the HTML 404 page.
 	s.PathPrefix("/").Handler(unknown)
@@ -203,7 +212,7 @@ var endpoints = []string{
 	"GET /admin/tokens", "POST /admin/tokens/{id}/revoke", "POST /admin/tokens/{id}/expire",
 	"GET /admin/codes", "POST /admin/codes/{code}/expire",
 	"GET /admin/refresh-tokens", "POST /admin/refresh-tokens/{token}/expire",
-	"GET /admin/clock", "POST /admin/clock",
+	"GET /admin/clock", "POST /admin/clock", "GET /admin/webhooks/deliveries",
 	"GET /admin/requests", "DELETE /admin/requests",
 	"GET /admin/faults", "POST /admin/faults", "DELETE /admin/faults", "DELETE /admin/faults/{id}",
 }

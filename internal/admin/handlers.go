@@ -15,6 +15,7 @@ import (
 	"github.com/smartcar-sandbox/smartcar-sandbox/internal/faults"
 	"github.com/smartcar-sandbox/smartcar-sandbox/internal/fixtures"
 	"github.com/smartcar-sandbox/smartcar-sandbox/internal/store"
+	"github.com/smartcar-sandbox/smartcar-sandbox/internal/webhooks"
 )
 
 // --- state ---
@@ -414,14 +415,23 @@ func (a *API) advanceClock(w http.ResponseWriter, r *http.Request) error {
 
 // --- request log ---
 
+// limitParam reads ?limit=; def when absent.
+func limitParam(r *http.Request, def int) (int, error) {
+	s := r.URL.Query().Get("limit")
+	if s == "" {
+		return def, nil
+	}
+	n, err := strconv.Atoi(s)
+	if err != nil || n < 1 {
+		return 0, badRequest("limit %q: want a positive number", s)
+	}
+	return n, nil
+}
+
 func (a *API) listRequests(w http.ResponseWriter, r *http.Request) error {
-	limit := 0
-	if s := r.URL.Query().Get("limit"); s != "" {
-		n, err := strconv.Atoi(s)
-		if err != nil || n < 1 {
-			return badRequest("limit %q: want a positive number", s)
-		}
-		limit = n
+	limit, err := limitParam(r, 0)
+	if err != nil {
+		return err
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"requests": a.o.Requests.List(limit), "size": a.o.Requests.Size()})
 	return nil
@@ -430,6 +440,24 @@ func (a *API) listRequests(w http.ResponseWriter, r *http.Request) error {
 func (a *API) clearRequests(w http.ResponseWriter, r *http.Request) error {
 	a.o.Requests.Clear()
 	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+// --- webhooks ---
+
+// listDeliveries serves the webhook delivery log, newest first; webhookId, vehicleId and
+// eventType narrow it, limit (default 100) caps it.
+func (a *API) listDeliveries(w http.ResponseWriter, r *http.Request) error {
+	if a.o.Webhooks == nil {
+		return notFound("webhooks are not running in this sandbox")
+	}
+	limit, err := limitParam(r, 100)
+	if err != nil {
+		return err
+	}
+	q := r.URL.Query()
+	writeJSON(w, http.StatusOK, map[string]any{"deliveries": a.o.Webhooks.FindDeliveries(webhooks.DeliveryFilter{
+		WebhookID: q.Get("webhookId"), VehicleID: q.Get("vehicleId"), EventType: q.Get("eventType"), Limit: limit})})
 	return nil
 }
 

@@ -65,8 +65,7 @@ type badCase struct {
 // credentials. No answer may be a 5xx, and every error must be in its door's shape.
 func TestBadInputEveryRoute(t *testing.T) {
 	h := sandboxtest.MustStart(t)
-	routes, err := server.Routes(server.Deps{Store: h.Store, Tokens: h.Tokens, Origin: h.URL, Now: h.Clock.Now,
-		Control: &server.Control{AdminToken: sandboxtest.AdminToken}})
+	routes, err := server.Routes(h.Deps())
 	if err != nil {
 		t.Fatal(err)
 	}

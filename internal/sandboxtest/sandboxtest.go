@@ -23,6 +23,7 @@ import (
 	"github.com/smartcar-sandbox/smartcar-sandbox/internal/server"
 	"github.com/smartcar-sandbox/smartcar-sandbox/internal/store"
 	"github.com/smartcar-sandbox/smartcar-sandbox/internal/token"
+	"github.com/smartcar-sandbox/smartcar-sandbox/internal/webhooks"
 )
 
 // Demo application of the default fixtures.
@@ -61,6 +62,8 @@ type Harness struct {
 	AdminToken string
 	// Control is the running sandbox's admin/fault/request-log wiring.
 	Control *server.Control
+	// Webhooks is the running sandbox's webhook service.
+	Webhooks *webhooks.Service
 }
 
 // Options tweak MustStart.
@@ -133,11 +136,16 @@ func MustStartWith(t testing.TB, o Options) *Harness {
 		h.AdminToken = AdminToken
 		h.Control.AdminToken = AdminToken
 	}
+	// Webhooks are mounted as in the real app; nothing is delivered until a test subscribes.
+	if h.Webhooks, err = webhooks.New(webhooks.Options{Store: st, Now: clock.Now}); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(h.Webhooks.Close)
 	// The origin is only known once listening, and the handler needs it: start unstarted.
 	srv := httptest.NewUnstartedServer(nil)
 	srv.Start()
 	h.URL = srv.URL
-	srv.Config.Handler = server.New(server.Deps{Store: st, Tokens: issuer, Origin: srv.URL, Now: clock.Now, Control: h.Control})
+	srv.Config.Handler = server.New(h.Deps())
 	t.Cleanup(srv.Close)
 	h.Client = &http.Client{
 		Timeout: 10 * time.Second,
@@ -145,6 +153,11 @@ func MustStartWith(t testing.TB, o Options) *Harness {
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 	}
 	return h
+}
+
+// Deps are the server dependencies the harness serves with.
+func (h *Harness) Deps() server.Deps {
+	return server.Deps{Store: h.Store, Tokens: h.Tokens, Origin: h.URL, Now: h.Clock.Now, Control: h.Control, Webhooks: h.Webhooks}
 }
 
 // Connect grants clientID access to every vehicle of username's account with perms, the

@@ -57,11 +57,14 @@ func mountAdmin(r *mux.Router, d Deps) {
 		// applies it, so both must see the same one.
 		c.Faults = faults.NewSet()
 	}
-	api, err := admin.New(admin.Options{Token: c.AdminToken, Store: d.Store, Faults: c.Faults, Requests: c.Requests,
-		Now: d.Now, Advance: c.Advance, Reload: c.Reload})
+	o := admin.Options{Token: c.AdminToken, Store: d.Store, Faults: c.Faults, Requests: c.Requests,
+		Now: d.Now, Advance: c.Advance, Reload: c.Reload}
+	if d.Webhooks != nil { // a nil *Service in the interface would look set
+		o.Webhooks = d.Webhooks
+	}
+	api, err := admin.New(o)
 	if err != nil {
-		d.Logger.Error("admin API not mounted", "error", err)
-		return
+		panic(err) // only a programming error: the token and fault set are checked and made above
 	}
 	api.Mount(r)
 }

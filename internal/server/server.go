@@ -113,14 +113,10 @@ func mount(r *mux.Router, d Deps) {
 	r.Handle("/v2.0/compatibility", scapi.Handle(scapi.V2, v2.CompatibilityByVIN)).Methods(get)
 	r.Handle("/v2.0/compatibility/matrix", scapi.Handle(scapi.V2, v2.CompatibilityMatrix)).Methods(get)
 
-	// --- webhooks (subscriptions on api.smartcar.com/v2.0; delivery log under /admin) ---
-	// Before the admin API: its catch-all under /admin/ would shadow the delivery log.
+	// --- webhooks (subscriptions on api.smartcar.com/v2.0; the delivery log is in the admin API) ---
 	if wh := d.Webhooks; wh != nil {
 		r.Handle("/v2.0/vehicles/{id}/webhooks/{webhookId}", scapi.Handle(scapi.V2, wh.Subscribe(auth))).Methods(post)
 		r.Handle("/v2.0/vehicles/{id}/webhooks/{webhookId}", scapi.Handle(scapi.V2, wh.Unsubscribe)).Methods(del)
-		if d.Control != nil && d.Control.AdminToken != "" {
-			r.Handle("/admin/webhooks/deliveries", wh.DeliveriesHandler(d.Control.AdminToken)).Methods(get)
-		}
 	}
 
 	// --- admin API (the sandbox's own control surface; see admin.go) ---

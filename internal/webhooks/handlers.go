@@ -1,15 +1,12 @@
 package webhooks
 
 import (
-	"crypto/subtle"
 	"net/http"
-	"strconv"
 	"strings"
 
 	"github.com/gorilla/mux"
 
 	sandbox "github.com/smartcar-sandbox/smartcar-sandbox"
-	"github.com/smartcar-sandbox/smartcar-sandbox/internal/requestid"
 	"github.com/smartcar-sandbox/smartcar-sandbox/internal/scapi"
 )
 
@@ -68,53 +65,27 @@ func (s *Service) Unsubscribe(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-// adminError is the admin API's error shape (internal/admin), so the delivery log answers
-// like the rest of /admin.
-type adminError struct {
-	Error     string `json:"error"`
-	Message   string `json:"message"`
-	RequestID string `json:"requestId"`
+// DeliveryFilter narrows FindDeliveries; empty fields match everything.
+type DeliveryFilter struct {
+	WebhookID string // case-insensitive
+	VehicleID string
+	EventType string
+	Limit     int // 0 means no limit
 }
 
-// DeliveriesHandler serves GET /admin/webhooks/deliveries (newest first), protected by the
-// admin token like the rest of /admin. Query: webhookId, vehicleId, eventType narrow it;
-// limit (default 100, at most the log size) caps it.
-func (s *Service) DeliveriesHandler(adminToken string) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Cache-Control", "no-store")
-		fail := func(status int, code, msg string) {
-			if status == http.StatusUnauthorized {
-				w.Header().Set("WWW-Authenticate", `Bearer realm="smartcar-sandbox admin"`)
-			}
-			scapi.WriteJSON(w, status, adminError{Error: code, Message: msg, RequestID: requestid.From(r.Context())})
+// FindDeliveries returns the delivery log, newest first, narrowed by f. The admin API serves it
+// at GET /admin/webhooks/deliveries.
+func (s *Service) FindDeliveries(f DeliveryFilter) []Delivery {
+	out := []Delivery{}
+	for _, d := range s.Deliveries() {
+		if f.Limit > 0 && len(out) == f.Limit {
+			break
 		}
-		scheme, raw, ok := strings.Cut(r.Header.Get("Authorization"), " ")
-		if adminToken == "" || !ok || !strings.EqualFold(scheme, "Bearer") ||
-			subtle.ConstantTimeCompare([]byte(strings.TrimSpace(raw)), []byte(adminToken)) != 1 {
-			fail(http.StatusUnauthorized, "unauthorized", "send the admin token as 'Authorization: Bearer <admin token>'")
-			return
+		if (f.WebhookID == "" || strings.EqualFold(f.WebhookID, d.WebhookID)) &&
+			(f.VehicleID == "" || f.VehicleID == d.VehicleID) &&
+			(f.EventType == "" || f.EventType == d.EventType) {
+			out = append(out, d)
 		}
-		q := r.URL.Query()
-		limit := 100
-		if l := q.Get("limit"); l != "" {
-			n, err := strconv.Atoi(l)
-			if err != nil || n < 1 {
-				fail(http.StatusBadRequest, "bad_request", "limit must be a whole number ≥ 1, got "+strconv.Quote(l))
-				return
-			}
-			limit = n
-		}
-		out := []Delivery{}
-		for _, d := range s.Deliveries() {
-			if len(out) == limit {
-				break
-			}
-			if (q.Get("webhookId") == "" || strings.EqualFold(q.Get("webhookId"), d.WebhookID)) &&
-				(q.Get("vehicleId") == "" || q.Get("vehicleId") == d.VehicleID) &&
-				(q.Get("eventType") == "" || q.Get("eventType") == d.EventType) {
-				out = append(out, d)
-			}
-		}
-		scapi.WriteJSON(w, http.StatusOK, map[string]any{"deliveries": out})
-	})
+	}
+	return out
 }
