@@ -56,11 +56,24 @@ type Store struct {
 	expiredNow map[string]time.Time // access token ids expired early by the admin API -> when they expire anyway
 
 	lastPrune time.Time
+	// usedOrder lists refresh tokens in the order they were first used, so a used token can be
+	// dropped as soon as its grace period is over without sweeping the whole map (see
+	// pruneUsedLocked). refreshGrace is the grace UseRefreshToken was last given; until it
+	// has been given (graceKnown), no used token is dropped.
+	usedOrder    []usedRef
+	refreshGrace time.Duration
+	graceKnown   bool
 
 	obs observers // see observe.go
 }
 
 type grantKey struct{ clientID, userID, vehicleID string }
+
+// usedRef is one entry of Store.usedOrder.
+type usedRef struct {
+	token string
+	at    time.Time
+}
 
 // New builds a store seeded with the dataset. With Options.DataDir it loads the saved state
 // from that directory when there is one (the saved state wins over the fixtures for every
@@ -96,6 +109,7 @@ func (s *Store) seed(ds sandbox.Dataset) {
 	s.grants = make(map[grantKey]*sandbox.Grant)
 	s.codes = make(map[string]*sandbox.AuthCode)
 	s.refresh = make(map[string]*sandbox.RefreshToken)
+	s.usedOrder = nil
 	s.revoked = make(map[string]time.Time)
 	for _, a := range ds.Applications {
 		a := a
@@ -436,17 +450,22 @@ func (s *Store) SaveRefreshToken(t sandbox.RefreshToken) error {
 	return s.commitAndUnlock()
 }
 
-// ErrRefreshUsed is returned for a refresh token used longer ago than the grace period.
+// ErrRefreshUsed is returned for a refresh token used longer ago than the grace period and not
+// yet forgotten. The store forgets a used token soon after its grace period (on the next
+// save), so such a token then gives ErrNotFound: a caller must treat both alike (the token
+// endpoint answers invalid_grant to both).
 var ErrRefreshUsed = errors.New("refresh token already used")
 
 // ErrExpired is returned for an expired code or token.
 var ErrExpired = errors.New("expired")
 
 // UseRefreshToken marks a refresh token used and returns it. A token already used stays
-// usable for grace after its first use (Smartcar: one minute), then fails with ErrRefreshUsed.
+// usable for grace after its first use (Smartcar: one minute), then fails with ErrRefreshUsed
+// or, once the store has forgotten it, ErrNotFound.
 func (s *Store) UseRefreshToken(token string, grace time.Duration) (sandbox.RefreshToken, error) {
 	now := s.now()
 	s.mu.Lock()
+	s.refreshGrace, s.graceKnown = grace, true
 	t, ok := s.refresh[token]
 	if !ok {
 		s.mu.Unlock()
@@ -465,6 +484,7 @@ func (s *Store) UseRefreshToken(token string, grace time.Duration) (sandbox.Refr
 		return out, nil
 	}
 	t.UsedAt = now.UTC()
+	s.usedOrder = append(s.usedOrder, usedRef{token: t.Token, at: t.UsedAt})
 	return *t, s.commitAndUnlock()
 }
 
@@ -496,10 +516,13 @@ func (s *Store) AccessTokenRevoked(jti string) bool {
 	return ok
 }
 
-// pruneLocked drops expired codes, refresh tokens and revocations so long runs stay bounded.
+// pruneLocked drops used refresh tokens past their grace period (on every call: it costs only
+// what it drops) and, at most once a minute, expired codes, refresh tokens and revocations,
+// so long runs stay bounded.
 func (s *Store) pruneLocked() {
-	// At most once a minute: a full sweep on every save would make each login O(tokens).
 	now := s.now()
+	s.pruneUsedLocked(now)
+	// At most once a minute: a full sweep on every save would make each login O(tokens).
 	if now.Sub(s.lastPrune) < time.Minute {
 		return
 	}
@@ -510,7 +533,7 @@ func (s *Store) pruneLocked() {
 		}
 	}
 	for k, t := range s.refresh {
-		if now.After(t.ExpiresAt) {
+		if now.After(t.ExpiresAt) || s.pastGraceLocked(t, now) {
 			delete(s.refresh, k)
 		}
 	}
@@ -518,5 +541,37 @@ func (s *Store) pruneLocked() {
 		if now.After(exp) {
 			delete(s.revoked, k)
 		}
+	}
+}
+
+// pastGraceLocked reports whether t was used longer ago than the grace period. Such a token
+// can never be used again, and forgetting it changes only the error a replay gets (ErrNotFound
+// instead of ErrRefreshUsed, both invalid_grant on the wire), so it need not be kept for the
+// rest of its 60 days: a long run refreshing all the time would otherwise grow without bound.
+func (s *Store) pastGraceLocked(t *sandbox.RefreshToken, now time.Time) bool {
+	return s.graceKnown && !t.UsedAt.IsZero() && now.Sub(t.UsedAt) > s.refreshGrace
+}
+
+// pruneUsedLocked drops the used refresh tokens whose grace is over, oldest use first, and
+// stops at the first one still in its grace: O(dropped), not O(tokens).
+func (s *Store) pruneUsedLocked(now time.Time) {
+	if !s.graceKnown {
+		return
+	}
+	n := 0
+	for ; n < len(s.usedOrder); n++ {
+		u := s.usedOrder[n]
+		if now.Sub(u.at) <= s.refreshGrace {
+			break
+		}
+		// The token may be gone already (revoked, reset) or, after a restore, be another
+		// record under the same key; only a record used at that very time is this one.
+		if t, ok := s.refresh[u.token]; ok && t.UsedAt.Equal(u.at) {
+			delete(s.refresh, u.token)
+		}
+		s.usedOrder[n] = usedRef{} // let the string go
+	}
+	if n > 0 {
+		s.usedOrder = s.usedOrder[n:]
 	}
 }

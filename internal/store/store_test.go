@@ -188,3 +188,68 @@ func TestConcurrentLockUnlock(t *testing.T) {
 		t.Fatalf("persisted odometer = %v, want 150", v2.State.OdometerKm)
 	}
 }
+
+// A used refresh token is forgotten once its grace is over (so long runs stay bounded); a
+// replay then fails with ErrNotFound, while tokens in their grace and unused ones stay.
+func TestUsedRefreshTokensForgottenAfterGrace(t *testing.T) {
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	s := MustOpen(t, "", func() time.Time { return now })
+	exp := now.Add(60 * 24 * time.Hour)
+	for _, tok := range []string{"old", "recent", "unused"} {
+		if err := s.SaveRefreshToken(sandbox.RefreshToken{Token: tok, ClientID: "app", ExpiresAt: exp}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := s.UseRefreshToken("old", time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	now = now.Add(30 * time.Second)
+	if _, err := s.UseRefreshToken("recent", time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	now = now.Add(31 * time.Second) // "old" used 61 s ago, "recent" 31 s ago
+	if err := s.SaveRefreshToken(sandbox.RefreshToken{Token: "next", ClientID: "app", ExpiresAt: exp}); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		token string
+		want  error
+	}{{"old", ErrNotFound}, {"recent", nil}, {"unused", nil}, {"next", nil}} {
+		if _, err := s.UseRefreshToken(c.token, time.Minute); !errors.Is(err, c.want) {
+			t.Errorf("UseRefreshToken(%q) err = %v, want %v", c.token, err, c.want)
+		}
+	}
+	s.mu.RLock()
+	got := len(s.refresh)
+	s.mu.RUnlock()
+	if want := 3; got != want {
+		t.Errorf("refresh tokens kept = %d, want %d", got, want)
+	}
+}
+
+// Used tokens restored from disk are not in the use-order queue; the once-a-minute sweep
+// forgets them after their grace all the same.
+func TestRestoredUsedRefreshTokenForgottenBySweep(t *testing.T) {
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	clock := func() time.Time { return now }
+	dir := t.TempDir()
+	s := MustOpen(t, dir, clock)
+	exp := now.Add(60 * 24 * time.Hour)
+	if err := s.SaveRefreshToken(sandbox.RefreshToken{Token: "r1", ClientID: "app", ExpiresAt: exp}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.UseRefreshToken("r1", time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	s2 := MustOpen(t, dir, clock)
+	now = now.Add(2 * time.Minute)
+	if _, err := s2.UseRefreshToken("r1", time.Minute); !errors.Is(err, ErrRefreshUsed) {
+		t.Fatalf("before the sweep: err = %v, want ErrRefreshUsed", err)
+	}
+	if err := s2.SaveRefreshToken(sandbox.RefreshToken{Token: "r2", ClientID: "app", ExpiresAt: exp}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s2.UseRefreshToken("r1", time.Minute); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("after the sweep: err = %v, want ErrNotFound", err)
+	}
+}
