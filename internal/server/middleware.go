@@ -17,7 +17,9 @@ import (
 // few KB); the cap keeps a huge upload from eating memory.
 const MaxBodyBytes = 1 << 20
 
-func middleware(next http.Handler, log *slog.Logger) http.Handler {
+// middleware wraps every request. The access line goes to access when set (the sandbox's
+// cheap buffered log, see accesslog.go), otherwise to log as a slog record.
+func middleware(next http.Handler, log *slog.Logger, access *AccessLog) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		id := sandbox.NewUUID()
@@ -35,6 +37,11 @@ func middleware(next http.Handler, log *slog.Logger) http.Handler {
 				if !rec.wroteHeader {
 					writeInternalError(rec, r)
 				}
+			}
+			if access != nil {
+				end := time.Now()
+				access.Log(end, r.Method, logPath, rec.status(), end.Sub(start), id)
+				return
 			}
 			log.Info("request", "method", r.Method, "path", logPath, "status", rec.status(),
 				"duration_ms", float64(time.Since(start).Microseconds())/1000, "request_id", id)

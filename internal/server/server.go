@@ -34,6 +34,8 @@ type Deps struct {
 	Control *Control
 	// Webhooks serves webhook subscriptions and the delivery log; nil leaves them unmounted.
 	Webhooks *webhooks.Service
+	// AccessLog takes the one line per request; nil logs it through Logger instead.
+	AccessLog *AccessLog
 }
 
 // New returns the sandbox's HTTP handler.
@@ -48,7 +50,7 @@ func New(d Deps) http.Handler {
 	mount(r, d)
 	r.NotFoundHandler = http.HandlerFunc(notFound)
 	r.MethodNotAllowedHandler = http.HandlerFunc(notFound)
-	return middleware(withControl(r, d), d.Logger)
+	return middleware(withControl(r, d), d.Logger, d.AccessLog)
 }
 
 // mount declares every route of the sandbox.
