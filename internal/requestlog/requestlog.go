@@ -210,7 +210,8 @@ func (r *recorder) Write(b []byte) (int, error) {
 	if r.code == 0 {
 		r.code = http.StatusOK
 	}
-	if r.body.Len() < MaxBody+1 {
+	// Only error bodies are kept (see Wrap), so a successful answer is not copied at all.
+	if r.code >= 400 && r.body.Len() < MaxBody+1 {
 		r.body.Write(b[:min(len(b), MaxBody+1-r.body.Len())])
 	}
 	return r.ResponseWriter.Write(b)

@@ -2,6 +2,8 @@ package requestlog
 
 import (
 	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"testing"
 )
 
@@ -39,5 +41,36 @@ func TestRedaction(t *testing.T) {
 	}
 	if got := redactBody("grant_type=x&client_secret=s3", "application/x-www-form-urlencoded"); got != "client_secret=%5Bredacted%5D&grant_type=x" {
 		t.Errorf("redactBody = %q", got)
+	}
+}
+
+// Wrap keeps the answer's body for errors only, and the status of both.
+func TestWrapKeepsErrorBodiesOnly(t *testing.T) {
+	l := New(10, nil)
+	h := l.Wrap(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/v2.0/bad" {
+			w.WriteHeader(http.StatusNotFound)
+			_, _ = w.Write([]byte(`{"type":"RESOURCE_NOT_FOUND"}`))
+			return
+		}
+		_, _ = w.Write([]byte(`{"distance":1}`))
+	}))
+	for _, path := range []string{"/v2.0/ok", "/v2.0/bad"} {
+		h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest(http.MethodGet, path, nil))
+	}
+	for _, tc := range []struct {
+		path   string
+		status int
+		body   string
+	}{{"/v2.0/ok", 200, ""}, {"/v2.0/bad", 404, `{"type":"RESOURCE_NOT_FOUND"}`}} {
+		var got *Entry
+		for _, e := range l.List(0) {
+			if e.Path == tc.path {
+				got = &e
+			}
+		}
+		if got == nil || got.Status != tc.status || got.ResponseBody != tc.body {
+			t.Errorf("entry for %s = %+v, want status %d body %q", tc.path, got, tc.status, tc.body)
+		}
 	}
 }
