@@ -3,6 +3,7 @@ package bench
 import (
 	"context"
 	"fmt"
+	"io"
 	"os"
 	"runtime"
 	"runtime/pprof"
@@ -30,7 +31,13 @@ func TestProfile(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer logf.Close()
-	a, err := app.Start(config.Config{Addr: "127.0.0.1:0", LogFormat: "text"}, logf)
+	// The binary's defaults (request log, admin API, simulator), so the profile shows what
+	// make bench measures.
+	cfg, err := config.Parse([]string{"-addr", "127.0.0.1:0", "-log-format", "text"}, func(string) string { return "" }, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := app.Start(cfg, logf)
 	if err != nil {
 		t.Fatal(err)
 	}
