@@ -142,9 +142,7 @@ func (s *Store) snapshotLocked() snapshot {
 	for _, c := range s.codes {
 		snap.Codes = append(snap.Codes, *c)
 	}
-	for _, t := range s.refresh {
-		snap.RefreshTkns = append(snap.RefreshTkns, *t)
-	}
+	snap.RefreshTkns = s.refresh.all()
 	for k, v := range s.revoked {
 		snap.Revoked[k] = v
 	}
@@ -175,8 +173,7 @@ func (s *Store) restore(snap *snapshot) {
 		s.codes[c.Code] = &c
 	}
 	for _, t := range snap.RefreshTkns {
-		t := t
-		s.refresh[t.Token] = &t
+		s.refresh.put(t)
 	}
 	for k, v := range snap.Revoked {
 		s.revoked[k] = v

@@ -49,18 +49,15 @@ type Store struct {
 	vehicles map[string]*sandbox.Vehicle     // by id
 	grants   map[grantKey]*sandbox.Grant
 	codes    map[string]*sandbox.AuthCode
-	refresh  map[string]*sandbox.RefreshToken
+	refresh  *refreshTokens
 	revoked  map[string]time.Time // access token ids (jti) revoked -> when they expire anyway
 
 	issued     []IssuedToken        // newest last, bounded (see tokens.go)
 	expiredNow map[string]time.Time // access token ids expired early by the admin API -> when they expire anyway
 
 	lastPrune time.Time
-	// usedOrder lists refresh tokens in the order they were first used, so a used token can be
-	// dropped as soon as its grace period is over without sweeping the whole map (see
-	// pruneUsedLocked). refreshGrace is the grace UseRefreshToken was last given; until it
-	// has been given (graceKnown), no used token is dropped.
-	usedOrder    []usedRef
+	// refreshGrace is the grace UseRefreshToken was last given; until it has been given
+	// (graceKnown), no used refresh token is dropped (see pruneLocked).
 	refreshGrace time.Duration
 	graceKnown   bool
 
@@ -68,12 +65,6 @@ type Store struct {
 }
 
 type grantKey struct{ clientID, userID, vehicleID string }
-
-// usedRef is one entry of Store.usedOrder.
-type usedRef struct {
-	token string
-	at    time.Time
-}
 
 // New builds a store seeded with the dataset. With Options.DataDir it loads the saved state
 // from that directory when there is one (the saved state wins over the fixtures for every
@@ -108,8 +99,7 @@ func (s *Store) seed(ds sandbox.Dataset) {
 	s.vehicles = make(map[string]*sandbox.Vehicle)
 	s.grants = make(map[grantKey]*sandbox.Grant)
 	s.codes = make(map[string]*sandbox.AuthCode)
-	s.refresh = make(map[string]*sandbox.RefreshToken)
-	s.usedOrder = nil
+	s.refresh = newRefreshTokens()
 	s.revoked = make(map[string]time.Time)
 	for _, a := range ds.Applications {
 		a := a
@@ -445,7 +435,7 @@ func (s *Store) ConsumeCode(code string) (sandbox.AuthCode, error) {
 // SaveRefreshToken stores a refresh token.
 func (s *Store) SaveRefreshToken(t sandbox.RefreshToken) error {
 	s.mu.Lock()
-	s.refresh[t.Token] = &t
+	s.refresh.put(t)
 	s.pruneLocked()
 	return s.commitAndUnlock()
 }
@@ -466,7 +456,7 @@ func (s *Store) UseRefreshToken(token string, grace time.Duration) (sandbox.Refr
 	now := s.now()
 	s.mu.Lock()
 	s.refreshGrace, s.graceKnown = grace, true
-	t, ok := s.refresh[token]
+	t, ok := s.refresh.get(token)
 	if !ok {
 		s.mu.Unlock()
 		return sandbox.RefreshToken{}, ErrNotFound
@@ -476,26 +466,23 @@ func (s *Store) UseRefreshToken(token string, grace time.Duration) (sandbox.Refr
 		return sandbox.RefreshToken{}, ErrExpired
 	}
 	if !t.UsedAt.IsZero() {
-		out := *t
 		s.mu.Unlock()
-		if now.Sub(out.UsedAt) > grace {
+		if now.Sub(t.UsedAt) > grace {
 			return sandbox.RefreshToken{}, ErrRefreshUsed
 		}
-		return out, nil
+		return t, nil
 	}
 	t.UsedAt = now.UTC()
-	s.usedOrder = append(s.usedOrder, usedRef{token: t.Token, at: t.UsedAt})
-	return *t, s.commitAndUnlock()
+	s.refresh.markUsed(token, t.UsedAt)
+	return t, s.commitAndUnlock()
 }
 
 // RevokeRefreshTokens deletes every refresh token of a client (and, if userID is set, user).
 func (s *Store) RevokeRefreshTokens(clientID, userID string) error {
 	s.mu.Lock()
-	for k, t := range s.refresh {
-		if t.ClientID == clientID && (userID == "" || t.UserID == userID) {
-			delete(s.refresh, k)
-		}
-	}
+	s.refresh.deleteIf(func(_ tokenKey, r refreshRec) bool {
+		return r.g.clientID == clientID && (userID == "" || r.g.userID == userID)
+	})
 	return s.commitAndUnlock()
 }
 
@@ -521,7 +508,9 @@ func (s *Store) AccessTokenRevoked(jti string) bool {
 // so long runs stay bounded.
 func (s *Store) pruneLocked() {
 	now := s.now()
-	s.pruneUsedLocked(now)
+	if s.graceKnown {
+		s.refresh.pruneUsed(now, s.refreshGrace)
+	}
 	// At most once a minute: a full sweep on every save would make each login O(tokens).
 	if now.Sub(s.lastPrune) < time.Minute {
 		return
@@ -532,46 +521,21 @@ func (s *Store) pruneLocked() {
 			delete(s.codes, k)
 		}
 	}
-	for k, t := range s.refresh {
-		if now.After(t.ExpiresAt) || s.pastGraceLocked(t, now) {
-			delete(s.refresh, k)
-		}
+	nowPacked := packTime(now)
+	var graceStart int64 = noTime // used before this: grace over
+	if s.graceKnown {
+		graceStart = packTime(now.Add(-s.refreshGrace))
 	}
+	s.refresh.deleteIf(func(_ tokenKey, r refreshRec) bool {
+		// Expired, or used and past its grace: such a token can never be used again, and
+		// forgetting it changes only the error a replay gets (ErrNotFound instead of
+		// ErrRefreshUsed, both invalid_grant on the wire), so it is not kept for the rest of
+		// its 60 days (a long run refreshing all the time would otherwise grow without bound).
+		return nowPacked > r.expires || (r.used != noTime && r.used < graceStart)
+	})
 	for k, exp := range s.revoked {
 		if now.After(exp) {
 			delete(s.revoked, k)
 		}
-	}
-}
-
-// pastGraceLocked reports whether t was used longer ago than the grace period. Such a token
-// can never be used again, and forgetting it changes only the error a replay gets (ErrNotFound
-// instead of ErrRefreshUsed, both invalid_grant on the wire), so it need not be kept for the
-// rest of its 60 days: a long run refreshing all the time would otherwise grow without bound.
-func (s *Store) pastGraceLocked(t *sandbox.RefreshToken, now time.Time) bool {
-	return s.graceKnown && !t.UsedAt.IsZero() && now.Sub(t.UsedAt) > s.refreshGrace
-}
-
-// pruneUsedLocked drops the used refresh tokens whose grace is over, oldest use first, and
-// stops at the first one still in its grace: O(dropped), not O(tokens).
-func (s *Store) pruneUsedLocked(now time.Time) {
-	if !s.graceKnown {
-		return
-	}
-	n := 0
-	for ; n < len(s.usedOrder); n++ {
-		u := s.usedOrder[n]
-		if now.Sub(u.at) <= s.refreshGrace {
-			break
-		}
-		// The token may be gone already (revoked, reset) or, after a restore, be another
-		// record under the same key; only a record used at that very time is this one.
-		if t, ok := s.refresh[u.token]; ok && t.UsedAt.Equal(u.at) {
-			delete(s.refresh, u.token)
-		}
-		s.usedOrder[n] = usedRef{} // let the string go
-	}
-	if n > 0 {
-		s.usedOrder = s.usedOrder[n:]
 	}
 }

@@ -220,7 +220,7 @@ func TestUsedRefreshTokensForgottenAfterGrace(t *testing.T) {
 		}
 	}
 	s.mu.RLock()
-	got := len(s.refresh)
+	got := s.refresh.len()
 	s.mu.RUnlock()
 	if want := 3; got != want {
 		t.Errorf("refresh tokens kept = %d, want %d", got, want)

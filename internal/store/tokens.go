@@ -123,10 +123,7 @@ func (s *Store) Codes() []sandbox.AuthCode {
 func (s *Store) RefreshTokens() []sandbox.RefreshToken {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	out := make([]sandbox.RefreshToken, 0, len(s.refresh))
-	for _, t := range s.refresh {
-		out = append(out, *t)
-	}
+	out := s.refresh.all()
 	sort.Slice(out, func(i, j int) bool {
 		if !out[i].ExpiresAt.Equal(out[j].ExpiresAt) {
 			return out[i].ExpiresAt.Before(out[j].ExpiresAt)
@@ -157,13 +154,11 @@ func (s *Store) ExpireCode(code string) (sandbox.AuthCode, error) {
 // ExpireRefreshToken makes a refresh token expired now.
 func (s *Store) ExpireRefreshToken(tok string) (sandbox.RefreshToken, error) {
 	s.mu.Lock()
-	t, ok := s.refresh[tok]
+	out, ok := s.refresh.setExpires(tok, s.expiredAt())
 	if !ok {
 		s.mu.Unlock()
 		return sandbox.RefreshToken{}, ErrNotFound
 	}
-	t.ExpiresAt = s.expiredAt()
-	out := *t
 	return out, s.commitAndUnlock()
 }
 
