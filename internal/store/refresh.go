@@ -13,22 +13,25 @@ import (
 // client leaves a minute's worth of used tokens behind: make bench's 5 s refresh phase leaves
 // ~80,000. Kept as *sandbox.RefreshToken in a map by string they cost ~250 B of heap each
 // (the record, its UUID string, the map slot) and most of the sandbox's memory after the load.
-// Here a token the sandbox issued (a canonical UUID) is a 16-byte key, times are Unix
+// Here a token the sandbox issued (a canonical UUID) is a 16-byte map key, times are Unix
 // nanoseconds, and the client, user, mode, vehicles and permissions are one record shared by
 // every token of the same grant (counted, and dropped with its last token).
 type refreshTokens struct {
-	recs   map[tokenKey]refreshRec
+	uuids  tokenSet[[16]byte]       // canonical lower-case UUIDs: every token the sandbox issues
+	texts  tokenSet[string]         // any other text (tests, hand-written state)
 	grants map[string]*refreshGrant // by refreshGrantKey
-	// used lists first uses in order, so used tokens can be dropped as soon as their grace is
-	// over without sweeping the whole map (see pruneUsed).
-	used []usedRef
 }
 
-// tokenKey is a token's map key: the 16 bytes of a canonical lower-case UUID (every token the
-// sandbox issues), or else the text itself (tests, hand-written state).
-type tokenKey struct {
-	uuid [16]byte
-	text string
+// tokenSet is one kind of key's tokens, with their first uses in order, so used tokens can be
+// dropped as soon as their grace is over without sweeping the whole map (see pruneUsed).
+type tokenSet[K comparable] struct {
+	recs map[K]refreshRec
+	used []usedRef[K]
+}
+
+type usedRef[K comparable] struct {
+	k    K
+	used int64
 }
 
 type refreshRec struct {
@@ -44,103 +47,145 @@ type refreshGrant struct {
 	refs                    int
 }
 
-type usedRef struct {
-	k    tokenKey
-	used int64
-}
-
 func newRefreshTokens() *refreshTokens {
-	return &refreshTokens{recs: make(map[tokenKey]refreshRec), grants: make(map[string]*refreshGrant)}
+	return &refreshTokens{uuids: tokenSet[[16]byte]{recs: make(map[[16]byte]refreshRec)},
+		texts: tokenSet[string]{recs: make(map[string]refreshRec)}, grants: make(map[string]*refreshGrant)}
 }
 
-func (rt *refreshTokens) len() int { return len(rt.recs) }
+func (rt *refreshTokens) len() int { return len(rt.uuids.recs) + len(rt.texts.recs) }
 
 // put stores t, replacing a token with the same text.
 func (rt *refreshTokens) put(t sandbox.RefreshToken) {
-	k := keyOf(t.Token)
-	if old, ok := rt.recs[k]; ok {
-		rt.release(old.g)
+	r := refreshRec{g: rt.intern(t), expires: packTime(t.ExpiresAt), used: packTime(t.UsedAt)}
+	if u, ok := parseCanonicalUUID(t.Token); ok {
+		rt.uuids.put(rt, u, r)
+	} else {
+		rt.texts.put(rt, t.Token, r)
 	}
-	rt.recs[k] = refreshRec{g: rt.intern(t), expires: packTime(t.ExpiresAt), used: packTime(t.UsedAt)}
 }
 
 func (rt *refreshTokens) get(token string) (sandbox.RefreshToken, bool) {
-	k := keyOf(token)
-	r, ok := rt.recs[k]
+	var r refreshRec
+	var ok bool
+	if u, isUUID := parseCanonicalUUID(token); isUUID {
+		r, ok = rt.uuids.recs[u]
+	} else {
+		r, ok = rt.texts.recs[token]
+	}
 	if !ok {
 		return sandbox.RefreshToken{}, false
 	}
-	return r.token(k), true
+	return r.token(token), true
 }
 
 // markUsed records the first use of a stored token at at.
 func (rt *refreshTokens) markUsed(token string, at time.Time) {
-	k := keyOf(token)
-	r, ok := rt.recs[k]
-	if !ok {
-		return
+	if u, ok := parseCanonicalUUID(token); ok {
+		rt.uuids.markUsed(u, packTime(at))
+	} else {
+		rt.texts.markUsed(token, packTime(at))
 	}
-	r.used = packTime(at)
-	rt.recs[k] = r
-	rt.used = append(rt.used, usedRef{k: k, used: r.used})
 }
 
 // setExpires changes a stored token's expiry; false if there is no such token.
 func (rt *refreshTokens) setExpires(token string, at time.Time) (sandbox.RefreshToken, bool) {
-	k := keyOf(token)
-	r, ok := rt.recs[k]
+	var r refreshRec
+	var ok bool
+	if u, isUUID := parseCanonicalUUID(token); isUUID {
+		r, ok = rt.uuids.setExpires(u, packTime(at))
+	} else {
+		r, ok = rt.texts.setExpires(token, packTime(at))
+	}
 	if !ok {
 		return sandbox.RefreshToken{}, false
 	}
-	r.expires = packTime(at)
-	rt.recs[k] = r
-	return r.token(k), true
+	return r.token(token), true
 }
 
-// deleteIf drops every token for which drop (given the record, unpacked lazily) says so.
-func (rt *refreshTokens) deleteIf(drop func(k tokenKey, r refreshRec) bool) {
-	for k, r := range rt.recs {
-		if drop(k, r) {
-			rt.release(r.g)
-			delete(rt.recs, k)
-		}
-	}
+// deleteIf drops every token for which drop says so.
+func (rt *refreshTokens) deleteIf(drop func(r refreshRec) bool) {
+	rt.uuids.deleteIf(rt, drop)
+	rt.texts.deleteIf(rt, drop)
 }
 
 // all unpacks every token (for snapshots and the admin API).
 func (rt *refreshTokens) all() []sandbox.RefreshToken {
-	out := make([]sandbox.RefreshToken, 0, len(rt.recs))
-	for k, r := range rt.recs {
-		out = append(out, r.token(k))
+	out := make([]sandbox.RefreshToken, 0, rt.len())
+	for u, r := range rt.uuids.recs {
+		out = append(out, r.token(formatUUID(u)))
+	}
+	for text, r := range rt.texts.recs {
+		out = append(out, r.token(text))
 	}
 	return out
 }
 
-// pruneUsed drops the tokens first used longer than grace before now, oldest use first, and
-// stops at the first one still in its grace: O(dropped), not O(tokens).
+// pruneUsed drops the tokens first used longer than grace before now.
 func (rt *refreshTokens) pruneUsed(now time.Time, grace time.Duration) {
 	limit := packTime(now.Add(-grace)) // used before this: grace over
+	rt.uuids.pruneUsed(rt, limit)
+	rt.texts.pruneUsed(rt, limit)
+}
+
+func (ts *tokenSet[K]) put(rt *refreshTokens, k K, r refreshRec) {
+	if old, ok := ts.recs[k]; ok {
+		rt.release(old.g)
+	}
+	ts.recs[k] = r
+}
+
+func (ts *tokenSet[K]) markUsed(k K, used int64) {
+	r, ok := ts.recs[k]
+	if !ok {
+		return
+	}
+	r.used = used
+	ts.recs[k] = r
+	ts.used = append(ts.used, usedRef[K]{k: k, used: used})
+}
+
+func (ts *tokenSet[K]) setExpires(k K, expires int64) (refreshRec, bool) {
+	r, ok := ts.recs[k]
+	if ok {
+		r.expires = expires
+		ts.recs[k] = r
+	}
+	return r, ok
+}
+
+func (ts *tokenSet[K]) deleteIf(rt *refreshTokens, drop func(r refreshRec) bool) {
+	for k, r := range ts.recs {
+		if drop(r) {
+			rt.release(r.g)
+			delete(ts.recs, k)
+		}
+	}
+}
+
+// pruneUsed drops the tokens used before limit, oldest use first, and stops at the first one
+// still in its grace: O(dropped), not O(tokens).
+func (ts *tokenSet[K]) pruneUsed(rt *refreshTokens, limit int64) {
 	n := 0
-	for ; n < len(rt.used); n++ {
-		u := rt.used[n]
+	for ; n < len(ts.used); n++ {
+		u := ts.used[n]
 		if u.used >= limit {
 			break
 		}
 		// The token may be gone already (revoked, reset, swept); only drop it if the stored
 		// record is still the one used at that time.
-		if r, ok := rt.recs[u.k]; ok && r.used == u.used {
+		if r, ok := ts.recs[u.k]; ok && r.used == u.used {
 			rt.release(r.g)
-			delete(rt.recs, u.k)
+			delete(ts.recs, u.k)
 		}
-		rt.used[n] = usedRef{}
+		ts.used[n] = usedRef[K]{}
 	}
 	if n > 0 {
-		rt.used = rt.used[n:]
+		ts.used = ts.used[n:]
 	}
 }
 
-func (r refreshRec) token(k tokenKey) sandbox.RefreshToken {
-	return sandbox.RefreshToken{Token: k.String(), ClientID: r.g.clientID, UserID: r.g.userID,
+func (r refreshRec) token(text string) sandbox.RefreshToken {
+	return sandbox.RefreshToken{Token: text, ClientID: r.g.clientID, UserID: r.g.userID,
 		VehicleIDs: r.g.vehicleIDs, Permissions: r.g.permissions, Mode: r.g.mode,
 		ExpiresAt: unpackTime(r.expires), UsedAt: unpackTime(r.used)}
 }
@@ -218,22 +263,12 @@ func unpackTime(n int64) time.Time {
 	return time.Unix(0, n).UTC()
 }
 
-func keyOf(token string) tokenKey {
-	if u, ok := parseCanonicalUUID(token); ok {
-		return tokenKey{uuid: u}
-	}
-	return tokenKey{text: token}
-}
-
-// String is the token's text.
-func (k tokenKey) String() string {
-	if k.text != "" || k.uuid == ([16]byte{}) {
-		return k.text
-	}
+// formatUUID writes u in the canonical form parseCanonicalUUID reads.
+func formatUUID(u [16]byte) string {
 	const hexDigits = "0123456789abcdef"
 	var b [36]byte
 	j := 0
-	for i, x := range k.uuid {
+	for i, x := range u {
 		if i == 4 || i == 6 || i == 8 || i == 10 {
 			b[j] = '-'
 			j++
@@ -244,9 +279,8 @@ func (k tokenKey) String() string {
 	return string(b[:])
 }
 
-// parseCanonicalUUID accepts exactly the form String writes (lower-case hex, 8-4-4-4-12), so
-// a key always gives back the very text it was made from. The all-zero UUID is refused: the
-// zero key stands for the empty token.
+// parseCanonicalUUID accepts exactly the form formatUUID writes (lower-case hex, 8-4-4-4-12),
+// so a key always gives back the very text it was made from.
 func parseCanonicalUUID(s string) ([16]byte, bool) {
 	var u [16]byte
 	if len(s) != 36 || s[8] != '-' || s[13] != '-' || s[18] != '-' || s[23] != '-' {
@@ -267,7 +301,7 @@ func parseCanonicalUUID(s string) ([16]byte, bool) {
 		j++
 		i += 2
 	}
-	return u, u != [16]byte{}
+	return u, true
 }
 
 func lowerHex(c byte) (byte, bool) {

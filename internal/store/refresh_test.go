@@ -8,24 +8,38 @@ import (
 	sandbox "github.com/smartcar-sandbox/smartcar-sandbox"
 )
 
-// Every token text comes back exactly, whichever kind of key it got.
-func TestRefreshTokenKeysRoundTrip(t *testing.T) {
-	for _, tok := range []string{
+// Every token text comes back exactly, whichever map holds it.
+func TestRefreshTokenTextsRoundTrip(t *testing.T) {
+	rt := newRefreshTokens()
+	texts := []string{
 		sandbox.NewUUID(),
 		"0b7c6a4e-1f2a-4c3b-9d8e-7f6a5b4c3d2e",
-		"0B7C6A4E-1F2A-4C3B-9D8E-7F6A5B4C3D2E", // upper case: kept as text
-		"00000000-0000-0000-0000-000000000000", // the zero key is the empty token's
+		"0B7C6A4E-1F2A-4C3B-9D8E-7F6A5B4C3D2E", // upper case: kept as text, a different token
+		"00000000-0000-0000-0000-000000000000",
 		"",
 		"r1",
 		"0b7c6a4e-1f2a-4c3b-9d8e-7f6a5b4c3d2x",
 		"0b7c6a4e+1f2a-4c3b-9d8e-7f6a5b4c3d2e",
-	} {
-		if got := keyOf(tok).String(); got != tok {
-			t.Errorf("keyOf(%q).String() = %q", tok, got)
+	}
+	for _, tok := range texts {
+		rt.put(sandbox.RefreshToken{Token: tok, ClientID: tok})
+	}
+	if rt.len() != len(texts) {
+		t.Fatalf("stored %d tokens, want %d", rt.len(), len(texts))
+	}
+	for _, tok := range texts {
+		if got, ok := rt.get(tok); !ok || got.Token != tok || got.ClientID != tok {
+			t.Errorf("get(%q) = %q (client %q), %v", tok, got.Token, got.ClientID, ok)
 		}
 	}
-	if keyOf("") == keyOf("00000000-0000-0000-0000-000000000000") {
-		t.Error("the empty token and the zero UUID share a key")
+	listed := map[string]bool{}
+	for _, got := range rt.all() {
+		listed[got.Token] = got.ClientID == got.Token
+	}
+	for _, tok := range texts {
+		if !listed[tok] {
+			t.Errorf("all() lacks %q", tok)
+		}
 	}
 }
 
@@ -52,7 +66,7 @@ func TestRefreshTokensStoreExactlyAndShareGrants(t *testing.T) {
 	if got := len(rt.grants); got != 3 {
 		t.Errorf("grant records = %d, want 3 (the first two tokens share one)", got)
 	}
-	rt.deleteIf(func(tokenKey, refreshRec) bool { return true })
+	rt.deleteIf(func(refreshRec) bool { return true })
 	if rt.len() != 0 || len(rt.grants) != 0 {
 		t.Errorf("after deleting every token: %d tokens, %d grant records; want none", rt.len(), len(rt.grants))
 	}

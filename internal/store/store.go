@@ -480,7 +480,7 @@ func (s *Store) UseRefreshToken(token string, grace time.Duration) (sandbox.Refr
 // RevokeRefreshTokens deletes every refresh token of a client (and, if userID is set, user).
 func (s *Store) RevokeRefreshTokens(clientID, userID string) error {
 	s.mu.Lock()
-	s.refresh.deleteIf(func(_ tokenKey, r refreshRec) bool {
+	s.refresh.deleteIf(func(r refreshRec) bool {
 		return r.g.clientID == clientID && (userID == "" || r.g.userID == userID)
 	})
 	return s.commitAndUnlock()
@@ -526,7 +526,7 @@ func (s *Store) pruneLocked() {
 	if s.graceKnown {
 		graceStart = packTime(now.Add(-s.refreshGrace))
 	}
-	s.refresh.deleteIf(func(_ tokenKey, r refreshRec) bool {
+	s.refresh.deleteIf(func(r refreshRec) bool {
 		// Expired, or used and past its grace: such a token can never be used again, and
 		// forgetting it changes only the error a replay gets (ErrNotFound instead of
 		// ErrRefreshUsed, both invalid_grant on the wire), so it is not kept for the rest of
