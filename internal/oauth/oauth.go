@@ -273,8 +273,8 @@ func (h *Handler) issue(t sandbox.RefreshToken) (*Response, error) {
 		ClientID: t.ClientID,
 		UserID:   t.UserID,
 		// Shared, not copied: nobody changes a token's lists in place (a refresh that loses
-		// a vehicle builds a new list in stillGranted), and a chain of rotations storing
-		// a copy each made the lists ~40 % of every stored token.
+		// a vehicle builds a new list in stillGranted), and the store keeps one copy per
+		// grant anyway, so a copy per rotation was only garbage.
 		VehicleIDs:  t.VehicleIDs,
 		Permissions: t.Permissions,
 		Mode:        t.Mode,
