@@ -22,16 +22,12 @@ type refreshTokens struct {
 	grants map[string]*refreshGrant // by refreshGrantKey
 }
 
-// tokenSet is one kind of key's tokens, with their first uses in order, so used tokens can be
-// dropped as soon as their grace is over without sweeping the whole map (see pruneUsed).
+// tokenSet is one kind of key's tokens. Used tokens past their grace are found by the store's
+// periodic sweep (see Store.pruneLocked): with packed records it costs a few nanoseconds per
+// token, and a queue of first uses (tried first) cost 24 B more per token than the longer
+// wait for the sweep does.
 type tokenSet[K comparable] struct {
 	recs map[K]refreshRec
-	used []usedRef[K]
-}
-
-type usedRef[K comparable] struct {
-	k    K
-	used int64
 }
 
 type refreshRec struct {
@@ -120,13 +116,6 @@ func (rt *refreshTokens) all() []sandbox.RefreshToken {
 	return out
 }
 
-// pruneUsed drops the tokens first used longer than grace before now.
-func (rt *refreshTokens) pruneUsed(now time.Time, grace time.Duration) {
-	limit := packTime(now.Add(-grace)) // used before this: grace over
-	rt.uuids.pruneUsed(rt, limit)
-	rt.texts.pruneUsed(rt, limit)
-}
-
 func (ts *tokenSet[K]) put(rt *refreshTokens, k K, r refreshRec) {
 	if old, ok := ts.recs[k]; ok {
 		rt.release(old.g)
@@ -141,7 +130,6 @@ func (ts *tokenSet[K]) markUsed(k K, used int64) {
 	}
 	r.used = used
 	ts.recs[k] = r
-	ts.used = append(ts.used, usedRef[K]{k: k, used: used})
 }
 
 func (ts *tokenSet[K]) setExpires(k K, expires int64) (refreshRec, bool) {
@@ -159,28 +147,6 @@ func (ts *tokenSet[K]) deleteIf(rt *refreshTokens, drop func(r refreshRec) bool)
 			rt.release(r.g)
 			delete(ts.recs, k)
 		}
-	}
-}
-
-// pruneUsed drops the tokens used before limit, oldest use first, and stops at the first one
-// still in its grace: O(dropped), not O(tokens).
-func (ts *tokenSet[K]) pruneUsed(rt *refreshTokens, limit int64) {
-	n := 0
-	for ; n < len(ts.used); n++ {
-		u := ts.used[n]
-		if u.used >= limit {
-			break
-		}
-		// The token may be gone already (revoked, reset, swept); only drop it if the stored
-		// record is still the one used at that time.
-		if r, ok := ts.recs[u.k]; ok && r.used == u.used {
-			rt.release(r.g)
-			delete(ts.recs, u.k)
-		}
-		ts.used[n] = usedRef[K]{}
-	}
-	if n > 0 {
-		ts.used = ts.used[n:]
 	}
 }
 

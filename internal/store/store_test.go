@@ -227,8 +227,7 @@ func TestUsedRefreshTokensForgottenAfterGrace(t *testing.T) {
 	}
 }
 
-// Used tokens restored from disk are not in the use-order queue; the once-a-minute sweep
-// forgets them after their grace all the same.
+// Used tokens restored from disk are forgotten by the sweep after their grace all the same.
 func TestRestoredUsedRefreshTokenForgottenBySweep(t *testing.T) {
 	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	clock := func() time.Time { return now }
