@@ -22,8 +22,10 @@ const MaxBodyBytes = 1 << 20
 func middleware(next http.Handler, log *slog.Logger, access *AccessLog) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
-		id := sandbox.NewUUID()
-		w.Header().Set("SC-Request-Id", id)
+		id := requestid.New()
+		// The canonical form of SC-Request-Id, assigned directly: Header.Set would allocate a
+		// canonical copy of the key on every request (the wire spelling is the same).
+		w.Header()["Sc-Request-Id"] = []string{id}
 		r = r.WithContext(requestid.With(r.Context(), id))
 		rec := &statusRecorder{ResponseWriter: w}
 		logPath := r.URL.Path

@@ -2,10 +2,12 @@ package vehicleapi_test
 
 import (
 	"encoding/json"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"testing"
 
+	"github.com/smartcar-sandbox/smartcar-sandbox/internal/requestlog"
 	"github.com/smartcar-sandbox/smartcar-sandbox/internal/sandboxtest"
 	"github.com/smartcar-sandbox/smartcar-sandbox/internal/server"
 	"github.com/smartcar-sandbox/smartcar-sandbox/internal/vehicleapi"
@@ -39,6 +41,28 @@ func BenchmarkRenderSecurity(b *testing.B) {
 	for b.Loop() {
 		if _, err := json.Marshal(body); err != nil {
 			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkOdometerDefaults is BenchmarkOdometer with the wiring the binary runs by default:
+// the request log (1,000 entries), the fault middleware (no rules, header on), the admin API
+// and the buffered access log, so the allocations counted here are the ones make bench pays.
+func BenchmarkOdometerDefaults(b *testing.B) {
+	h := sandboxtest.MustStart(b)
+	tok, _ := h.Connect(b, sandboxtest.ClientID, sandboxtest.DemoUser, "read_odometer")
+	access := server.NewAccessLog(io.Discard, "text")
+	defer access.Close()
+	handler := server.New(server.Deps{Store: h.Store, Tokens: h.Tokens, Origin: h.URL, Now: h.Clock.Now, AccessLog: access,
+		Control: &server.Control{AdminToken: "bench", FaultHeader: true, Requests: requestlog.New(1000, h.Clock.Now)}})
+	req := httptest.NewRequest(http.MethodGet, "/v2.0/vehicles/"+teslaID+"/odometer", nil)
+	req.Header.Set("Authorization", "Bearer "+tok)
+	b.ReportAllocs()
+	for b.Loop() {
+		w := httptest.NewRecorder()
+		handler.ServeHTTP(w, req)
+		if w.Code != http.StatusOK {
+			b.Fatalf("status %d: %s", w.Code, w.Body)
 		}
 	}
 }
