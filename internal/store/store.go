@@ -269,7 +269,7 @@ func (s *Store) Vehicle(id string) (sandbox.Vehicle, bool) {
 	if !ok {
 		return sandbox.Vehicle{}, false
 	}
-	return v.Clone(), true
+	return cloneVehicle(v), true
 }
 
 // VehicleByVIN finds a vehicle by VIN (case-insensitive).
@@ -279,7 +279,7 @@ func (s *Store) VehicleByVIN(vin string) (sandbox.Vehicle, bool) {
 	defer s.mu.RUnlock()
 	for _, v := range s.vehicles {
 		if v.VIN == vin {
-			return v.Clone(), true
+			return cloneVehicle(v), true
 		}
 	}
 	return sandbox.Vehicle{}, false
@@ -291,7 +291,7 @@ func (s *Store) Vehicles() []sandbox.Vehicle {
 	defer s.mu.RUnlock()
 	out := make([]sandbox.Vehicle, 0, len(s.vehicles))
 	for _, v := range s.vehicles {
-		out = append(out, v.Clone())
+		out = append(out, cloneVehicle(v))
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
 	return out
