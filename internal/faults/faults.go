@@ -311,6 +311,10 @@ func (l *Latency) pick(rng *rand.Rand) time.Duration {
 // HeaderName is the request header for one-shot faults, honoured only when enabled.
 const HeaderName = "SC-Sandbox-Fault"
 
+// headerKey is HeaderName in canonical form, the spelling http.Header stores: Get with any
+// other spelling allocates the canonical one on every request.
+const headerKey = "Sc-Sandbox-Fault"
+
 // ParseHeader reads "TYPE[:CODE[:retryAfterSeconds]]".
 func ParseHeader(v string, tokenEndpoint bool) (*ErrorSpec, error) {
 	parts := strings.Split(strings.TrimSpace(v), ":")

@@ -38,7 +38,7 @@ func (m *Middleware) Wrap(next http.Handler) http.Handler {
 			return
 		}
 		if m.Header {
-			if v := r.Header.Get(HeaderName); v != "" {
+			if v := r.Header.Get(headerKey); v != "" {
 				spec, err := ParseHeader(v, isToken)
 				w.Header().Set(RuleHeader, "header")
 				if err != nil {

@@ -8,7 +8,6 @@ import (
 	"io"
 	"net/http"
 	"net/url"
-	"sort"
 	"strings"
 	"sync"
 	"time"
@@ -128,7 +127,8 @@ func (l *Log) Wrap(next http.Handler) http.Handler {
 		defer func() {
 			e.Status = rec.status()
 			e.DurationMs = float64(time.Since(start).Microseconds()) / 1000
-			e.Fault = w.Header().Get("SC-Sandbox-Fault-Rule")
+			// The canonical form of SC-Sandbox-Fault-Rule: Get would allocate it on every request.
+			e.Fault = w.Header().Get("Sc-Sandbox-Fault-Rule")
 			if e.Status >= 400 {
 				e.ResponseBody = clip(rec.body.Bytes())
 			}
@@ -152,15 +152,12 @@ func clip(b []byte) string {
 
 // headers flattens the request headers, hiding credentials but keeping enough of them (the
 // scheme and the last characters) to tell two tokens apart.
+// The result is a map, so the keys need no sorting; strings.Join of a single value (the usual
+// case) returns it without copying.
 func headers(h http.Header) map[string]string {
 	out := make(map[string]string, len(h))
-	keys := make([]string, 0, len(h))
-	for k := range h {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	for _, k := range keys {
-		v := strings.Join(h[k], ", ")
+	for k, vs := range h {
+		v := strings.Join(vs, ", ")
 		if strings.EqualFold(k, "Authorization") {
 			v = redactAuth(v)
 		}

@@ -74,3 +74,37 @@ func TestWrapKeepsErrorBodiesOnly(t *testing.T) {
 		}
 	}
 }
+
+// Wrap records the flattened, redacted request headers and the fault rule the answer names.
+func TestWrapRecordsHeadersAndFault(t *testing.T) {
+	l := New(10, nil)
+	h := l.Wrap(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/v2.0/faulty" {
+			w.Header().Set("SC-Sandbox-Fault-Rule", "rule-7")
+		}
+		w.WriteHeader(http.StatusOK)
+	}))
+	for _, path := range []string{"/v2.0/plain", "/v2.0/faulty"} {
+		req := httptest.NewRequest(http.MethodGet, path, nil)
+		req.Header.Set("Authorization", "Bearer abcdefghijklmnop")
+		req.Header.Add("Accept", "a/b")
+		req.Header.Add("Accept", "c/d")
+		h.ServeHTTP(httptest.NewRecorder(), req)
+	}
+	got := l.List(0)
+	if len(got) != 2 {
+		t.Fatalf("%d entries, want 2", len(got))
+	}
+	for _, tc := range []struct {
+		e         Entry
+		wantFault string
+	}{{got[0], "rule-7"}, {got[1], ""}} {
+		if tc.e.Fault != tc.wantFault {
+			t.Errorf("%s: Fault = %q, want %q", tc.e.Path, tc.e.Fault, tc.wantFault)
+		}
+		want := map[string]string{"Authorization": "Bearer …klmnop", "Accept": "a/b, c/d"}
+		if fmt.Sprint(tc.e.RequestHeaders) != fmt.Sprint(want) {
+			t.Errorf("%s: RequestHeaders = %v, want %v", tc.e.Path, tc.e.RequestHeaders, want)
+		}
+	}
+}

@@ -107,7 +107,7 @@ func (a *Auth) Vehicle(r *http.Request, vehicleID, permission string, allowApp b
 		if !allowApp {
 			return nil, sandbox.ErrUnauthenticated("This endpoint needs an access token from Connect, not an application token.")
 		}
-		userID := strings.TrimSpace(r.Header.Get("sc-user-id"))
+		userID := strings.TrimSpace(r.Header.Get("Sc-User-Id")) // canonical key: see UnitsOf
 		if userID == "" {
 			return nil, sandbox.Errorf(sandbox.ErrValidation, "PARAMETER", "The sc-user-id header is required with an application token: name the user who connected vehicle %s.", vehicleID)
 		}

@@ -26,8 +26,11 @@ const (
 
 // UnitsOf reads the SC-Unit-System request header. Absent means metric; anything other than
 // metric or imperial is a VALIDATION error rather than a silent default, so a typo shows.
+//
+// Header keys on the request path are written in their canonical form ("Sc-..."): Get
+// canonicalizes any other spelling into a new string on every call.
 func UnitsOf(r *http.Request) (Units, error) {
-	switch v := strings.ToLower(strings.TrimSpace(r.Header.Get("SC-Unit-System"))); v {
+	switch v := strings.ToLower(strings.TrimSpace(r.Header.Get("Sc-Unit-System"))); v {
 	case "", "metric":
 		return Metric, nil
 	case "imperial":
