@@ -41,6 +41,8 @@ func TestWithFrom(t *testing.T) {
 	}{
 		{"set", requestid.With(context.Background(), "abc"), "abc"},
 		{"unset", context.Background(), ""},
+		{"under other values", context.WithValue(requestid.With(context.Background(), "def"), struct{}{}, 1), "def"},
+		{"innermost wins", requestid.With(requestid.With(context.Background(), "outer"), "inner"), "inner"},
 	}
 	for _, tt := range tests {
 		if got := requestid.From(tt.ctx); got != tt.want {
@@ -60,5 +62,25 @@ func BenchmarkNewUUID(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		_ = sandbox.NewUUID()
+	}
+}
+
+// The request id's context passes other values, cancellation and deadlines through.
+func TestContextPassesParentThrough(t *testing.T) {
+	type otherKey struct{}
+	parent, cancel := context.WithCancel(context.WithValue(context.Background(), otherKey{}, "v"))
+	ctx := requestid.With(parent, "id")
+	if got := ctx.Value(otherKey{}); got != "v" {
+		t.Errorf("Value(otherKey) = %v, want v", got)
+	}
+	child, stop := context.WithCancel(ctx)
+	defer stop()
+	cancel()
+	<-child.Done() // propagates from parent through the request id's context
+	if got, want := child.Err(), context.Canceled; got != want {
+		t.Errorf("child.Err() = %v, want %v", got, want)
+	}
+	if got := requestid.From(child); got != "id" {
+		t.Errorf("From(child) = %q, want id", got)
 	}
 }
