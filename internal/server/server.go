@@ -61,8 +61,8 @@ func mount(r *mux.Router, d Deps) {
 	get, head, post, del := http.MethodGet, http.MethodHead, http.MethodPost, http.MethodDelete
 
 	// --- sandbox's own pages ---
-	r.Handle("/healthz", http.HandlerFunc(healthz)).Methods(get, head)
-	r.Handle("/", landing(d)).Methods(get, head)
+	handle(r, "/healthz", http.HandlerFunc(healthz)).Methods(get, head)
+	handle(r, "/", landing(d)).Methods(get, head)
 
 	// --- Connect (connect.smartcar.com) ---
 	// The flow-token key is made at each start: a Connect flow in progress does not survive a
@@ -71,70 +71,70 @@ func mount(r *mux.Router, d Deps) {
 	if err != nil {
 		panic(err) // only a programming error: the store is required and the key is made here
 	}
-	r.Handle(connect.PathAuthorize, conn.Authorize()).Methods(get, head)
-	r.Handle(connect.PathStart, conn.Start()).Methods(post)
-	r.Handle(connect.PathBrands, conn.Brands()).Methods(get, head)
-	r.Handle(connect.PathBrand, conn.Brand()).Methods(post)
-	r.Handle(connect.PathLogin, conn.Login()).Methods(post)
-	r.Handle(connect.PathVehicles, conn.Vehicles()).Methods(post)
-	r.Handle(connect.PathConsent, conn.Consent()).Methods(post)
-	r.Handle(connect.PathCSS, connect.CSS()).Methods(get, head)
+	handle(r, connect.PathAuthorize, conn.Authorize()).Methods(get, head)
+	handle(r, connect.PathStart, conn.Start()).Methods(post)
+	handle(r, connect.PathBrands, conn.Brands()).Methods(get, head)
+	handle(r, connect.PathBrand, conn.Brand()).Methods(post)
+	handle(r, connect.PathLogin, conn.Login()).Methods(post)
+	handle(r, connect.PathVehicles, conn.Vehicles()).Methods(post)
+	handle(r, connect.PathConsent, conn.Consent()).Methods(post)
+	handle(r, connect.PathCSS, connect.CSS()).Methods(get, head)
 
 	// --- token endpoint (auth.smartcar.com) ---
 	// Every method reaches the handler, so a GET gets the OAuth 405 JSON rather than the HTML 404.
-	r.Handle("/oauth/token", oauth.New(d.Store, d.Tokens, d.Now))
+	handle(r, "/oauth/token", oauth.New(d.Store, d.Tokens, d.Now))
 
 	// --- vehicle API v2.0 (api.smartcar.com/v2.0) and management API ---
-	r.Handle("/v2.0/user", scapi.Handle(scapi.V2, v2.User)).Methods(get)
-	r.Handle("/v2.0/vehicles", scapi.Handle(scapi.V2, v2.Vehicles)).Methods(get)
-	r.Handle("/v2.0/vehicles/{id}", scapi.Handle(scapi.V2, v2.Read(""))).Methods(get)
-	r.Handle("/v2.0/vehicles/{id}/vin", scapi.Handle(scapi.V2, v2.Read("vin"))).Methods(get)
-	r.Handle("/v2.0/vehicles/{id}/odometer", scapi.Handle(scapi.V2, v2.Read("odometer"))).Methods(get)
-	r.Handle("/v2.0/vehicles/{id}/location", scapi.Handle(scapi.V2, v2.Read("location"))).Methods(get)
-	r.Handle("/v2.0/vehicles/{id}/fuel", scapi.Handle(scapi.V2, v2.Read("fuel"))).Methods(get)
-	r.Handle("/v2.0/vehicles/{id}/battery", scapi.Handle(scapi.V2, v2.Read("battery"))).Methods(get)
-	r.Handle("/v2.0/vehicles/{id}/battery/capacity", scapi.Handle(scapi.V2, v2.Read("battery/capacity"))).Methods(get)
-	r.Handle("/v2.0/vehicles/{id}/battery/nominal_capacity", scapi.Handle(scapi.V2, v2.Read("battery/nominal_capacity"))).Methods(get)
-	r.Handle("/v2.0/vehicles/{id}/charge", scapi.Handle(scapi.V2, v2.Read("charge"))).Methods(get)
-	r.Handle("/v2.0/vehicles/{id}/charge", scapi.Handle(scapi.V2, v2.ChargeCommand)).Methods(post)
-	r.Handle("/v2.0/vehicles/{id}/charge/limit", scapi.Handle(scapi.V2, v2.Read("charge/limit"))).Methods(get)
-	r.Handle("/v2.0/vehicles/{id}/charge/limit", scapi.Handle(scapi.V2, v2.SetChargeLimit)).Methods(post)
-	r.Handle("/v2.0/vehicles/{id}/engine/oil", scapi.Handle(scapi.V2, v2.Read("engine/oil"))).Methods(get)
-	r.Handle("/v2.0/vehicles/{id}/tires/pressure", scapi.Handle(scapi.V2, v2.Read("tires/pressure"))).Methods(get)
-	r.Handle("/v2.0/vehicles/{id}/security", scapi.Handle(scapi.V2, v2.Read("security"))).Methods(get)
-	r.Handle("/v2.0/vehicles/{id}/security", scapi.Handle(scapi.V2, v2.Security)).Methods(post)
-	r.Handle("/v2.0/vehicles/{id}/permissions", scapi.Handle(scapi.V2, v2.Read("permissions"))).Methods(get)
-	r.Handle("/v2.0/vehicles/{id}/batch", scapi.Handle(scapi.V2, v2.Batch)).Methods(post)
-	r.Handle("/v2.0/vehicles/{id}/application", scapi.Handle(scapi.V2, v2.Disconnect)).Methods(del)
-	r.Handle("/v2.0/vehicles/{id}/service/history", scapi.Handle(scapi.V2, v2.Read("service/history"))).Methods(get)
-	r.Handle("/v2.0/vehicles/{id}/diagnostics/system_status", scapi.Handle(scapi.V2, v2.Read("diagnostics/system_status"))).Methods(get)
-	r.Handle("/v2.0/vehicles/{id}/diagnostics/dtcs", scapi.Handle(scapi.V2, v2.Read("diagnostics/dtcs"))).Methods(get)
-	r.Handle("/v2.0/vehicles/{id}/navigation/destination", scapi.Handle(scapi.V2, v2.Destination)).Methods(post)
-	r.Handle("/v2.0/management/connections", scapi.Handle(scapi.V2, v2.Connections)).Methods(get)
-	r.Handle("/v2.0/management/connections", scapi.Handle(scapi.V2, v2.DeleteConnections)).Methods(del)
-	r.Handle("/v2.0/compatibility", scapi.Handle(scapi.V2, v2.CompatibilityByVIN)).Methods(get)
-	r.Handle("/v2.0/compatibility/matrix", scapi.Handle(scapi.V2, v2.CompatibilityMatrix)).Methods(get)
+	handle(r, "/v2.0/user", scapi.Handle(scapi.V2, v2.User)).Methods(get)
+	handle(r, "/v2.0/vehicles", scapi.Handle(scapi.V2, v2.Vehicles)).Methods(get)
+	handle(r, "/v2.0/vehicles/{id}", scapi.Handle(scapi.V2, v2.Read(""))).Methods(get)
+	handle(r, "/v2.0/vehicles/{id}/vin", scapi.Handle(scapi.V2, v2.Read("vin"))).Methods(get)
+	handle(r, "/v2.0/vehicles/{id}/odometer", scapi.Handle(scapi.V2, v2.Read("odometer"))).Methods(get)
+	handle(r, "/v2.0/vehicles/{id}/location", scapi.Handle(scapi.V2, v2.Read("location"))).Methods(get)
+	handle(r, "/v2.0/vehicles/{id}/fuel", scapi.Handle(scapi.V2, v2.Read("fuel"))).Methods(get)
+	handle(r, "/v2.0/vehicles/{id}/battery", scapi.Handle(scapi.V2, v2.Read("battery"))).Methods(get)
+	handle(r, "/v2.0/vehicles/{id}/battery/capacity", scapi.Handle(scapi.V2, v2.Read("battery/capacity"))).Methods(get)
+	handle(r, "/v2.0/vehicles/{id}/battery/nominal_capacity", scapi.Handle(scapi.V2, v2.Read("battery/nominal_capacity"))).Methods(get)
+	handle(r, "/v2.0/vehicles/{id}/charge", scapi.Handle(scapi.V2, v2.Read("charge"))).Methods(get)
+	handle(r, "/v2.0/vehicles/{id}/charge", scapi.Handle(scapi.V2, v2.ChargeCommand)).Methods(post)
+	handle(r, "/v2.0/vehicles/{id}/charge/limit", scapi.Handle(scapi.V2, v2.Read("charge/limit"))).Methods(get)
+	handle(r, "/v2.0/vehicles/{id}/charge/limit", scapi.Handle(scapi.V2, v2.SetChargeLimit)).Methods(post)
+	handle(r, "/v2.0/vehicles/{id}/engine/oil", scapi.Handle(scapi.V2, v2.Read("engine/oil"))).Methods(get)
+	handle(r, "/v2.0/vehicles/{id}/tires/pressure", scapi.Handle(scapi.V2, v2.Read("tires/pressure"))).Methods(get)
+	handle(r, "/v2.0/vehicles/{id}/security", scapi.Handle(scapi.V2, v2.Read("security"))).Methods(get)
+	handle(r, "/v2.0/vehicles/{id}/security", scapi.Handle(scapi.V2, v2.Security)).Methods(post)
+	handle(r, "/v2.0/vehicles/{id}/permissions", scapi.Handle(scapi.V2, v2.Read("permissions"))).Methods(get)
+	handle(r, "/v2.0/vehicles/{id}/batch", scapi.Handle(scapi.V2, v2.Batch)).Methods(post)
+	handle(r, "/v2.0/vehicles/{id}/application", scapi.Handle(scapi.V2, v2.Disconnect)).Methods(del)
+	handle(r, "/v2.0/vehicles/{id}/service/history", scapi.Handle(scapi.V2, v2.Read("service/history"))).Methods(get)
+	handle(r, "/v2.0/vehicles/{id}/diagnostics/system_status", scapi.Handle(scapi.V2, v2.Read("diagnostics/system_status"))).Methods(get)
+	handle(r, "/v2.0/vehicles/{id}/diagnostics/dtcs", scapi.Handle(scapi.V2, v2.Read("diagnostics/dtcs"))).Methods(get)
+	handle(r, "/v2.0/vehicles/{id}/navigation/destination", scapi.Handle(scapi.V2, v2.Destination)).Methods(post)
+	handle(r, "/v2.0/management/connections", scapi.Handle(scapi.V2, v2.Connections)).Methods(get)
+	handle(r, "/v2.0/management/connections", scapi.Handle(scapi.V2, v2.DeleteConnections)).Methods(del)
+	handle(r, "/v2.0/compatibility", scapi.Handle(scapi.V2, v2.CompatibilityByVIN)).Methods(get)
+	handle(r, "/v2.0/compatibility/matrix", scapi.Handle(scapi.V2, v2.CompatibilityMatrix)).Methods(get)
 
 	// --- webhooks (subscriptions on api.smartcar.com/v2.0; the delivery log is in the admin API) ---
 	if wh := d.Webhooks; wh != nil {
-		r.Handle("/v2.0/vehicles/{id}/webhooks/{webhookId}", scapi.Handle(scapi.V2, wh.Subscribe(auth))).Methods(post)
-		r.Handle("/v2.0/vehicles/{id}/webhooks/{webhookId}", scapi.Handle(scapi.V2, wh.Unsubscribe)).Methods(del)
+		handle(r, "/v2.0/vehicles/{id}/webhooks/{webhookId}", scapi.Handle(scapi.V2, wh.Subscribe(auth))).Methods(post)
+		handle(r, "/v2.0/vehicles/{id}/webhooks/{webhookId}", scapi.Handle(scapi.V2, wh.Unsubscribe)).Methods(del)
 	}
 
 	// --- admin API (the sandbox's own control surface; see admin.go) ---
 	mountAdmin(r, d)
 
 	// --- vehicle API v3 (vehicle.api.smartcar.com/v3) ---
-	r.Handle("/v3/vehicles/{id}", scapi.Handle(scapi.V3, v3.Vehicle)).Methods(get)
-	r.Handle("/v3/vehicles/{id}/signals", scapi.Handle(scapi.V3, v3.Signals)).Methods(get)
-	r.Handle("/v3/vehicles/{id}/signals/{code}", scapi.Handle(scapi.V3, v3.Signal)).Methods(get)
-	r.Handle("/v3/vehicles/{id}/commands/security/lock", scapi.Handle(scapi.V3, v3.Lock)).Methods(post)
-	r.Handle("/v3/vehicles/{id}/commands/security/unlock", scapi.Handle(scapi.V3, v3.Unlock)).Methods(post)
-	r.Handle("/v3/vehicles/{id}/commands/charging/start", scapi.Handle(scapi.V3, v3.StartCharge)).Methods(post)
-	r.Handle("/v3/vehicles/{id}/commands/charging/stop", scapi.Handle(scapi.V3, v3.StopCharge)).Methods(post)
-	r.Handle("/v3/vehicles/{id}/commands/charging/limit", scapi.Handle(scapi.V3, v3.SetChargeLimit)).Methods(post)
-	r.Handle("/v3/connections", scapi.Handle(scapi.V3, v3.Connections)).Methods(get)
-	r.Handle("/v3/connections/{id}", scapi.Handle(scapi.V3, v3.Connection)).Methods(get)
+	handle(r, "/v3/vehicles/{id}", scapi.Handle(scapi.V3, v3.Vehicle)).Methods(get)
+	handle(r, "/v3/vehicles/{id}/signals", scapi.Handle(scapi.V3, v3.Signals)).Methods(get)
+	handle(r, "/v3/vehicles/{id}/signals/{code}", scapi.Handle(scapi.V3, v3.Signal)).Methods(get)
+	handle(r, "/v3/vehicles/{id}/commands/security/lock", scapi.Handle(scapi.V3, v3.Lock)).Methods(post)
+	handle(r, "/v3/vehicles/{id}/commands/security/unlock", scapi.Handle(scapi.V3, v3.Unlock)).Methods(post)
+	handle(r, "/v3/vehicles/{id}/commands/charging/start", scapi.Handle(scapi.V3, v3.StartCharge)).Methods(post)
+	handle(r, "/v3/vehicles/{id}/commands/charging/stop", scapi.Handle(scapi.V3, v3.StopCharge)).Methods(post)
+	handle(r, "/v3/vehicles/{id}/commands/charging/limit", scapi.Handle(scapi.V3, v3.SetChargeLimit)).Methods(post)
+	handle(r, "/v3/connections", scapi.Handle(scapi.V3, v3.Connections)).Methods(get)
+	handle(r, "/v3/connections/{id}", scapi.Handle(scapi.V3, v3.Connection)).Methods(get)
 }
 
 func healthz(w http.ResponseWriter, r *http.Request) {
