@@ -38,7 +38,7 @@ type Entry struct {
 type Log struct {
 	mu      sync.Mutex
 	size    int
-	entries []Entry // ring
+	entries []record // ring
 	next    int
 	full    bool
 	now     func() time.Time
@@ -52,19 +52,51 @@ func New(size int, now func() time.Time) *Log {
 	if size < 0 {
 		size = 0
 	}
-	return &Log{size: size, entries: make([]Entry, size), now: now}
+	return &Log{size: size, entries: make([]record, size), now: now}
 }
 
 // Size is how many entries the log keeps.
 func (l *Log) Size() int { return l.size }
+
+// record is an entry as the ring keeps it: the request headers as flattened name, value
+// pairs (already redacted), turned into Entry.RequestHeaders only when listed. A map per
+// request cost two allocations and a hash per header on every API call; List is rare.
+type record struct {
+	Entry
+	headers []string
+}
+
+// entry returns the record as an Entry with its own header map.
+func (rec *record) entry() Entry {
+	e := rec.Entry
+	if rec.headers != nil {
+		e.RequestHeaders = make(map[string]string, len(rec.headers)/2)
+		for i := 0; i+1 < len(rec.headers); i += 2 {
+			e.RequestHeaders[rec.headers[i]] = rec.headers[i+1]
+		}
+	}
+	return e
+}
 
 // Add records an entry, dropping the oldest when full.
 func (l *Log) Add(e Entry) {
 	if l == nil || l.size == 0 {
 		return
 	}
+	rec := record{Entry: e}
+	if len(e.RequestHeaders) > 0 {
+		rec.headers = make([]string, 0, 2*len(e.RequestHeaders))
+		for k, v := range e.RequestHeaders {
+			rec.headers = append(rec.headers, k, v)
+		}
+		rec.Entry.RequestHeaders = nil
+	}
+	l.add(rec)
+}
+
+func (l *Log) add(rec record) {
 	l.mu.Lock()
-	l.entries[l.next] = e
+	l.entries[l.next] = rec
 	l.next = (l.next + 1) % l.size
 	if l.next == 0 {
 		l.full = true
@@ -88,7 +120,7 @@ func (l *Log) List(limit int) []Entry {
 	}
 	out := make([]Entry, 0, limit)
 	for i := 1; i <= limit; i++ {
-		out = append(out, l.entries[(l.next-i+l.size)%l.size])
+		out = append(out, l.entries[(l.next-i+l.size)%l.size].entry())
 	}
 	return out
 }
@@ -99,7 +131,7 @@ func (l *Log) Clear() {
 		return
 	}
 	l.mu.Lock()
-	l.entries = make([]Entry, l.size)
+	l.entries = make([]record, l.size)
 	l.next, l.full = 0, false
 	l.mu.Unlock()
 }
@@ -114,8 +146,8 @@ func (l *Log) Wrap(next http.Handler) http.Handler {
 			return
 		}
 		start := time.Now()
-		e := Entry{RequestID: requestid.From(r.Context()), Time: l.now().UTC(), Method: r.Method, Path: p, Query: r.URL.RawQuery,
-			RequestHeaders: headers(r.Header)}
+		e := record{Entry: Entry{RequestID: requestid.From(r.Context()), Time: l.now().UTC(), Method: r.Method, Path: p, Query: r.URL.RawQuery},
+			headers: headers(r.Header)}
 		if r.Body != nil && r.Method != http.MethodGet && r.Method != http.MethodHead {
 			b, err := io.ReadAll(io.LimitReader(r.Body, MaxBody+1))
 			r.Body = readCloser{io.MultiReader(bytes.NewReader(b), r.Body), r.Body}
@@ -132,7 +164,7 @@ func (l *Log) Wrap(next http.Handler) http.Handler {
 			if e.Status >= 400 {
 				e.ResponseBody = clip(rec.body.Bytes())
 			}
-			l.Add(e)
+			l.add(e)
 		}()
 		next.ServeHTTP(rec, r)
 	})
@@ -152,16 +184,19 @@ func clip(b []byte) string {
 
 // headers flattens the request headers, hiding credentials but keeping enough of them (the
 // scheme and the last characters) to tell two tokens apart.
-// The result is a map, so the keys need no sorting; strings.Join of a single value (the usual
-// case) returns it without copying.
-func headers(h http.Header) map[string]string {
-	out := make(map[string]string, len(h))
+// The result is name, value pairs (see record) in one allocation; strings.Join of a single
+// value (the usual case) returns it without copying.
+func headers(h http.Header) []string {
+	if len(h) == 0 {
+		return nil
+	}
+	out := make([]string, 0, 2*len(h))
 	for k, vs := range h {
 		v := strings.Join(vs, ", ")
 		if strings.EqualFold(k, "Authorization") {
 			v = redactAuth(v)
 		}
-		out[k] = v
+		out = append(out, k, v)
 	}
 	return out
 }

@@ -108,3 +108,24 @@ func TestWrapRecordsHeadersAndFault(t *testing.T) {
 		}
 	}
 }
+
+// Entries added with headers come back with the same headers, each List its own map.
+func TestAddKeepsHeaders(t *testing.T) {
+	l := New(2, nil)
+	l.Add(Entry{RequestID: "a", RequestHeaders: map[string]string{"Accept": "x", "User-Agent": "y"}})
+	l.Add(Entry{RequestID: "b"})
+	got := l.List(0)
+	if len(got) != 2 || got[1].RequestID != "a" {
+		t.Fatalf("List = %+v, want b then a", got)
+	}
+	if want := map[string]string{"Accept": "x", "User-Agent": "y"}; fmt.Sprint(got[1].RequestHeaders) != fmt.Sprint(want) {
+		t.Errorf("RequestHeaders = %v, want %v", got[1].RequestHeaders, want)
+	}
+	if got[0].RequestHeaders != nil {
+		t.Errorf("entry without headers: RequestHeaders = %v, want nil", got[0].RequestHeaders)
+	}
+	got[1].RequestHeaders["Accept"] = "changed"
+	if again := l.List(0)[1].RequestHeaders["Accept"]; again != "x" {
+		t.Errorf("after changing a listed map, the log has Accept = %q, want x", again)
+	}
+}

@@ -7,6 +7,7 @@ package vehicleapi
 
 import (
 	"net/http"
+	"net/url"
 	"time"
 
 	"github.com/gorilla/mux"
@@ -50,7 +51,13 @@ func (a *API) Read(path string) scapi.HandlerFunc {
 		if err != nil {
 			return err
 		}
-		body, err := sig.Render(readCtx{acc: acc, units: u, query: r.URL.Query()})
+		// Most reads have no query; only parse one that is there (render functions only Get
+		// from it, which a nil url.Values answers with "").
+		var q url.Values
+		if r.URL.RawQuery != "" {
+			q = r.URL.Query()
+		}
+		body, err := sig.Render(readCtx{acc: acc, units: u, query: q})
 		if err != nil {
 			return err
 		}
