@@ -80,7 +80,9 @@ func TestLiteralEnds(t *testing.T) {
 		{"/v2.0/vehicles/{id}/odometer", "/v2.0/vehicles/x/odometer", true},
 		{"/v2.0/vehicles/{id}/odometer", "/v2.0/vehicles/x/location", false},
 		{"/v2.0/vehicles/{id}/odometer", "/v3/vehicles/x/odometer", false},
-		{"/v2.0/vehicles/{id}", "/v2.0/vehicles/x/vin", true}, // the regexp decides
+		{"/v2.0/vehicles/{id}", "/v2.0/vehicles/x/vin", false}, // one slash too many
+		{"/v2.0/vehicles/{id}", "/v2.0/vehicles/x", true},
+		{"/v2.0/vehicles/{id}", "/v2.0/vehicles/", true}, // the regexp decides (it rejects)
 		{"/v3/vehicles/{id}/signals/{code}", "/v3/vehicles/a/signals/b", true},
 	}
 	for _, tt := range tests {
