@@ -95,14 +95,9 @@ func (a *Auth) Vehicle(r *http.Request, vehicleID, permission string, allowApp b
 		}
 		acc.UserID = c.UserID()
 		// The token's permissions are what the user approved for this token; the grant may
-		// have been narrowed since by a later Connect, so take the intersection.
-		for _, p := range c.Permissions {
-			for _, q := range g.Permissions {
-				if p == q {
-					acc.Permissions = append(acc.Permissions, p)
-				}
-			}
-		}
+		// have been narrowed since by a later Connect, so take the intersection. Usually the
+		// grant still has them all, and the token's own list (parsed for this request) is it.
+		acc.Permissions = intersect(c.Permissions, g.Permissions)
 	case token.KindApplication:
 		if !allowApp {
 			return nil, sandbox.ErrUnauthenticated("This endpoint needs an access token from Connect, not an application token.")
@@ -127,4 +122,29 @@ func (a *Auth) Vehicle(r *http.Request, vehicleID, permission string, allowApp b
 		return nil, sandbox.Errorf(sandbox.ErrPermission, "", "This request needs the %s permission, which was not granted for vehicle %s.", permission, vehicleID)
 	}
 	return acc, nil
+}
+
+// intersect returns the elements of have that are also in allowed, in have's order (with
+// have's repeats). When that is all of have it returns have itself rather than a copy.
+func intersect(have, allowed []string) []string {
+	in := func(p string) bool {
+		for _, q := range allowed {
+			if p == q {
+				return true
+			}
+		}
+		return false
+	}
+	for i, p := range have {
+		if !in(p) {
+			out := append([]string(nil), have[:i]...)
+			for _, p := range have[i+1:] {
+				if in(p) {
+					out = append(out, p)
+				}
+			}
+			return out
+		}
+	}
+	return have
 }
