@@ -91,12 +91,12 @@ func (l *Log) Add(e Entry) {
 		}
 		rec.Entry.RequestHeaders = nil
 	}
-	l.add(rec)
+	l.add(&rec)
 }
 
-func (l *Log) add(rec record) {
+func (l *Log) add(rec *record) {
 	l.mu.Lock()
-	l.entries[l.next] = rec
+	l.entries[l.next] = *rec
 	l.next = (l.next + 1) % l.size
 	if l.next == 0 {
 		l.full = true
@@ -149,11 +149,7 @@ func (l *Log) Wrap(next http.Handler) http.Handler {
 		e := record{Entry: Entry{RequestID: requestid.From(r.Context()), Time: l.now().UTC(), Method: r.Method, Path: p, Query: r.URL.RawQuery},
 			headers: headers(r.Header)}
 		if r.Body != nil && r.Method != http.MethodGet && r.Method != http.MethodHead {
-			b, err := io.ReadAll(io.LimitReader(r.Body, MaxBody+1))
-			r.Body = readCloser{io.MultiReader(bytes.NewReader(b), r.Body), r.Body}
-			if err == nil {
-				e.RequestBody = redactBody(clip(b), r.Header.Get("Content-Type"))
-			}
+			e.RequestBody = captureBody(r)
 		}
 		rec := &recorder{ResponseWriter: w}
 		defer func() {
@@ -164,10 +160,26 @@ func (l *Log) Wrap(next http.Handler) http.Handler {
 			if e.Status >= 400 {
 				e.ResponseBody = clip(rec.body.Bytes())
 			}
-			l.add(e)
+			l.add(&e)
 		}()
 		next.ServeHTTP(rec, r)
 	})
+}
+
+// captureBody reads up to MaxBody+1 bytes of the request body for the log and puts them back
+// in front of the rest, so the handler still reads the whole body. It is kept out of line
+// (go:noinline) so its buffers and readers do not enlarge the stack frame of Wrap's handler,
+// which every API request goes through, bodies or not: the deeper the frames above it, the
+// sooner token verification's JSON decoding has to grow the goroutine's stack.
+//
+//go:noinline
+func captureBody(r *http.Request) string {
+	b, err := io.ReadAll(io.LimitReader(r.Body, MaxBody+1))
+	r.Body = readCloser{io.MultiReader(bytes.NewReader(b), r.Body), r.Body}
+	if err != nil {
+		return ""
+	}
+	return redactBody(clip(b), r.Header.Get("Content-Type"))
 }
 
 type readCloser struct {

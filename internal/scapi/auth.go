@@ -113,11 +113,9 @@ func (a *Auth) Vehicle(r *http.Request, vehicleID, permission string, allowApp b
 		acc.UserID = userID
 		acc.Permissions = g.Permissions
 	}
-	v, ok := a.Store.Vehicle(vehicleID)
-	if !ok {
+	if !a.Store.VehicleInto(vehicleID, &acc.Vehicle) {
 		return nil, sandbox.Errorf(sandbox.ErrResourceNotFound, "PATH", "Vehicle %s does not exist in this sandbox.", vehicleID)
 	}
-	acc.Vehicle = v
 	if permission != "" && !acc.Has(permission) {
 		return nil, sandbox.Errorf(sandbox.ErrPermission, "", "This request needs the %s permission, which was not granted for vehicle %s.", permission, vehicleID)
 	}

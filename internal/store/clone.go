@@ -9,7 +9,17 @@ import sandbox "github.com/smartcar-sandbox/smartcar-sandbox"
 // into the next list. Like Clone, an empty list comes back nil and a nil part stays nil, so
 // the copy renders and compares exactly like Clone's and shares nothing with the store.
 func cloneVehicle(v *sandbox.Vehicle) sandbox.Vehicle {
-	c := *v
+	var c sandbox.Vehicle
+	cloneVehicleInto(&c, v)
+	return c
+}
+
+// cloneVehicleInto is cloneVehicle writing the copy into *dst, so a caller that keeps the
+// copy in a struct of its own (scapi.Access) does not move the ~450-byte Vehicle through
+// its stack frame twice; dst must not be v.
+func cloneVehicleInto(dst, v *sandbox.Vehicle) {
+	*dst = *v
+	c := dst
 	st := &v.State
 	if st.Fuel != nil || st.Battery != nil || st.Charge != nil || st.EngineOil != nil {
 		box := new(struct {
@@ -47,7 +57,6 @@ func cloneVehicle(v *sandbox.Vehicle) sandbox.Vehicle {
 		Storage:      cut(&all, s.Storage),
 		ChargingPort: cut(&all, s.ChargingPort),
 	}
-	return c
 }
 
 // cut copies src onto the end of *all (which has room for it) and returns that part, with

@@ -272,6 +272,18 @@ func (s *Store) Vehicle(id string) (sandbox.Vehicle, bool) {
 	return cloneVehicle(v), true
 }
 
+// VehicleInto is Vehicle writing the copy into *dst (left alone when the id is unknown), for
+// the per-request read path, which keeps the copy in a struct of its own.
+func (s *Store) VehicleInto(id string, dst *sandbox.Vehicle) bool {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	v, ok := s.vehicles[id]
+	if ok {
+		cloneVehicleInto(dst, v)
+	}
+	return ok
+}
+
 // VehicleByVIN finds a vehicle by VIN (case-insensitive).
 func (s *Store) VehicleByVIN(vin string) (sandbox.Vehicle, bool) {
 	vin = strings.ToUpper(vin)
