@@ -145,34 +145,45 @@ func (l *Log) Wrap(next http.Handler) http.Handler {
 			next.ServeHTTP(w, r)
 			return
 		}
-		start := time.Now()
-		e := record{Entry: Entry{RequestID: requestid.From(r.Context()), Time: l.now().UTC(), Method: r.Method, Path: p, Query: r.URL.RawQuery},
-			headers: headers(r.Header)}
-		if r.Body != nil && r.Method != http.MethodGet && r.Method != http.MethodHead {
-			e.RequestBody = captureBody(r)
-		}
-		rec := &recorder{ResponseWriter: w}
-		defer func() {
-			e.Status = rec.status()
-			e.DurationMs = float64(time.Since(start).Microseconds()) / 1000
-			// The canonical form of SC-Sandbox-Fault-Rule: Get would allocate it on every request.
-			e.Fault = w.Header().Get("Sc-Sandbox-Fault-Rule")
-			if e.Status >= 400 {
-				e.ResponseBody = clip(rec.body.Bytes())
-			}
-			l.add(&e)
-		}()
+		rec := l.begin(w, r)
+		defer l.finish(rec, w)
 		next.ServeHTTP(rec, r)
 	})
 }
 
-// captureBody reads up to MaxBody+1 bytes of the request body for the log and puts them back
-// in front of the rest, so the handler still reads the whole body. It is kept out of line
-// (go:noinline) so its buffers and readers do not enlarge the stack frame of Wrap's handler,
-// which every API request goes through, bodies or not: the deeper the frames above it, the
-// sooner token verification's JSON decoding has to grow the goroutine's stack.
+// begin starts the record of a request, inside the recorder that watches its answer (one
+// allocation for both). begin and finish are out of line, so Wrap's handler keeps a small
+// stack frame: every API request's token verification runs below it, and a deeper stack made
+// the goroutines' stacks grow again after every garbage collection.
 //
 //go:noinline
+func (l *Log) begin(w http.ResponseWriter, r *http.Request) *recorder {
+	rec := &recorder{ResponseWriter: w, start: time.Now()}
+	rec.e = record{Entry: Entry{RequestID: requestid.From(r.Context()), Time: l.now().UTC(), Method: r.Method, Path: r.URL.Path, Query: r.URL.RawQuery},
+		headers: headers(r.Header)}
+	if r.Body != nil && r.Method != http.MethodGet && r.Method != http.MethodHead {
+		rec.e.RequestBody = captureBody(r)
+	}
+	return rec
+}
+
+// finish completes the record with the answer and adds it to the log.
+//
+//go:noinline
+func (l *Log) finish(rec *recorder, w http.ResponseWriter) {
+	e := &rec.e
+	e.Status = rec.status()
+	e.DurationMs = float64(time.Since(rec.start).Microseconds()) / 1000
+	// The canonical form of SC-Sandbox-Fault-Rule: Get would allocate it on every request.
+	e.Fault = w.Header().Get("Sc-Sandbox-Fault-Rule")
+	if e.Status >= 400 {
+		e.ResponseBody = clip(rec.body.Bytes())
+	}
+	l.add(e)
+}
+
+// captureBody reads up to MaxBody+1 bytes of the request body for the log and puts them back
+// in front of the rest, so the handler still reads the whole body.
 func captureBody(r *http.Request) string {
 	b, err := io.ReadAll(io.LimitReader(r.Body, MaxBody+1))
 	r.Body = readCloser{io.MultiReader(bytes.NewReader(b), r.Body), r.Body}
@@ -239,8 +250,10 @@ func redactBody(b, contentType string) string {
 
 type recorder struct {
 	http.ResponseWriter
-	code int
-	body bytes.Buffer
+	code  int
+	body  bytes.Buffer
+	start time.Time
+	e     record // the request being recorded
 }
 
 func (r *recorder) WriteHeader(code int) {

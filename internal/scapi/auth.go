@@ -87,39 +87,77 @@ func (a *Auth) Vehicle(r *http.Request, vehicleID, permission string, allowApp b
 	switch c.Kind {
 	case token.KindVehicle:
 		if !c.HasVehicle(vehicleID) {
-			return nil, sandbox.Errorf(sandbox.ErrPermission, "", "This access token does not grant access to vehicle %s.", vehicleID)
+			return nil, vehicleError1(sandbox.ErrPermission, "", "This access token does not grant access to vehicle %s.", vehicleID)
 		}
-		g, ok := a.Store.Grant(c.ClientID, c.UserID(), vehicleID)
-		if !ok {
+		if !a.connectAccess(acc, vehicleID) {
 			return nil, sandbox.ErrUnauthenticated("The vehicle was disconnected from this application; reconnect it through Connect.")
 		}
-		acc.UserID = c.UserID()
-		// The token's permissions are what the user approved for this token; the grant may
-		// have been narrowed since by a later Connect, so take the intersection. Usually the
-		// grant still has them all, and the token's own list (parsed for this request) is it.
-		acc.Permissions = intersect(c.Permissions, g.Permissions)
 	case token.KindApplication:
-		if !allowApp {
-			return nil, sandbox.ErrUnauthenticated("This endpoint needs an access token from Connect, not an application token.")
+		if err := a.applicationAccess(r, acc, vehicleID, allowApp); err != nil {
+			return nil, err
 		}
-		userID := strings.TrimSpace(r.Header.Get("Sc-User-Id")) // canonical key: see UnitsOf
-		if userID == "" {
-			return nil, sandbox.Errorf(sandbox.ErrValidation, "PARAMETER", "The sc-user-id header is required with an application token: name the user who connected vehicle %s.", vehicleID)
-		}
-		g, ok := a.Store.Grant(c.ClientID, userID, vehicleID)
-		if !ok {
-			return nil, sandbox.Errorf(sandbox.ErrPermission, "", "User %s has not connected vehicle %s to this application.", userID, vehicleID)
-		}
-		acc.UserID = userID
-		acc.Permissions = g.Permissions
 	}
 	if !a.Store.VehicleInto(vehicleID, &acc.Vehicle) {
-		return nil, sandbox.Errorf(sandbox.ErrResourceNotFound, "PATH", "Vehicle %s does not exist in this sandbox.", vehicleID)
+		return nil, vehicleError1(sandbox.ErrResourceNotFound, "PATH", "Vehicle %s does not exist in this sandbox.", vehicleID)
 	}
 	if permission != "" && !acc.Has(permission) {
-		return nil, sandbox.Errorf(sandbox.ErrPermission, "", "This request needs the %s permission, which was not granted for vehicle %s.", permission, vehicleID)
+		return nil, vehicleError2(sandbox.ErrPermission, "", "This request needs the %s permission, which was not granted for vehicle %s.", permission, vehicleID)
 	}
 	return acc, nil
+}
+
+// connectAccess fills acc for a Connect token from the grant in the store; false when the
+// grant is gone (see applicationAccess for why it is out of line).
+//
+//go:noinline
+func (a *Auth) connectAccess(acc *Access, vehicleID string) bool {
+	c := acc.Claims
+	g, ok := a.Store.Grant(c.ClientID, c.UserID(), vehicleID)
+	if !ok {
+		return false
+	}
+	acc.UserID = c.UserID()
+	// The token's permissions are what the user approved for this token; the grant may
+	// have been narrowed since by a later Connect, so take the intersection. Usually the
+	// grant still has them all, and the token's own list (parsed for this request) is it.
+	acc.Permissions = intersect(c.Permissions, g.Permissions)
+	return true
+}
+
+// applicationAccess fills acc for an application token (API v3), scoped by the sc-user-id
+// header. It and vehicleError are kept out of line so Vehicle's stack frame stays small:
+// every vehicle request's token verification runs below it, and a deeper stack made the
+// goroutines' stacks grow again after every garbage collection.
+//
+//go:noinline
+func (a *Auth) applicationAccess(r *http.Request, acc *Access, vehicleID string, allowApp bool) error {
+	if !allowApp {
+		return sandbox.ErrUnauthenticated("This endpoint needs an access token from Connect, not an application token.")
+	}
+	userID := strings.TrimSpace(r.Header.Get("Sc-User-Id")) // canonical key: see UnitsOf
+	if userID == "" {
+		return sandbox.Errorf(sandbox.ErrValidation, "PARAMETER", "The sc-user-id header is required with an application token: name the user who connected vehicle %s.", vehicleID)
+	}
+	g, ok := a.Store.Grant(acc.Claims.ClientID, userID, vehicleID)
+	if !ok {
+		return sandbox.Errorf(sandbox.ErrPermission, "", "User %s has not connected vehicle %s to this application.", userID, vehicleID)
+	}
+	acc.UserID = userID
+	acc.Permissions = g.Permissions
+	return nil
+}
+
+// vehicleError1 and vehicleError2 are sandbox.Errorf with one and two string arguments; see
+// applicationAccess for why they are out of line.
+//
+//go:noinline
+func vehicleError1(typ, code, format, a string) error {
+	return sandbox.Errorf(typ, code, format, a)
+}
+
+//go:noinline
+func vehicleError2(typ, code, format, a, b string) error {
+	return sandbox.Errorf(typ, code, format, a, b)
 }
 
 // intersect returns the elements of have that are also in allowed, in have's order (with
