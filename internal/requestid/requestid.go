@@ -6,6 +6,8 @@ import (
 	"context"
 	"encoding/binary"
 	"math/rand/v2"
+
+	sandbox "github.com/smartcar-sandbox/smartcar-sandbox"
 )
 
 type key struct{}
@@ -59,19 +61,5 @@ func New() string {
 	var b [16]byte
 	binary.LittleEndian.PutUint64(b[:8], rand.Uint64())
 	binary.LittleEndian.PutUint64(b[8:], rand.Uint64())
-	b[6] = (b[6] & 0x0f) | 0x40 // version 4
-	b[8] = (b[8] & 0x3f) | 0x80 // RFC 4122 variant
-	var s [36]byte
-	j := 0
-	for i, c := range b {
-		if i == 4 || i == 6 || i == 8 || i == 10 {
-			s[j] = '-'
-			j++
-		}
-		s[j], s[j+1] = hexDigits[c>>4], hexDigits[c&0x0f]
-		j += 2
-	}
-	return string(s[:])
+	return sandbox.FormatUUID(sandbox.StampUUID(b, 4))
 }
-
-const hexDigits = "0123456789abcdef"

@@ -108,7 +108,7 @@ func (rt *refreshTokens) deleteIf(drop func(r refreshRec) bool) {
 func (rt *refreshTokens) all() []sandbox.RefreshToken {
 	out := make([]sandbox.RefreshToken, 0, rt.len())
 	for u, r := range rt.uuids.recs {
-		out = append(out, r.token(formatUUID(u)))
+		out = append(out, r.token(sandbox.FormatUUID(u)))
 	}
 	for text, r := range rt.texts.recs {
 		out = append(out, r.token(text))
@@ -229,23 +229,7 @@ func unpackTime(n int64) time.Time {
 	return time.Unix(0, n).UTC()
 }
 
-// formatUUID writes u in the canonical form parseCanonicalUUID reads.
-func formatUUID(u [16]byte) string {
-	const hexDigits = "0123456789abcdef"
-	var b [36]byte
-	j := 0
-	for i, x := range u {
-		if i == 4 || i == 6 || i == 8 || i == 10 {
-			b[j] = '-'
-			j++
-		}
-		b[j], b[j+1] = hexDigits[x>>4], hexDigits[x&0xf]
-		j += 2
-	}
-	return string(b[:])
-}
-
-// parseCanonicalUUID accepts exactly the form formatUUID writes (lower-case hex, 8-4-4-4-12),
+// parseCanonicalUUID accepts exactly the form sandbox.FormatUUID writes (lower-case hex, 8-4-4-4-12),
 // so a key always gives back the very text it was made from.
 func parseCanonicalUUID(s string) ([16]byte, bool) {
 	var u [16]byte
