@@ -30,10 +30,9 @@ const (
 	selSignIn      = "#sign-in-button"
 	selApprove     = "#approval-button"
 	selDeny        = "#deny-button"
-	selTesla       = "button#TESLA.brand-list-item"
-	// selVehiclesSubmit is the vehicle selection page's submit button (shown when the account
-	// has several vehicles; all are preselected).
-	selVehiclesSubmit = "#vehicles-button"
+	// selPermissions is what Smartcar's own SDK test helpers wait for right after signing in:
+	// the permissions page, with the vehicles to share on it.
+	selPermissions = ".page-content #approval-button"
 	// selAppPage is on the page the test shows in place of the app's custom-scheme URL.
 	selAppPage = "#app-url"
 )
@@ -50,11 +49,21 @@ func TestIOSTutorialInBrowser(t *testing.T) {
 		needTool(t, "Chromium (/usr/bin/chromium)", "run `make test`, which installs Debian's chromium, or set CHROMIUM_PATH")
 	}
 	tests := []struct {
-		name string
-		deny bool
+		name     string
+		username string
+		brand    string // make id of the brand button to press
+		search   string // typed into #brand-search first
+		deny     bool
+		// wantMake/wantModel: what the app shows; empty means the fixture's first vehicle.
+		wantMake, wantModel string
 	}{
-		{name: "approve"},
-		{name: "deny", deny: true},
+		{name: "approve", username: demoUser, brand: "TESLA", search: "tes"},
+		{name: "deny", username: demoUser, brand: "TESLA", search: "tes", deny: true},
+		// Test mode as Smartcar runs it: a username no fixture names signs in to one vehicle of
+		// the brand picked (the SDK suites sign in under CHEVROLET with a random email and read
+		// a Volt; they type KIA into the search box before pressing it).
+		{name: "new user chevrolet", username: "e2e-" + sandbox.NewUUID() + "@email.com", brand: "CHEVROLET", search: "chev", wantMake: "CHEVROLET", wantModel: "Volt"},
+		{name: "new user kia", username: "e2e-" + sandbox.NewUUID() + "@email.com", brand: "KIA", search: "KIA", wantMake: "KIA"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -72,7 +81,7 @@ func TestIOSTutorialInBrowser(t *testing.T) {
 				t.Fatal(err)
 			}
 			b := newBrowser(t, chromium, sb.Origin, "scsandbox-demo:", filepath.Join(repoRoot(t), "artifacts", "e2e", tc.name))
-			appURL := b.walkConnect(authURL, demoUser, tc.deny)
+			appURL := b.walkConnect(authURL, tc.brand, tc.search, tc.username, tc.deny)
 
 			if appURL.Scheme != "scsandbox-demo" || appURL.Host != "exchange" {
 				t.Fatalf("redirected to %s, want scsandbox-demo://exchange?…", appURL)
@@ -117,7 +126,12 @@ func TestIOSTutorialInBrowser(t *testing.T) {
 			if err := json.Unmarshal(body, &got); err != nil {
 				t.Fatalf("/vehicle body %s: %v", body, err)
 			}
-			if got.ID != want.ID || got.Make != want.Make || got.Model != want.Model || got.Year != want.Year {
+			switch {
+			case tc.wantMake != "":
+				if got.Make != tc.wantMake || tc.wantModel != "" && got.Model != tc.wantModel || !sandbox.IsUUID(got.ID) {
+					t.Errorf("/vehicle = %+v, want a %s %s", got, tc.wantMake, tc.wantModel)
+				}
+			case got.ID != want.ID || got.Make != want.Make || got.Model != want.Model || got.Year != want.Year:
 				t.Errorf("/vehicle = %+v, want %s %d %s %s", got, want.ID, want.Year, want.Make, want.Model)
 			}
 			// A second phone (no session cookie) is not connected.
@@ -289,18 +303,27 @@ func (b *browser) shotCtx(ctx context.Context, name string) {
 	}
 }
 
-// walkConnect opens authURL and goes through preamble, brand, login, vehicles (when shown) and
-// permissions, then returns the app URL Connect redirected to.
-func (b *browser) walkConnect(authURL, username string, deny bool) *url.URL {
+// walkConnect opens authURL and goes through preamble, brand (typing search into
+// #brand-search, then pressing the brand), login and permissions, then returns the app URL
+// Connect redirected to. After signing in it does what Smartcar's SDK test helpers do: the
+// very next page must hold .page-content with #approval-button.
+func (b *browser) walkConnect(authURL, brand, search, username string, deny bool) *url.URL {
 	b.t.Helper()
 	b.do("open Connect", chromedp.Navigate(authURL), chromedp.WaitVisible(chromedp.CSS(selContinue)))
 	b.shot("preamble")
 	b.do("continue", chromedp.Click(chromedp.CSS(selContinue)), chromedp.WaitVisible(chromedp.CSS(selBrandSearch)))
 
-	// Searching narrows the grid; TESLA must stay visible and clickable.
-	b.do("search brand", chromedp.SendKeys(chromedp.CSS(selBrandSearch), "tes"), chromedp.WaitVisible(chromedp.CSS(selTesla)))
+	// Typing narrows the grid as the user types; the brand stays visible and clickable, and
+	// brands that do not match are hidden.
+	brandButton := "button#" + brand + ".brand-list-item"
+	other := "button#FORD.brand-list-item"
+	if brand == "FORD" {
+		other = "button#TESLA.brand-list-item"
+	}
+	b.do("search brand", chromedp.SendKeys(chromedp.CSS(selBrandSearch), search),
+		chromedp.WaitVisible(chromedp.CSS(brandButton)), chromedp.WaitNotVisible(chromedp.CSS(other)))
 	b.shot("brand")
-	b.do("pick TESLA", chromedp.Click(chromedp.CSS(selTesla)), chromedp.WaitVisible(chromedp.CSS(selUsername)))
+	b.do("pick "+brand, chromedp.Click(chromedp.CSS(brandButton)), chromedp.WaitVisible(chromedp.CSS(selUsername)))
 
 	b.do("fill login",
 		chromedp.SendKeys(chromedp.CSS(selUsername), username),
@@ -308,15 +331,9 @@ func (b *browser) walkConnect(authURL, username string, deny bool) *url.URL {
 	b.shot("login")
 	b.do("sign in", chromedp.Click(chromedp.CSS(selSignIn)))
 
-	// An account with several vehicles gets the vehicle selection page first. Connect skips
-	// the permissions page when the user already granted them (approval_prompt=auto).
-	next := b.waitFor(selApprove, selVehiclesSubmit, selAppPage)
-	if next == selVehiclesSubmit {
-		b.shot("vehicles")
-		b.do("confirm vehicles", chromedp.Click(chromedp.CSS(selVehiclesSubmit)))
-		next = b.waitFor(selApprove, selAppPage)
-	}
-	if next == selApprove {
+	// Connect skips the permissions page when the user already granted them
+	// (approval_prompt=auto); otherwise it comes right after signing in.
+	if next := b.waitFor(selPermissions, selAppPage); next == selPermissions {
 		b.shot("permissions")
 		if deny {
 			b.do("deny", chromedp.Click(chromedp.CSS(selDeny)))

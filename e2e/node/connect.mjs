@@ -3,7 +3,7 @@
 // own hidden fields, so the test follows whatever the pages ask for (flow ids, CSRF tokens).
 // Only the element ids are assumed; they are Smartcar's own (the Node SDK's Selenium helpers use
 // them): #continue-button, #<MAKE>.brand-list-item, #username/#password/#sign-in-button,
-// the vehicle selection's submit, #approval-button / #deny-button.
+// .page-content with #approval-button / #deny-button right after sign-in.
 
 const ENTITIES = { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'", nbsp: '\u00a0' };
 
@@ -167,19 +167,18 @@ export class ConnectDriver {
   }
 
   /**
-   * Clicks through preamble, brand, login, vehicle selection (when shown) and permissions.
-   * Returns the URL Connect sent the user back to.
+   * Clicks through preamble, brand, login and permissions, as Smartcar's own SDK test helpers
+   * do: right after signing in, the page holds .page-content and #approval-button (the
+   * vehicles to share are chosen on that same page). Returns the URL Connect sent the user
+   * back to.
    */
   async walk(authUrl, { make = 'TESLA', username, password = 'any password', deny = false } = {}) {
     await this.open(authUrl);
     await this.press('continue-button');
     await this.press(make);
     await this.press('sign-in-button', { username, password });
-    for (const id of ['vehicles-button', 'vehicle-continue-button', 'vehicles-continue-button']) {
-      if (this.has(id)) {
-        await this.press(id);
-        break;
-      }
+    if (!/class\s*=\s*["'][^"']*\bpage-content\b/.test(this.page.html)) {
+      throw new Error(`the page after sign-in has no .page-content (${this.page.url}):\n${this.page.html.slice(0, 2000)}`);
     }
     const last = await this.press(deny ? 'deny-button' : 'approval-button');
     if (!last.done) throw new Error(`Connect did not redirect back to the app; it showed ${last.url}:\n${last.html.slice(0, 2000)}`);

@@ -49,7 +49,7 @@ type page struct {
 }
 
 // Flow runs Connect the way a person without JavaScript does: authorize, preamble, brand,
-// sign-in, vehicles, permissions (approval_prompt=force, so the consent page shows every
+// sign-in, permissions with the vehicles to share (approval_prompt=force, so the consent page shows every
 // time), then exchanges the code at the token endpoint and makes the first API call
 // (GET /v2.0/vehicles). The CSRF cookie is carried by hand: a cookie jar per flow would cost
 // more than the pages it drives.
@@ -76,7 +76,7 @@ func (c *Client) Flow(ctx context.Context, username string) (Tokens, error) {
 	}{
 		{"/connect/start", `class="brand-list-item"`, nil},
 		{"/connect/brand", `id="sign-in-button"`, func(*page) url.Values { return url.Values{"make": {"TESLA"}} }},
-		{"/connect/login", `action="/connect/`, func(*page) url.Values {
+		{"/connect/login", `id="approval-button"`, func(*page) url.Values {
 			return url.Values{"username": {username}, "password": {"bench password"}}
 		}},
 	}
@@ -92,15 +92,7 @@ func (c *Client) Flow(ctx context.Context, username string) (Tokens, error) {
 			return Tokens{}, err
 		}
 	}
-	if strings.Contains(p.body, `action="/connect/vehicles"`) {
-		if p, err = c.submit(ctx, p, "/connect/vehicles", url.Values{"vehicle": checked(p.body, "vehicle")}, &cookies); err != nil {
-			return Tokens{}, err
-		}
-		if err := expect(p, "/connect/vehicles", `id="approval-button"`); err != nil {
-			return Tokens{}, err
-		}
-	}
-	p, err = c.submit(ctx, p, "/connect/consent", url.Values{"action": {"allow"}, "permission": checked(p.body, "permission")}, &cookies)
+	p, err = c.submit(ctx, p, "/connect/consent", url.Values{"action": {"allow"}, "vehicle": checked(p.body, "vehicle"), "permission": checked(p.body, "permission")}, &cookies)
 	if err != nil {
 		return Tokens{}, err
 	}

@@ -1,6 +1,7 @@
 // Package connect serves the sandbox's Connect pages (connect.smartcar.com/oauth/authorize and
-// the pages it leads to): preamble, brand selector, the brand's sign-in, vehicle selection and
-// permissions, ending in a 302 to the app's redirect URI with ?code=…&state=… (or ?error=…).
+// the pages it leads to): preamble, brand selector, the brand's sign-in, and permissions with
+// the vehicles to share on the same page (as on Smartcar's Connect: its SDK test helpers sign
+// in and then click #approval-button on the very next page), ending in a 302 to the app's redirect URI with ?code=…&state=… (or ?error=…).
 //
 // The pages are plain HTML forms, so curl with a cookie jar can drive them, and they carry the
 // element ids Smartcar's own SDK end-to-end tests click. The server keeps no state per flow:
@@ -33,7 +34,6 @@ const (
 	PathBrands    = "/connect/brands"
 	PathBrand     = "/connect/brand"
 	PathLogin     = "/connect/login"
-	PathVehicles  = "/connect/vehicles"
 	PathConsent   = "/connect/consent"
 	PathCSS       = "/connect/static/connect.css"
 )
@@ -83,7 +83,6 @@ func (h *Handler) Start() http.Handler     { return h.post(h.start) }
 func (h *Handler) Brands() http.Handler    { return http.HandlerFunc(h.brands) }
 func (h *Handler) Brand() http.Handler     { return h.post(h.brand) }
 func (h *Handler) Login() http.Handler     { return h.post(h.login) }
-func (h *Handler) Vehicles() http.Handler  { return h.post(h.vehicles) }
 func (h *Handler) Consent() http.Handler   { return h.post(h.consent) }
 
 // CSS serves the embedded stylesheet.
@@ -340,7 +339,7 @@ func (h *Handler) login(w http.ResponseWriter, r *http.Request, f *flow, csrf st
 		h.render(w, r, http.StatusBadRequest, "login", p)
 		return
 	}
-	acct, err := h.store.Account(username)
+	acct, vehicles, err := h.store.SignIn(username, f.Make)
 	if errors.Is(err, store.ErrNotFound) {
 		h.redirect(w, f, &redirectError{Code: "no_vehicles", Description: descNoVehicles})
 		return
@@ -348,7 +347,6 @@ func (h *Handler) login(w http.ResponseWriter, r *http.Request, f *flow, csrf st
 		h.fail(w, r, err)
 		return
 	}
-	vehicles := h.accountVehicles(acct)
 	tu := fixtures.ParseTestUser(username)
 	switch {
 	case tu.Kind == fixtures.InvalidSubscription:
@@ -379,12 +377,18 @@ func (h *Handler) login(w http.ResponseWriter, r *http.Request, f *flow, csrf st
 		return
 	}
 	f.UserID, f.Username = acct.UserID, acct.Username
-	if len(vehicles) == 1 {
-		f.Vehicles = []string{vehicles[0].ID}
-		h.afterVehicles(w, r, f, csrf)
+	f.Offered = make([]string, len(vehicles))
+	for i, v := range vehicles {
+		f.Offered[i] = v.ID
+	}
+	// approval_prompt=auto skips the permissions page when the user already granted this app
+	// every requested permission on every vehicle this sign-in shares (and there is nothing to
+	// choose: single_select with several vehicles always asks).
+	if !f.Force && (!f.Single || len(f.Offered) == 1) && h.alreadyGranted(f, f.Offered) {
+		h.approve(w, r, f, f.Offered, scopeNames(f.Scope, nil))
 		return
 	}
-	h.render(w, r, http.StatusOK, "vehicles", h.vehiclesPage(f, csrf, vehicles, nil, ""))
+	h.render(w, r, http.StatusOK, "consent", h.consentPage(f, csrf, nil, ""))
 }
 
 // incompatible is the vehicle_incompatible redirect; Connect shares the vehicle's VIN, make,
@@ -431,80 +435,8 @@ func levelSupports(level, perm string) bool {
 	return false
 }
 
-func (h *Handler) accountVehicles(acct sandbox.Account) []sandbox.Vehicle {
-	out := make([]sandbox.Vehicle, 0, len(acct.VehicleIDs))
-	for _, id := range acct.VehicleIDs {
-		if v, ok := h.store.Vehicle(id); ok {
-			out = append(out, v)
-		}
-	}
-	return out
-}
-
-// selectable is the vehicles the person may choose from on the vehicles page.
-func (h *Handler) selectable(f *flow) []sandbox.Vehicle {
-	acct, ok := h.store.AccountByUserID(f.UserID)
-	if !ok {
-		return nil
-	}
-	vs := h.accountVehicles(acct)
-	if f.SingleVIN == "" {
-		return vs
-	}
-	var only []sandbox.Vehicle
-	for _, v := range vs {
-		if strings.EqualFold(v.VIN, f.SingleVIN) {
-			only = append(only, v)
-		}
-	}
-	return only
-}
-
-func (h *Handler) vehicles(w http.ResponseWriter, r *http.Request, f *flow, csrf string) {
-	if f.UserID == "" {
-		h.fail(w, r, &pageError{Status: http.StatusBadRequest, Title: "Sign in first", Message: "Choose vehicles after signing in."})
-		return
-	}
-	all := h.selectable(f)
-	allowed := make(map[string]bool, len(all))
-	for _, v := range all {
-		allowed[v.ID] = true
-	}
-	var chosen []string
-	seen := map[string]bool{}
-	for _, id := range r.PostForm["vehicle"] {
-		if allowed[id] && !seen[id] {
-			seen[id] = true
-			chosen = append(chosen, id)
-		}
-	}
-	msg := ""
-	switch {
-	case len(chosen) == 0:
-		msg = "Choose at least one vehicle."
-	case f.Single && len(chosen) > 1:
-		msg = "Choose one vehicle."
-	}
-	if msg != "" {
-		h.render(w, r, http.StatusBadRequest, "vehicles", h.vehiclesPage(f, csrf, all, seen, msg))
-		return
-	}
-	f.Vehicles = chosen
-	h.afterVehicles(w, r, f, csrf)
-}
-
-// afterVehicles shows the permissions page, or with approval_prompt=auto skips it when the
-// user already granted this app every requested permission on every chosen vehicle.
-func (h *Handler) afterVehicles(w http.ResponseWriter, r *http.Request, f *flow, csrf string) {
-	if !f.Force && h.alreadyGranted(f) {
-		h.approve(w, r, f, scopeNames(f.Scope, nil))
-		return
-	}
-	h.render(w, r, http.StatusOK, "consent", h.consentPage(f, csrf, ""))
-}
-
-func (h *Handler) alreadyGranted(f *flow) bool {
-	for _, vid := range f.Vehicles {
+func (h *Handler) alreadyGranted(f *flow, vehicles []string) bool {
+	for _, vid := range vehicles {
 		g, ok := h.store.Grant(f.ClientID, f.UserID, vid)
 		if !ok {
 			return false
@@ -519,7 +451,7 @@ func (h *Handler) alreadyGranted(f *flow) bool {
 			}
 		}
 	}
-	return len(f.Vehicles) > 0
+	return len(vehicles) > 0
 }
 
 // scopeNames lists required permissions plus the optional ones in keep (all when keep is nil).
@@ -533,35 +465,58 @@ func scopeNames(scope []permission, keep map[string]bool) []string {
 	return out
 }
 
+// consent is the permissions page's answer: Deny, or Allow with the vehicles and optional
+// permissions left checked.
 func (h *Handler) consent(w http.ResponseWriter, r *http.Request, f *flow, csrf string) {
-	if f.UserID == "" || len(f.Vehicles) == 0 {
-		h.fail(w, r, &pageError{Status: http.StatusBadRequest, Title: "Sign in first", Message: "Grant permissions after signing in and choosing vehicles."})
+	if f.UserID == "" || len(f.Offered) == 0 {
+		h.fail(w, r, &pageError{Status: http.StatusBadRequest, Title: "Sign in first", Message: "Grant permissions after signing in."})
 		return
 	}
 	switch r.PostForm.Get("action") {
 	case "deny":
 		h.redirect(w, f, &redirectError{Code: "access_denied", Description: descAccessDenied})
 	case "allow":
+		offered := make(map[string]bool, len(f.Offered))
+		for _, id := range f.Offered {
+			offered[id] = true
+		}
+		var chosen []string
+		seen := map[string]bool{}
+		for _, id := range r.PostForm["vehicle"] {
+			if offered[id] && !seen[id] {
+				seen[id] = true
+				chosen = append(chosen, id)
+			}
+		}
 		keep := map[string]bool{}
 		for _, p := range r.PostForm["permission"] {
 			keep[p] = true
 		}
 		perms := scopeNames(f.Scope, keep)
-		if len(perms) == 0 {
-			h.render(w, r, http.StatusBadRequest, "consent", h.consentPage(f, csrf, "Allow at least one permission, or deny access."))
+		msg := ""
+		switch {
+		case len(chosen) == 0:
+			msg = "Choose at least one vehicle to share, or deny access."
+		case f.Single && len(chosen) > 1:
+			msg = "Choose one vehicle."
+		case len(perms) == 0:
+			msg = "Allow at least one permission, or deny access."
+		}
+		if msg != "" {
+			h.render(w, r, http.StatusBadRequest, "consent", h.consentPage(f, csrf, seen, msg))
 			return
 		}
-		h.approve(w, r, f, perms)
+		h.approve(w, r, f, chosen, perms)
 	default:
-		h.render(w, r, http.StatusBadRequest, "consent", h.consentPage(f, csrf, "Choose Allow or Deny access."))
+		h.render(w, r, http.StatusBadRequest, "consent", h.consentPage(f, csrf, nil, "Choose Allow or Deny access."))
 	}
 }
 
 // approve records the grants, saves the authorization code and sends the person back to the app.
-func (h *Handler) approve(w http.ResponseWriter, r *http.Request, f *flow, perms []string) {
+func (h *Handler) approve(w http.ResponseWriter, r *http.Request, f *flow, vehicles, perms []string) {
 	now := h.now().UTC()
-	grants := make([]sandbox.Grant, len(f.Vehicles))
-	for i, vid := range f.Vehicles {
+	grants := make([]sandbox.Grant, len(vehicles))
+	for i, vid := range vehicles {
 		grants[i] = sandbox.Grant{ClientID: f.ClientID, UserID: f.UserID, VehicleID: vid, Permissions: perms, ConnectedAt: now, Mode: f.Mode}
 	}
 	if err := h.store.Connect(grants...); err != nil {
@@ -573,7 +528,7 @@ func (h *Handler) approve(w http.ResponseWriter, r *http.Request, f *flow, perms
 		ClientID:    f.ClientID,
 		RedirectURI: f.RedirectURI,
 		UserID:      f.UserID,
-		VehicleIDs:  append([]string(nil), f.Vehicles...),
+		VehicleIDs:  append([]string(nil), vehicles...),
 		Permissions: sandbox.SortedPermissionNames(perms),
 		Mode:        f.Mode,
 		ExpiresAt:   now.Add(CodeTTL),

@@ -67,7 +67,9 @@ func tokenRequest(t *testing.T, h *sandboxtest.Harness, form url.Values) (int, m
 }
 
 // TestFlowToTokens drives Connect from the authorize URL to tokens, refresh and refresh reuse,
-// for a fixture account (3 vehicles: the vehicles page shows) and a generated one.
+// for a fixture account (3 vehicles, all shared whatever the brand) and a generated one (one
+// vehicle of the brand signed in under). As on Smartcar's Connect, the page right after
+// sign-in is the permissions page, with the vehicles to share on it.
 func TestFlowToTokens(t *testing.T) {
 	for _, tc := range []struct{ name, username, make string }{
 		{"fixture user", sandboxtest.DemoUser, "TESLA"},
@@ -76,10 +78,6 @@ func TestFlowToTokens(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			h := sandboxtest.MustStart(t)
 			b := connecttest.NewBrowser(h.URL)
-			acct, err := h.Store.Account(tc.username)
-			if err != nil {
-				t.Fatal(err)
-			}
 
 			p := b.Authorize(t, authQuery())
 			if !p.Has(`id="continue-button"`) || !p.Has("Sandbox Demo wants to connect to your vehicle") {
@@ -96,18 +94,30 @@ func TestFlowToTokens(t *testing.T) {
 				}
 			}
 			p = b.Submit(t, p, connectPath("login"), url.Values{"username": {tc.username}, "password": {"pw"}})
-			if len(acct.VehicleIDs) > 1 {
-				got := connecttest.Checked(p, "vehicle")
-				if !slices.Equal(got, acct.VehicleIDs) {
-					t.Fatalf("preselected vehicles = %v, want all %v", got, acct.VehicleIDs)
+			acct, err := h.Store.Account(tc.username)
+			if err != nil {
+				t.Fatal(err)
+			}
+			wantVehicles := acct.VehicleIDs
+			if acct.Generated {
+				if len(acct.VehicleIDs) != 1 {
+					t.Fatalf("generated account after one sign-in has %d vehicles, want 1", len(acct.VehicleIDs))
 				}
-				p = b.Submit(t, p, connectPath("vehicles"), url.Values{"vehicle": got})
+				if v, _ := h.Store.Vehicle(acct.VehicleIDs[0]); v.Make != tc.make {
+					t.Fatalf("generated vehicle is a %s %s, want the brand signed in under (%s)", v.Make, v.Model, tc.make)
+				}
+			}
+			if !p.Has(`class="page-content"`) {
+				t.Fatalf("permissions page has no .page-content:\n%s", p.Body)
+			}
+			if got := connecttest.Checked(p, "vehicle"); !slices.Equal(got, wantVehicles) {
+				t.Fatalf("vehicles checked on the permissions page = %v, want all %v", got, wantVehicles)
 			}
 			if !p.Has(`id="approval-button"`) || !p.Has(`id="deny-button"`) || !p.Has("Retrieve total distance traveled") {
 				t.Fatalf("permissions page:\n%s", p.Body)
 			}
 			// Uncheck the optional read_location.
-			p = b.Submit(t, p, connectPath("consent"), url.Values{"action": {"allow"}, "permission": {"read_odometer"}})
+			p = b.Submit(t, p, connectPath("consent"), url.Values{"action": {"allow"}, "vehicle": wantVehicles, "permission": {"read_odometer"}})
 			q := wantRedirect(t, p)
 			if q.Get("state") != "0facda3319" || !sandbox.IsUUID(q.Get("code")) {
 				t.Fatalf("redirect query = %v", q)
@@ -156,9 +166,6 @@ func TestDenyEndsInAccessDenied(t *testing.T) {
 	p := b.Authorize(t, authQuery("make", "TESLA"))
 	p = b.Submit(t, p, connectPath("start"), nil)
 	p = b.Submit(t, p, connectPath("login"), url.Values{"username": {"solo@smartcar.test"}, "password": {"x"}})
-	if p.Has(`action="/connect/vehicles"`) {
-		p = b.Submit(t, p, connectPath("vehicles"), url.Values{"vehicle": connecttest.Checked(p, "vehicle")})
-	}
 	p = b.Submit(t, p, connectPath("consent"), url.Values{"action": {"deny"}})
 	if got, want := p.Header.Get("Location"), "scsandbox-demo://exchange?error=access_denied&error_description=User+denied+access+to+application.&state=0facda3319"; got != want {
 		t.Fatalf("Location = %q\nwant       %q", got, want)
@@ -325,12 +332,18 @@ func TestSingleSelect(t *testing.T) {
 	if got := connecttest.Checked(p, "vehicle"); len(got) != 1 {
 		t.Fatalf("preselected %v, want one", got)
 	}
-	bad := b.Submit(t, p, connectPath("vehicles"), url.Values{"vehicle": acct.VehicleIDs[:2]})
-	if bad.Status != http.StatusBadRequest || !bad.Has("Choose one vehicle") {
+	if !p.Has(`id="approval-button"`) {
+		t.Fatalf("the vehicles are chosen on the permissions page:\n%s", p.Body)
+	}
+	bad := b.Submit(t, p, connectPath("consent"), url.Values{"action": {"allow"}, "vehicle": acct.VehicleIDs[:2]})
+	if bad.Status != http.StatusBadRequest || !bad.Has("Choose one vehicle") || !bad.Has(`id="approval-button"`) {
 		t.Fatalf("two vehicles with single_select: %d\n%s", bad.Status, bad.Body)
 	}
-	p = b.Submit(t, p, connectPath("vehicles"), url.Values{"vehicle": {acct.VehicleIDs[1]}})
-	p = b.Submit(t, p, connectPath("consent"), url.Values{"action": {"allow"}})
+	none := b.Submit(t, p, connectPath("consent"), url.Values{"action": {"allow"}})
+	if none.Status != http.StatusBadRequest || !none.Has("Choose at least one vehicle") {
+		t.Fatalf("no vehicle: %d\n%s", none.Status, none.Body)
+	}
+	p = b.Submit(t, p, connectPath("consent"), url.Values{"action": {"allow"}, "vehicle": {acct.VehicleIDs[1]}})
 	code := wantRedirect(t, p).Get("code")
 	c, err := h.Store.ConsumeCode(code)
 	if err != nil || !slices.Equal(c.VehicleIDs, acct.VehicleIDs[1:2]) {
@@ -363,18 +376,12 @@ func TestApprovalPrompt(t *testing.T) {
 
 	login := b.Submit(t, b.Authorize(t, authQuery("make", "FORD")), connectPath("start"), nil)
 	p := b.Submit(t, login, connectPath("login"), url.Values{"username": {user}, "password": {"x"}})
-	if p.Has(`action="/connect/vehicles"`) {
-		p = b.Submit(t, p, connectPath("vehicles"), url.Values{"vehicle": connecttest.Checked(p, "vehicle")})
-	}
 	if q := wantRedirect(t, p); q.Get("code") == "" {
 		t.Fatalf("auto: %v", q)
 	}
 
 	login = b.Submit(t, b.Authorize(t, authQuery("make", "FORD", "approval_prompt", "force")), connectPath("start"), nil)
 	p = b.Submit(t, login, connectPath("login"), url.Values{"username": {user}, "password": {"x"}})
-	if p.Has(`action="/connect/vehicles"`) {
-		p = b.Submit(t, p, connectPath("vehicles"), url.Values{"vehicle": connecttest.Checked(p, "vehicle")})
-	}
 	if !p.Has(`id="approval-button"`) {
 		t.Fatalf("force must show the permissions page:\n%d %s", p.Status, p.Body)
 	}
@@ -382,9 +389,6 @@ func TestApprovalPrompt(t *testing.T) {
 	// A permission not granted before brings the page back even with auto.
 	login = b.Submit(t, b.Authorize(t, authQuery("make", "FORD", "scope", "read_vin")), connectPath("start"), nil)
 	p = b.Submit(t, login, connectPath("login"), url.Values{"username": {user}, "password": {"x"}})
-	if p.Has(`action="/connect/vehicles"`) {
-		p = b.Submit(t, p, connectPath("vehicles"), url.Values{"vehicle": connecttest.Checked(p, "vehicle")})
-	}
 	if !p.Has(`id="approval-button"`) {
 		t.Fatalf("new permission must show the permissions page:\n%d %s", p.Status, p.Body)
 	}
@@ -473,8 +477,7 @@ func TestEchoedInputIsEscaped(t *testing.T) {
 		t.Fatalf("the redirect mismatch page should show the URI escaped:\n%s", pages[1].Body)
 	}
 	// The state still comes back to the app byte for byte.
-	p := b.Submit(t, multi, connectPath("vehicles"), url.Values{"vehicle": connecttest.Checked(multi, "vehicle")})
-	p = b.Submit(t, p, connectPath("consent"), url.Values{"action": {"allow"}})
+	p := b.Submit(t, multi, connectPath("consent"), url.Values{"action": {"allow"}, "vehicle": connecttest.Checked(multi, "vehicle")})
 	if got := wantRedirect(t, p).Get("state"); got != xss {
 		t.Fatalf("state = %q, want %q", got, xss)
 	}
@@ -536,5 +539,53 @@ func TestExternalIDReturned(t *testing.T) {
 	q := wantRedirect(t, connecttest.NewBrowser(h.URL).Flow(t, authQuery("external_id", "ext-7", "state", state), "BMW", "x@example.com"))
 	if q.Get("external_id") != "ext-7" || q.Get("state") != state {
 		t.Fatalf("%v", q)
+	}
+}
+
+// TestTestModeGarageByBrand: in test mode a username no fixture names signs in to one vehicle
+// of the brand picked, a real model of it (Chevrolet: a Volt), the same one every time; a
+// sign-in under another brand adds that brand's vehicle to the same user, and shares only it.
+func TestTestModeGarageByBrand(t *testing.T) {
+	h := sandboxtest.MustStart(t)
+	const user = "3f1c2a9e-4b7d-4c1e-9a51-0d6f2e8b7c11@email.com"
+	codeVehicles := func(brand string) []sandbox.Vehicle {
+		t.Helper()
+		p := connecttest.NewBrowser(h.URL).Flow(t, authQuery("approval_prompt", "force"), brand, user)
+		c, err := h.Store.ConsumeCode(wantRedirect(t, p).Get("code"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out []sandbox.Vehicle
+		for _, id := range c.VehicleIDs {
+			v, _ := h.Store.Vehicle(id)
+			out = append(out, v)
+		}
+		return out
+	}
+	volt := codeVehicles("CHEVROLET")
+	if len(volt) != 1 || volt[0].Make != "CHEVROLET" || volt[0].Model != "Volt" {
+		t.Fatalf("a Chevrolet sign-in shared %+v, want one Chevrolet Volt", volt)
+	}
+	if again := codeVehicles("CHEVROLET"); len(again) != 1 || again[0].ID != volt[0].ID || again[0].VIN != volt[0].VIN {
+		t.Fatalf("signing in under Chevrolet again shared %+v, want the same Volt", again)
+	}
+	ford := codeVehicles("FORD")
+	if len(ford) != 1 || ford[0].Make != "FORD" || ford[0].ID == volt[0].ID {
+		t.Fatalf("a Ford sign-in shared %+v, want one Ford of its own", ford)
+	}
+	acct, err := h.Store.Account(user)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(acct.VehicleIDs, []string{volt[0].ID, ford[0].ID}) {
+		t.Fatalf("account vehicles = %v, want the Volt and the Ford", acct.VehicleIDs)
+	}
+	// <n>-vehicles@smartcar.com keeps its n vehicles whatever the brand.
+	for _, brand := range []string{"TESLA", "KIA"} {
+		p := connecttest.NewBrowser(h.URL).Flow(t, authQuery("approval_prompt", "force"), brand, "3-vehicles@smartcar.com")
+		c, err := h.Store.ConsumeCode(wantRedirect(t, p).Get("code"))
+		if err != nil || len(c.VehicleIDs) != 3 {
+			t.Fatalf("3-vehicles@smartcar.com under %s shared %v (%v), want 3 vehicles", brand, c.VehicleIDs, err)
+		}
 	}
 }

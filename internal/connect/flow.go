@@ -36,7 +36,7 @@ type flow struct {
 	// Progress.
 	UserID   string   `json:"u,omitempty"`
 	Username string   `json:"un,omitempty"`
-	Vehicles []string `json:"v,omitempty"` // chosen vehicles
+	Offered  []string `json:"v,omitempty"` // the vehicles the sign-in shares, to choose from on the permissions page
 }
 
 type permission struct {

@@ -24,7 +24,7 @@ type page struct {
 	App     string
 	Mode    string
 	Make    string // brand display name
-	Step    int    // 1 brand, 2 sign in, 3 vehicles, 4 permissions; 0 none
+	Step    int    // 1 brand, 2 sign in, 3 permissions; 0 none
 	Flow    string
 	CSRF    string
 	Nonce   string
@@ -55,7 +55,7 @@ type permView struct {
 }
 
 // Steps is the progress line every step page shows.
-var Steps = []string{"Brand", "Sign in", "Vehicles", "Permissions"}
+var Steps = []string{"Brand", "Sign in", "Permissions"}
 
 func (p page) StepList() []stepView {
 	out := make([]stepView, len(Steps))
@@ -119,16 +119,6 @@ func (h *Handler) loginPage(f *flow, csrf, msg string) page {
 	return p
 }
 
-func (h *Handler) vehiclesPage(f *flow, csrf string, vs []sandbox.Vehicle, checked map[string]bool, msg string) page {
-	p := h.pageFor(f, csrf)
-	p.Step, p.Message, p.Single, p.Username = 3, msg, f.Single, f.Username
-	for i, v := range vs {
-		on := checked == nil && (!f.Single || i == 0) || checked[v.ID]
-		p.Vehicles = append(p.Vehicles, vehicleView{ID: v.ID, Label: fmt.Sprintf("%d %s %s", v.Year, makeName(v.Make), v.Model), VIN: v.VIN, Checked: on})
-	}
-	return p
-}
-
 func makeName(id string) string {
 	if mk, ok := sandbox.LookupMake(id); ok {
 		return mk.Name
@@ -136,16 +126,20 @@ func makeName(id string) string {
 	return id
 }
 
-func (h *Handler) consentPage(f *flow, csrf, msg string) page {
+// consentPage is the permissions page with the vehicles to share: every vehicle checked, or
+// with single_select the first one (radio buttons). checked, when not nil, is what the person
+// had left checked before a problem sent the page back.
+func (h *Handler) consentPage(f *flow, csrf string, checked map[string]bool, msg string) page {
 	p := h.pageFor(f, csrf)
-	p.Step, p.Message, p.Username = 4, msg, f.Username
+	p.Step, p.Message, p.Username, p.Single = 3, msg, f.Username, f.Single
 	for _, s := range f.Scope {
 		d, _ := sandbox.LookupPermission(s.Name)
 		p.Perms = append(p.Perms, permView{Name: s.Name, Description: d.Description, Explanation: d.Explanation, Required: s.Required})
 	}
-	for _, vid := range f.Vehicles {
+	for i, vid := range f.Offered {
 		if v, ok := h.store.Vehicle(vid); ok {
-			p.Vehicles = append(p.Vehicles, vehicleView{ID: v.ID, Label: fmt.Sprintf("%d %s %s", v.Year, makeName(v.Make), v.Model), VIN: v.VIN})
+			on := checked == nil && (!f.Single || i == 0) || checked[v.ID]
+			p.Vehicles = append(p.Vehicles, vehicleView{ID: v.ID, Label: fmt.Sprintf("%d %s %s", v.Year, makeName(v.Make), v.Model), VIN: v.VIN, Checked: on})
 		}
 	}
 	return p

@@ -76,7 +76,6 @@ func mount(r *mux.Router, d Deps) {
 	handle(r, connect.PathBrands, conn.Brands()).Methods(get, head)
 	handle(r, connect.PathBrand, conn.Brand()).Methods(post)
 	handle(r, connect.PathLogin, conn.Login()).Methods(post)
-	handle(r, connect.PathVehicles, conn.Vehicles()).Methods(post)
 	handle(r, connect.PathConsent, conn.Consent()).Methods(post)
 	handle(r, connect.PathCSS, connect.CSS()).Methods(get, head)
 

@@ -125,7 +125,9 @@ func (b *Browser) do(t testing.TB, method, path string, form url.Values) *Page {
 // Flow runs Connect from the authorize URL to the redirect for username, choosing brand make
 // (when the brand page shows), keeping every vehicle and permission preselected, and
 // allowing. It returns the final response (a 302 unless something went wrong; the caller
-// checks). Any page that is not what the flow expects ends the test.
+// checks). It walks the pages as Smartcar's own SDK test helpers do: sign in, and on the very
+// next page find .page-content and #approval-button. Any page that is not what the flow
+// expects ends the test.
 func (b *Browser) Flow(t testing.TB, q url.Values, make, username string) *Page {
 	t.Helper()
 	p := b.Authorize(t, q)
@@ -140,13 +142,13 @@ func (b *Browser) Flow(t testing.TB, q url.Values, make, username string) *Page 
 		t.Fatalf("expected the sign-in page, got %d:\n%s", p.Status, p.Body)
 	}
 	p = b.Submit(t, p, "/connect/login", url.Values{"username": {username}, "password": {"any password"}})
-	if p.Has(`action="/connect/vehicles"`) {
-		p = b.Submit(t, p, "/connect/vehicles", url.Values{"vehicle": Checked(p, "vehicle")})
+	if p.Status == http.StatusFound {
+		return p // a Connect error for the app, or approval_prompt=auto with nothing new to grant
 	}
-	if p.Has(`id="approval-button"`) {
-		p = b.Submit(t, p, "/connect/consent", url.Values{"action": {"allow"}, "permission": Checked(p, "permission")})
+	if !p.Has(`class="page-content"`) || !p.Has(`id="approval-button"`) {
+		t.Fatalf("expected the permissions page right after signing in, got %d:\n%s", p.Status, p.Body)
 	}
-	return p
+	return b.Submit(t, p, "/connect/consent", url.Values{"action": {"allow"}, "vehicle": Checked(p, "vehicle"), "permission": Checked(p, "permission")})
 }
 
 var inputRE = regexp.MustCompile(`<input type="(?:checkbox|radio|hidden)"[^>]*>`)
