@@ -126,7 +126,7 @@ func TestDataDirKeepsStateAndKeyAcrossRestart(t *testing.T) {
 	}
 	// The generated garage is the same one, not a second copy.
 	again, _ := b.Store.Account("restart@sandbox.test")
-	want, _ := fixtures.Garage("restart@sandbox.test")
+	want, _ := fixtures.Garage("restart@sandbox.test", "")
 	if again.UserID != want.UserID || len(again.VehicleIDs) != len(want.VehicleIDs) {
 		t.Fatalf("account after restart = %+v, want %+v", again, want)
 	}

@@ -8,6 +8,7 @@ package store
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -19,9 +20,11 @@ import (
 // ErrNotFound is returned when a record does not exist.
 var ErrNotFound = errors.New("not found")
 
-// GarageFunc makes up an account and its vehicles for a username no fixture names. It must be
-// deterministic: the same username always gives the same garage.
-type GarageFunc func(username string) (sandbox.Account, []sandbox.Vehicle)
+// GarageFunc makes up an account and the vehicles a sign-in under brand mk ("" when no brand
+// was picked) shows, for a username no fixture names. It must be deterministic: the same
+// username and brand always give the same account and vehicles. The store keeps the union of
+// the vehicles every sign-in of a username was given (fixtures.Garage gives one per brand).
+type GarageFunc func(username, mk string) (sandbox.Account, []sandbox.Vehicle)
 
 // Options configure a Store.
 type Options struct {
@@ -182,41 +185,93 @@ func (s *Store) PutApplication(a sandbox.Application) error {
 
 // --- accounts ---
 
-// Account returns the account for username, generating (and keeping) a garage for a username
-// no fixture names.
+// Account returns the account for username. A username no account has yet gets one made up,
+// as a sign-in with no brand would; an existing account is returned as it is.
 func (s *Store) Account(username string) (sandbox.Account, error) {
-	key := strings.ToLower(username)
 	s.mu.RLock()
-	a, ok := s.accounts[key]
+	a, ok := s.accounts[strings.ToLower(username)]
 	if ok {
 		out := *a
 		s.mu.RUnlock()
 		return out, nil
 	}
 	s.mu.RUnlock()
+	a2, _, err := s.SignIn(username, "")
+	return a2, err
+}
+
+// SignIn is a Connect sign-in of username under brand mk: it returns the account and the
+// vehicles this sign-in shares. A fixture account shares exactly its vehicles, whatever the
+// brand. A username no fixture names gets the garage Options.Garage makes for (username, mk),
+// added to what earlier sign-ins under other brands gave the same account.
+func (s *Store) SignIn(username, mk string) (sandbox.Account, []sandbox.Vehicle, error) {
+	key := strings.ToLower(username)
+	s.mu.RLock()
+	a, ok := s.accounts[key]
+	if ok && !a.Generated {
+		out := *a
+		vs := s.vehiclesLocked(out.VehicleIDs)
+		s.mu.RUnlock()
+		return out, vs, nil
+	}
+	s.mu.RUnlock()
 	if s.garage == nil {
-		return sandbox.Account{}, ErrNotFound
+		return sandbox.Account{}, nil, ErrNotFound
 	}
 	// Generate outside the lock: it can take a while for big test garages, and it is
-	// deterministic, so two racing logins produce the same thing.
-	acct, vehicles := s.garage(username)
+	// deterministic, so two racing sign-ins produce the same thing.
+	acct, vehicles := s.garage(username, mk)
 	s.mu.Lock()
+	changed := false
 	if a, ok := s.accounts[key]; ok {
-		out := *a
-		s.mu.Unlock()
-		return out, nil
+		if !a.Generated { // a fixture reload named the username meanwhile
+			out := *a
+			vs := s.vehiclesLocked(out.VehicleIDs)
+			s.mu.Unlock()
+			return out, vs, nil
+		}
+		acct = *a
+		acct.VehicleIDs = append([]string(nil), a.VehicleIDs...)
+		for _, v := range vehicles {
+			if !slices.Contains(acct.VehicleIDs, v.ID) {
+				acct.VehicleIDs = append(acct.VehicleIDs, v.ID)
+				changed = true
+			}
+		}
+	} else {
+		changed = true
 	}
-	for _, v := range vehicles {
+	ids := make([]string, len(vehicles))
+	for i, v := range vehicles {
+		ids[i] = v.ID
 		if _, exists := s.vehicles[v.ID]; !exists {
 			v := v.Clone()
 			s.vehicles[v.ID] = &v
+			changed = true
 		}
 	}
-	s.putAccountLocked(acct)
-	if err := s.commitAndUnlock(); err != nil {
-		return sandbox.Account{}, err
+	if !changed {
+		vs := s.vehiclesLocked(ids)
+		s.mu.Unlock()
+		return acct, vs, nil
 	}
-	return acct, nil
+	s.putAccountLocked(acct)
+	vs := s.vehiclesLocked(ids)
+	if err := s.commitAndUnlock(); err != nil {
+		return sandbox.Account{}, nil, err
+	}
+	return acct, vs, nil
+}
+
+// vehiclesLocked copies the vehicles with these ids, in order, skipping any that is gone.
+func (s *Store) vehiclesLocked(ids []string) []sandbox.Vehicle {
+	out := make([]sandbox.Vehicle, 0, len(ids))
+	for _, id := range ids {
+		if v, ok := s.vehicles[id]; ok {
+			out = append(out, v.Clone())
+		}
+	}
+	return out
 }
 
 // AccountByUserID returns the account a user id belongs to.

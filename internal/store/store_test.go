@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -26,7 +27,7 @@ func testDataset() sandbox.Dataset {
 // MustOpen opens a store on the test dataset, in dir when dir is not empty.
 func MustOpen(t *testing.T, dir string, now func() time.Time) *Store {
 	t.Helper()
-	s, err := New(testDataset(), Options{DataDir: dir, Now: now, Garage: func(u string) (sandbox.Account, []sandbox.Vehicle) {
+	s, err := New(testDataset(), Options{DataDir: dir, Now: now, Garage: func(u, _ string) (sandbox.Account, []sandbox.Vehicle) {
 		v := sandbox.Vehicle{ID: sandbox.NameUUID("vehicle", u), Make: "KIA", Model: "EV6", Year: 2023, Powertrain: sandbox.BEV}
 		return sandbox.Account{Username: u, UserID: sandbox.NameUUID("user", u), VehicleIDs: []string{v.ID}, Generated: true}, []sandbox.Vehicle{v}
 	}})
@@ -250,5 +251,65 @@ func TestRestoredUsedRefreshTokenForgottenBySweep(t *testing.T) {
 	}
 	if _, err := s2.UseRefreshToken("r1", time.Minute); !errors.Is(err, ErrNotFound) {
 		t.Fatalf("after the sweep: err = %v, want ErrNotFound", err)
+	}
+}
+
+// TestSignInAddsOneVehiclePerBrand: a made-up account is the union of what each sign-in under
+// a brand was given; each sign-in shares only its own brand's vehicles; a fixture account
+// shares exactly its vehicles whatever the brand.
+func TestSignInAddsOneVehiclePerBrand(t *testing.T) {
+	garage := func(u, mk string) (sandbox.Account, []sandbox.Vehicle) {
+		v := sandbox.Vehicle{ID: sandbox.NameUUID("vehicle", u+"#"+mk), Make: mk, Model: "M", Year: 2023, Powertrain: sandbox.BEV}
+		return sandbox.Account{Username: u, UserID: sandbox.NameUUID("user", u), VehicleIDs: []string{v.ID}, Generated: true}, []sandbox.Vehicle{v}
+	}
+	s, err := New(testDataset(), Options{DataDir: t.TempDir(), Garage: garage})
+	if err != nil {
+		t.Fatal(err)
+	}
+	makes := func(vs []sandbox.Vehicle) []string {
+		var out []string
+		for _, v := range vs {
+			out = append(out, v.Make)
+		}
+		return out
+	}
+	steps := []struct {
+		mk          string
+		wantShared  []string
+		wantAccount int
+	}{
+		{"CHEVROLET", []string{"CHEVROLET"}, 1},
+		{"FORD", []string{"FORD"}, 2},
+		{"CHEVROLET", []string{"CHEVROLET"}, 2}, // the same vehicle again, nothing added
+	}
+	var userID string
+	for _, st := range steps {
+		acct, shared, err := s.SignIn("New@Example.com", st.mk)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := makes(shared); !slices.Equal(got, st.wantShared) {
+			t.Errorf("SignIn under %s shares %v, want %v", st.mk, got, st.wantShared)
+		}
+		if len(acct.VehicleIDs) != st.wantAccount {
+			t.Errorf("after SignIn under %s the account has %d vehicles, want %d", st.mk, len(acct.VehicleIDs), st.wantAccount)
+		}
+		if userID != "" && acct.UserID != userID {
+			t.Errorf("user id changed between sign-ins: %s, then %s", userID, acct.UserID)
+		}
+		userID = acct.UserID
+	}
+	// The account as a whole (both brands) is what Account and AccountByUserID see.
+	if a, ok := s.AccountByUserID(userID); !ok || len(a.VehicleIDs) != 2 {
+		t.Errorf("AccountByUserID = %+v, %v; want the account with both vehicles", a, ok)
+	}
+
+	fixture := testDataset().Accounts[0]
+	acct, shared, err := s.SignIn(fixture.Username, "NISSAN")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if acct.Generated || len(shared) != len(fixture.VehicleIDs) {
+		t.Errorf("fixture account under NISSAN: generated=%v, shares %d vehicles; want all %d of its own", acct.Generated, len(shared), len(fixture.VehicleIDs))
 	}
 }
