@@ -73,7 +73,7 @@ type Vehicle struct {
 	Year       int          `json:"year"`
 	VIN        string       `json:"vin"`
 	Powertrain Powertrain   `json:"powertrain"`
-	Mode       string       `json:"mode,omitempty"` // live (default) or simulated
+	Mode       string       `json:"mode,omitempty"` // live (default), simulated, or test (ModeTest)
 	State      VehicleState `json:"state"`
 }
 

@@ -12,6 +12,12 @@ const (
 // ModeSimulated marks a vehicle (Vehicle.Mode) or a grant (Grant.Mode) as simulated.
 const ModeSimulated = "simulated"
 
+// ModeTest marks a vehicle made up by Smartcar's test mode (a username no fixture names): it
+// takes every command, as Smartcar's test-mode cars do, while fixture and simulated vehicles
+// (a test-mode car that joined the simulation included) keep the state rules (CommandRefusal,
+// ChargeCommand).
+const ModeTest = "test"
+
 // Trip is where a simulated vehicle is in its trip profile. It is zero for vehicles that are
 // not simulated. The simulator writes it together with the signals it moves, so a command
 // sees the stage and the signals of one moment.
@@ -49,7 +55,7 @@ const (
 // CommandRefusal is the one rule, shared by the v2.0 and v3 command handlers, that refuses a
 // command because of what the vehicle is doing (smartcar-api.md §7.3: LOCK while driving →
 // VEHICLE_STATE/IN_MOTION). It returns nil when the vehicle's state allows the command;
-// capability and plug checks stay with the handlers.
+// capability checks stay with the handlers, the plug rule is ChargeCommand's.
 func CommandRefusal(v Vehicle, command string) *Error {
 	if v.State.Trip.Stage != TripDriving {
 		return nil
@@ -61,4 +67,54 @@ func CommandRefusal(v Vehicle, command string) *Error {
 		return NewError(ErrVehicleState, "CHARGING_PLUG_NOT_CONNECTED", "The vehicle is driving, so no charging cable is connected.")
 	}
 	return nil
+}
+
+// ChargeCommand applies START_CHARGE or STOP_CHARGE to v, the one rule the v2.0 and v3
+// handlers share. A vehicle with no charge port is not capable; a driving one refuses
+// (CommandRefusal); an unplugged one refuses with CHARGING_PLUG_NOT_CONNECTED unless it is a
+// test-mode car (ModeTest), which Smartcar's test mode never refuses: START plugs it in.
+// Charging settles at the limit (FULLY_CHARGED); stopping a full car changes nothing.
+func (v *Vehicle) ChargeCommand(command string) *Error {
+	ch := v.State.Charge
+	if ch == nil {
+		return ErrVehicleNotCapable("charge port")
+	}
+	if e := CommandRefusal(*v, command); e != nil {
+		return e
+	}
+	if !ch.IsPluggedIn {
+		if v.Mode != ModeTest || v.Simulated() {
+			return NewError(ErrVehicleState, "CHARGING_PLUG_NOT_CONNECTED", "The charging cable is not plugged in, so charging cannot be started or stopped.")
+		}
+		ch.IsPluggedIn = command == CommandStartCharge
+	}
+	switch {
+	case command == CommandStartCharge:
+		ch.State = v.chargingState()
+	case ch.State == ChargeCharging:
+		ch.State = ChargeNotCharging
+	}
+	return nil
+}
+
+// SetChargeLimit sets the charge limit (a fraction in (0, 1]); a charging car stops at its new
+// limit and a full one resumes when the limit rises.
+func (v *Vehicle) SetChargeLimit(limit float64) *Error {
+	ch := v.State.Charge
+	if ch == nil {
+		return ErrVehicleNotCapable("charge port")
+	}
+	ch.Limit = limit
+	if ch.IsPluggedIn && ch.State != ChargeNotCharging {
+		ch.State = v.chargingState()
+	}
+	return nil
+}
+
+// chargingState is where a plugged-in car with charging on settles.
+func (v *Vehicle) chargingState() string {
+	if b := v.State.Battery; b != nil && b.PercentRemaining >= v.State.Charge.Limit {
+		return ChargeFullyCharged
+	}
+	return ChargeCharging
 }

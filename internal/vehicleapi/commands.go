@@ -136,14 +136,6 @@ func (a *API) Security(w http.ResponseWriter, r *http.Request) error {
 	return writeSuccess(w)
 }
 
-// chargeStateFor is the state a plugged-in vehicle settles in when charging is on.
-func chargeStateFor(v *sandbox.Vehicle) string {
-	if b := v.State.Battery; b != nil && b.PercentRemaining >= v.State.Charge.Limit {
-		return sandbox.ChargeFullyCharged
-	}
-	return sandbox.ChargeCharging
-}
-
 // ChargeCommand is POST /vehicles/{id}/charge {"action":"START"|"STOP"}.
 func (a *API) ChargeCommand(w http.ResponseWriter, r *http.Request) error {
 	acc, err := a.Auth.Vehicle(r, vehicleID(r), "control_charge", false)
@@ -158,17 +150,8 @@ func (a *API) ChargeCommand(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	if err := a.update(acc.Vehicle.ID, func(v *sandbox.Vehicle) error {
-		if e := sandbox.CommandRefusal(*v, action+"_CHARGE"); e != nil {
+		if e := v.ChargeCommand(action + "_CHARGE"); e != nil {
 			return e
-		}
-		ch := v.State.Charge
-		if !ch.IsPluggedIn {
-			return sandbox.NewError(sandbox.ErrVehicleState, "CHARGING_PLUG_NOT_CONNECTED", "The charging cable is not plugged in, so charging cannot be started or stopped.")
-		}
-		if action == "START" {
-			ch.State = chargeStateFor(v)
-		} else {
-			ch.State = sandbox.ChargeNotCharging
 		}
 		return nil
 	}); err != nil {
@@ -237,11 +220,8 @@ func (a *API) SetChargeLimit(w http.ResponseWriter, r *http.Request) error {
 		return sandbox.Errorf(sandbox.ErrValidation, "PARAMETER", "limit must be greater than 0 and at most 1, got %s.", body.Limit.raw)
 	}
 	if err := a.update(acc.Vehicle.ID, func(v *sandbox.Vehicle) error {
-		ch := v.State.Charge
-		ch.Limit = limit
-		// A charging car stops at its limit, and a full one resumes when the limit rises.
-		if ch.IsPluggedIn && ch.State != sandbox.ChargeNotCharging {
-			ch.State = chargeStateFor(v)
+		if e := v.SetChargeLimit(limit); e != nil {
+			return e
 		}
 		return nil
 	}); err != nil {

@@ -120,46 +120,24 @@ func (a *API) Unlock(w http.ResponseWriter, r *http.Request) error {
 	return a.command(w, r, "security-unlock", "control_security", setLocked(false))
 }
 
-// pluggedCharge checks that the vehicle can charge and is plugged in.
-func pluggedCharge(v *sandbox.Vehicle) (*sandbox.Charge, error) {
-	if v.State.Charge == nil {
-		return nil, sandbox.ErrVehicleNotCapable("charge port")
-	}
-	// Start and stop share the rule: a driving vehicle has no cable in.
-	if e := sandbox.CommandRefusal(*v, sandbox.CommandStartCharge); e != nil {
-		return nil, e
-	}
-	if !v.State.Charge.IsPluggedIn {
-		return nil, sandbox.NewError(sandbox.ErrVehicleState, "CHARGING_PLUG_NOT_CONNECTED", "The charging plug is not connected to the vehicle.")
-	}
-	return v.State.Charge, nil
-}
-
 // StartCharge serves POST /v3/vehicles/{id}/commands/charging/start (path unconfirmed).
 func (a *API) StartCharge(w http.ResponseWriter, r *http.Request) error {
-	return a.command(w, r, "charging-start", "control_charge", func(v *sandbox.Vehicle) error {
-		c, err := pluggedCharge(v)
-		if err != nil {
-			return err
-		}
-		c.State = sandbox.ChargeCharging
-		return nil
-	})
+	return a.command(w, r, "charging-start", "control_charge", chargeCommand(sandbox.CommandStartCharge))
 }
 
-// StopCharge serves POST /v3/vehicles/{id}/commands/charging/stop (path unconfirmed). A
-// fully charged vehicle stays FULLY_CHARGED: stopping changes nothing there.
+// StopCharge serves POST /v3/vehicles/{id}/commands/charging/stop (path unconfirmed).
 func (a *API) StopCharge(w http.ResponseWriter, r *http.Request) error {
-	return a.command(w, r, "charging-stop", "control_charge", func(v *sandbox.Vehicle) error {
-		c, err := pluggedCharge(v)
-		if err != nil {
-			return err
-		}
-		if c.State == sandbox.ChargeCharging {
-			c.State = sandbox.ChargeNotCharging
+	return a.command(w, r, "charging-stop", "control_charge", chargeCommand(sandbox.CommandStopCharge))
+}
+
+// chargeCommand is the domain's charge rule (sandbox.Vehicle.ChargeCommand), shared with v2.0.
+func chargeCommand(command string) func(*sandbox.Vehicle) error {
+	return func(v *sandbox.Vehicle) error {
+		if e := v.ChargeCommand(command); e != nil {
+			return e
 		}
 		return nil
-	})
+	}
 }
 
 // SetChargeLimit serves POST /v3/vehicles/{id}/commands/charging/limit with {"limit": 80}
@@ -175,10 +153,9 @@ func (a *API) SetChargeLimit(w http.ResponseWriter, r *http.Request) error {
 		if err != nil {
 			return err
 		}
-		if v.State.Charge == nil {
-			return sandbox.ErrVehicleNotCapable("charge port")
+		if e := v.SetChargeLimit(limit / 100); e != nil {
+			return e
 		}
-		v.State.Charge.Limit = limit / 100
 		return nil
 	})
 }
