@@ -227,8 +227,8 @@ type vehicleFacts struct {
 	make       string
 	year       int
 	powertrain sandbox.Powertrain
-	// served: the sandbox holds the vehicle (or test mode made it up), so no model-year rule
-	// applies: it is connected and Smartcar serves it.
+	// served: the sandbox holds the vehicle, so no model-year rule applies: it is connected
+	// and Smartcar serves it.
 	served bool
 }
 
