@@ -61,3 +61,40 @@ func FixVINCheckDigit(vin string) (string, bool) {
 	}
 	return vin[:8] + string(d) + vin[9:], true
 }
+
+// vinYearCycle is position 10 of a VIN, the model year code: index i is model year 1980+i,
+// and the 30 codes repeat every 30 years (A is 1980, 2010 and 2040). Letters I, O, Q, U, Z
+// and the digit 0 are never year codes.
+const vinYearCycle = "ABCDEFGHJKLMNPRSTVWXY123456789"
+
+// VINModelYear decodes the model year from position 10. The code alone is ambiguous across
+// 30-year cycles, so it returns the most recent year of the cycle that is not after latest
+// (callers pass next year: manufacturers sell next year's models from the summer on). ok is
+// false for a string of the wrong length or a position 10 that is no year code.
+func VINModelYear(vin string, latest int) (year int, ok bool) {
+	if len(vin) != 17 {
+		return 0, false
+	}
+	i := strings.IndexByte(vinYearCycle, upperASCII(vin[9]))
+	if i < 0 || latest < 1980+i {
+		return 0, false
+	}
+	year = 1980 + i
+	year += (latest - year) / 30 * 30
+	return year, true
+}
+
+// VINYearCode is the position-10 code of a model year from 1980 on.
+func VINYearCode(year int) (byte, bool) {
+	if year < 1980 {
+		return 0, false
+	}
+	return vinYearCycle[(year-1980)%30], true
+}
+
+func upperASCII(c byte) byte {
+	if c >= 'a' && c <= 'z' {
+		return c - 'a' + 'A'
+	}
+	return c
+}

@@ -7,7 +7,7 @@
 #   SANDBOX_PORT (8080), TUTORIAL_PORT (8000)    where the two servers listen
 #   SANDBOX_PUBLIC_URL   e.g. http://192.168.1.20:8080 for a real phone on the LAN: both servers
 #                        then listen on all interfaces and the printed URLs use that host
-#   SMARTCAR_CLIENT_ID / SMARTCAR_CLIENT_SECRET / SMARTCAR_REDIRECT_URI
+#   SMARTCAR_CLIENT_ID / SMARTCAR_CLIENT_SECRET / SMARTCAR_REDIRECT_URI (/ SMARTCAR_APP_NAME)
 #                        another application than the demo one (registered in the sandbox too)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -51,7 +51,7 @@ sandbox_env=(env)
 if [ "$CLIENT_ID" = sandbox-demo ] && [ "$CLIENT_SECRET" = sandbox-demo-secret ]; then
 	# The fixtures already hold the demo app with both of its redirect URIs; registering it
 	# again from the environment would replace it with only one.
-	sandbox_env+=(-u SMARTCAR_CLIENT_ID -u SMARTCAR_CLIENT_SECRET -u SMARTCAR_REDIRECT_URI)
+	sandbox_env+=(-u SMARTCAR_CLIENT_ID -u SMARTCAR_CLIENT_SECRET -u SMARTCAR_REDIRECT_URI -u SMARTCAR_APP_NAME)
 else
 	sandbox_env+=(SMARTCAR_CLIENT_ID="$CLIENT_ID" SMARTCAR_CLIENT_SECRET="$CLIENT_SECRET" SMARTCAR_REDIRECT_URI="$REDIRECT_URI")
 fi

@@ -225,3 +225,46 @@ describe('smartcar (Node SDK) against the sandbox', () => {
     assert.equal(back.searchParams.get('code'), null);
   });
 });
+
+// The official SDK's own end-to-end compatibility tests (node-sdk test/end-to-end/index.js,
+// getCompatibility and getCompatibilityMatrix), with their assertions: no Connect needed.
+describe('compatibility API through the SDK', () => {
+  const clientId = env('SMARTCAR_CLIENT_ID');
+  const clientSecret = env('SMARTCAR_CLIENT_SECRET');
+
+  test('getCompatibility: the 2017 Tesla is capable, the 2016 Audi compatible but not capable', async () => {
+    const scope = ['read_odometer', 'read_location'];
+    const tesla = await smartcar.getCompatibility('5YJXCDE22HF068739', scope, null, { clientId, clientSecret });
+    const audi = await smartcar.getCompatibility('WAUAFAFL1GN014882', scope, null, { clientId, clientSecret });
+    for (const res of [tesla, audi]) {
+      assert.deepEqual(Object.keys(res).sort(), ['capabilities', 'compatible', 'meta', 'reason'], JSON.stringify(res));
+      assert.ok(res.compatible, JSON.stringify(res));
+      assert.equal(res.meta.requestId.length, 36);
+      assert.equal(res.capabilities.length, 2, JSON.stringify(res));
+    }
+    assert.ok(audi.capabilities.every((c) => c.capable === false), JSON.stringify(audi));
+    assert.ok(tesla.capabilities.every((c) => c.capable === true), JSON.stringify(tesla));
+  });
+
+  test('getCompatibility in test mode: the level decides; no level is a VALIDATION error', async () => {
+    const bev = await smartcar.getCompatibility('WAUAFAFL1GN014882', ['read_fuel', 'read_battery'], 'US',
+      { clientId, clientSecret, testModeCompatibilityLevel: 'bev' });
+    assert.deepEqual(bev.capabilities.map((c) => [c.endpoint, c.capable]),
+      [['/fuel', false], ['/battery', true], ['/battery/capacity', true], ['/battery/nominal_capacity', true]]);
+    const err = await rejectsSmartcar(smartcar.getCompatibility('WAUAFAFL1GN014882', ['read_fuel'], 'US',
+      { clientId, clientSecret, mode: 'test' }), { statusCode: 400, type: 'VALIDATION' });
+    assert.match(err.description, /test_mode_compatibility_level/);
+  });
+
+  test('getCompatibilityMatrix: Nissan BEVs with read_battery and read_charge', async () => {
+    const res = await smartcar.getCompatibilityMatrix('US', {
+      scope: ['read_battery', 'read_charge'], make: 'NISSAN', type: 'BEV', clientId, clientSecret,
+    });
+    assert.ok(res.NISSAN?.length > 0, JSON.stringify(res));
+    for (const v of res.NISSAN) {
+      assert.deepEqual(Object.keys(v).sort(), ['endYear', 'endpoints', 'model', 'permissions', 'startYear', 'type']);
+      assert.equal(v.type, 'BEV');
+      assert.ok(v.permissions.includes('read_battery') && v.permissions.includes('read_charge'), JSON.stringify(v));
+    }
+  });
+});

@@ -60,9 +60,7 @@ func Start(cfg config.Config, logOut io.Writer) (*App, error) {
 	if err != nil {
 		return nil, fmt.Errorf("fixtures: %w", err)
 	}
-	if cfg.EnvApplication != nil {
-		ds.Applications = append(ds.Applications, *cfg.EnvApplication)
-	}
+	replaced := withEnvApplication(&ds, cfg.EnvApplication)
 	clk := clock.New(nil)
 	st, err := store.New(ds, store.Options{DataDir: cfg.DataDir, Garage: fixtures.Garage, Now: clk.Now})
 	if err != nil {
@@ -101,6 +99,7 @@ func Start(cfg config.Config, logOut io.Writer) (*App, error) {
 	} else {
 		logger = slog.New(slog.NewTextHandler(a.access, nil))
 	}
+	logReplaced(logger, replaced, cfg.EnvApplication, cfg.FixturesDir)
 	a.setupControl(cfg, logger)
 	if err := a.startBackground(cfg, logger); err != nil {
 		a.stopWatch()
@@ -126,6 +125,39 @@ func Start(cfg config.Config, logOut io.Writer) (*App, error) {
 		a.done <- err
 	}()
 	return a, nil
+}
+
+// withEnvApplication registers env (nil: none) on top of the dataset's applications. A fixture
+// application with the same client id is replaced, not kept beside it, and returned so the
+// replacement can be logged: a fixture whose app silently stops working is hard to debug.
+func withEnvApplication(ds *sandbox.Dataset, env *sandbox.Application) (replaced *sandbox.Application) {
+	if env == nil {
+		return nil
+	}
+	apps := make([]sandbox.Application, 0, len(ds.Applications)+1)
+	for _, a := range ds.Applications {
+		if a.ClientID == env.ClientID {
+			a := a
+			replaced = &a
+			continue
+		}
+		apps = append(apps, a)
+	}
+	ds.Applications = append(apps, *env)
+	return replaced
+}
+
+// logReplaced says which fixture application the one from the environment replaced; dir is
+// the -fixtures folder ("" for the embedded defaults).
+func logReplaced(log *slog.Logger, replaced, env *sandbox.Application, dir string) {
+	if replaced == nil {
+		return
+	}
+	if dir == "" {
+		dir = "(embedded defaults)"
+	}
+	log.Warn("the application from the environment (SMARTCAR_CLIENT_ID) replaces the fixture application with the same client id",
+		"client_id", env.ClientID, "fixture", replaced.Source, "fixtures", dir, "fixture_name", replaced.Name, "name", env.Name)
 }
 
 // Shutdown stops accepting connections and waits for in-flight requests, up to ctx's deadline.

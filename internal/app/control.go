@@ -49,9 +49,7 @@ func (a *App) setupControl(cfg config.Config, log *slog.Logger) {
 			if err != nil {
 				return store.ReloadResult{}, err
 			}
-			if env != nil {
-				ds.Applications = append(ds.Applications, *env)
-			}
+			logReplaced(log, withEnvApplication(&ds, env), env, dir)
 			return a.Store.Reload(ds)
 		}
 		a.stopWatch = watch(dir, WatchInterval, func() {

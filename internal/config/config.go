@@ -14,6 +14,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	sandbox "github.com/smartcar-sandbox/smartcar-sandbox"
 )
@@ -49,9 +51,17 @@ type Config struct {
 	Healthcheck bool
 
 	// EnvApplication is registered on top of the fixtures when SMARTCAR_CLIENT_ID is set, so
-	// one .env file drives both the sandbox and the tutorial backend.
+	// one .env file drives both the sandbox and the tutorial backend. It replaces a fixture
+	// application with the same client id.
 	EnvApplication *sandbox.Application
+	// AppName is EnvApplication's display name (Connect pages, the banner); "" gives
+	// DefaultEnvAppName.
+	AppName string
 }
+
+// DefaultEnvAppName is the name of the application from the environment when -app-name
+// (SMARTCAR_APP_NAME) is not set.
+const DefaultEnvAppName = "Application from environment"
 
 // Parse reads flags from args (without the program name), falling back to env via getenv.
 // It returns flag.ErrHelp for -h.
@@ -78,11 +88,12 @@ func Parse(args []string, getenv func(string) string, usage io.Writer) (Config, 
 	fs.IntVar(&c.SimSeed, "sim-seed", envInt(getenv, "SANDBOX_SIM_SEED", 1), "seed of the simulated vehicles' trip profiles; the same seed gives the same trips (env SANDBOX_SIM_SEED)")
 	fs.IntVar(&c.WebhookAttempts, "webhook-attempts", envInt(getenv, "SANDBOX_WEBHOOK_ATTEMPTS", 5), "tries of one webhook delivery before it is given up (env SANDBOX_WEBHOOK_ATTEMPTS)")
 	fs.DurationVar(&c.WebhookRetryBase, "webhook-retry-base", envDuration(getenv, "SANDBOX_WEBHOOK_RETRY_BASE", 2*time.Second), "wait after a failed webhook delivery, doubling after each failure (env SANDBOX_WEBHOOK_RETRY_BASE)")
+	fs.StringVar(&c.AppName, "app-name", env("SMARTCAR_APP_NAME", ""), "display name of the application registered from SMARTCAR_CLIENT_ID, shown on Connect's pages (env SMARTCAR_APP_NAME; default \""+DefaultEnvAppName+"\")")
 	fs.BoolVar(&c.Healthcheck, "healthcheck", false, "probe the sandbox at -addr (GET /healthz) and exit 0 when healthy; for container health checks")
 	fs.Usage = func() {
 		fmt.Fprintf(usage, "smartcar-sandbox: a local, offline stand-in for Smartcar Connect, the token endpoint and the vehicle API.\n\nUsage: smartcar-sandbox [flags]\n\n")
 		fs.PrintDefaults()
-		fmt.Fprintf(usage, "\nAn extra application can be registered from SMARTCAR_CLIENT_ID, SMARTCAR_CLIENT_SECRET and\nSMARTCAR_REDIRECT_URI (comma-separated list), the variables the tutorial backend reads.\n")
+		fmt.Fprintf(usage, "\nAn extra application can be registered from SMARTCAR_CLIENT_ID, SMARTCAR_CLIENT_SECRET and\nSMARTCAR_REDIRECT_URI (comma-separated list), the variables the tutorial backend reads, named by\n-app-name (SMARTCAR_APP_NAME). It replaces a fixture application with the same client id.\n")
 	}
 	if err := fs.Parse(args); err != nil {
 		return c, err
@@ -92,7 +103,7 @@ func Parse(args []string, getenv func(string) string, usage io.Writer) (Config, 
 	}
 	if id := getenv("SMARTCAR_CLIENT_ID"); id != "" || getenv("SMARTCAR_CLIENT_SECRET") != "" || getenv("SMARTCAR_REDIRECT_URI") != "" {
 		app := &sandbox.Application{
-			Name:         "Application from environment",
+			Name:         DefaultEnvAppName,
 			ClientID:     id,
 			ClientSecret: getenv("SMARTCAR_CLIENT_SECRET"),
 			Source:       "environment (SMARTCAR_CLIENT_ID, SMARTCAR_CLIENT_SECRET, SMARTCAR_REDIRECT_URI)",
@@ -101,6 +112,9 @@ func Parse(args []string, getenv func(string) string, usage io.Writer) (Config, 
 			if u = strings.TrimSpace(u); u != "" {
 				app.RedirectURIs = append(app.RedirectURIs, u)
 			}
+		}
+		if name := strings.TrimSpace(c.AppName); name != "" {
+			app.Name = name
 		}
 		c.EnvApplication = app
 	}
@@ -147,6 +161,14 @@ func (c Config) Validate() error {
 	}
 	if c.LogFormat != "text" && c.LogFormat != "json" {
 		errs = append(errs, fmt.Errorf("-log-format %q: want text or json", c.LogFormat))
+	}
+	if c.AppName != "" {
+		if c.EnvApplication == nil {
+			errs = append(errs, errors.New("-app-name (SMARTCAR_APP_NAME) names the application from the environment, but there is none: set SMARTCAR_CLIENT_ID, SMARTCAR_CLIENT_SECRET and SMARTCAR_REDIRECT_URI too"))
+		}
+		if n := strings.TrimSpace(c.AppName); n == "" || utf8.RuneCountInString(n) > 100 || strings.ContainsFunc(n, unicode.IsControl) {
+			errs = append(errs, fmt.Errorf("-app-name %q (SMARTCAR_APP_NAME): want 1 to 100 characters on one line", c.AppName))
+		}
 	}
 	if a := c.EnvApplication; a != nil {
 		if a.ClientID == "" {

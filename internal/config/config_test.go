@@ -35,6 +35,62 @@ func TestEnvApplication(t *testing.T) {
 	}
 }
 
+func TestEnvApplicationName(t *testing.T) {
+	env := map[string]string{"SMARTCAR_CLIENT_ID": "my-app", "SMARTCAR_CLIENT_SECRET": "s3cret", "SMARTCAR_REDIRECT_URI": "scmy-app://exchange"}
+	tests := []struct {
+		name    string
+		args    []string
+		appName string // SMARTCAR_APP_NAME
+		want    string
+	}{
+		{"default", nil, "", DefaultEnvAppName},
+		{"env", nil, "  Fleet Tracker  ", "Fleet Tracker"},
+		{"flag", []string{"-app-name", "Charge Buddy"}, "", "Charge Buddy"},
+		{"flag over env", []string{"-app-name", "Charge Buddy"}, "Fleet Tracker", "Charge Buddy"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := map[string]string{"SMARTCAR_APP_NAME": tt.appName}
+			for k, v := range env {
+				e[k] = v
+			}
+			c, err := Parse(tt.args, envOf(e), io.Discard)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if c.EnvApplication == nil || c.EnvApplication.Name != tt.want {
+				t.Fatalf("env application = %+v, want name %q", c.EnvApplication, tt.want)
+			}
+		})
+	}
+}
+
+func TestAppNameProblems(t *testing.T) {
+	tests := []struct {
+		name string
+		args []string
+		env  map[string]string
+		want string
+	}{
+		{"no application", []string{"-app-name", "Orphan"}, nil, "-app-name (SMARTCAR_APP_NAME) names the application from the environment, but there is none"},
+		{"blank", nil, map[string]string{"SMARTCAR_APP_NAME": "   ", "SMARTCAR_CLIENT_ID": "a", "SMARTCAR_CLIENT_SECRET": "s", "SMARTCAR_REDIRECT_URI": "sca://x"}, "want 1 to 100 characters"},
+		{"two lines", []string{"-app-name", "a\nb"}, map[string]string{"SMARTCAR_CLIENT_ID": "a", "SMARTCAR_CLIENT_SECRET": "s", "SMARTCAR_REDIRECT_URI": "sca://x"}, "want 1 to 100 characters"},
+		{"too long", []string{"-app-name", strings.Repeat("é", 101)}, map[string]string{"SMARTCAR_CLIENT_ID": "a", "SMARTCAR_CLIENT_SECRET": "s", "SMARTCAR_REDIRECT_URI": "sca://x"}, "want 1 to 100 characters"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := Parse(tt.args, envOf(tt.env), io.Discard)
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("err = %v, want it to contain %q", err, tt.want)
+			}
+		})
+	}
+	// 100 characters of any script are fine.
+	if _, err := Parse([]string{"-app-name", strings.Repeat("é", 100)}, envOf(map[string]string{"SMARTCAR_CLIENT_ID": "a", "SMARTCAR_CLIENT_SECRET": "s", "SMARTCAR_REDIRECT_URI": "sca://x"}), io.Discard); err != nil {
+		t.Fatalf("100-character name: %v", err)
+	}
+}
+
 func TestValidateListsEveryProblem(t *testing.T) {
 	_, err := Parse([]string{"-addr", "nope", "-log-format", "xml", "-public-url", "ftp://x/y", "-fixtures", "/does/not/exist"},
 		envOf(map[string]string{"SMARTCAR_CLIENT_ID": "a"}), io.Discard)
@@ -53,7 +109,7 @@ func TestHelp(t *testing.T) {
 	if _, err := Parse([]string{"-h"}, envOf(nil), &out); !errors.Is(err, flag.ErrHelp) {
 		t.Fatalf("err = %v, want flag.ErrHelp", err)
 	}
-	for _, want := range []string{"-addr", "SANDBOX_FIXTURES", "-public-url", "-data-dir", "-log-format"} {
+	for _, want := range []string{"-addr", "SANDBOX_FIXTURES", "-public-url", "-data-dir", "-log-format", "-app-name", "SMARTCAR_APP_NAME"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("help does not explain %s", want)
 		}
