@@ -38,7 +38,7 @@ var wmiMakes = map[string]string{
 	// Kia: Korea, the US Georgia plant, Mexico, Slovakia.
 	"KNA": "KIA", "KND": "KIA", "5XX": "KIA", "5XY": "KIA", "3KP": "KIA", "U5Y": "KIA", "U6Y": "KIA",
 	// Jaguar Land Rover: UK.
-	"SAJ": "JAGUAR", "SAL": "LAND_ROVER",
+	"SAJ": "JAGUAR", "SAD": "JAGUAR", "SAL": "LAND_ROVER",
 	// Lexus and Toyota: Japan, US, Canada, Mexico, UK, France, Turkey.
 	"JTH": "LEXUS", "JTJ": "LEXUS", "2T2": "LEXUS", "58A": "LEXUS",
 	"JT2": "TOYOTA", "JT3": "TOYOTA", "JTD": "TOYOTA", "JTE": "TOYOTA", "JTM": "TOYOTA", "JTN": "TOYOTA",
