@@ -50,7 +50,7 @@ func withControl(next http.Handler, d Deps) http.Handler {
 // recordedPath is what the request log keeps: the vehicle APIs and the token endpoint, what an
 // app's test asks about (GET /admin/requests), not Connect's pages or the admin API itself.
 func recordedPath(p string) bool {
-	if p == "/oauth/token" {
+	if p == oauthTokenPath {
 		return true
 	}
 	_, ok := scapi.VersionOf(p)

@@ -1,6 +1,7 @@
 package vehicleapi_test
 
 import (
+	"encoding/json"
 	"net/http"
 	"strings"
 	"testing"
@@ -9,7 +10,7 @@ import (
 )
 
 // What the official Node SDK's end-to-end suite (test/end-to-end/vehicle.js, util.js) compares
-// word for word.
+// word for word, and the versions it talks: /v2.0 and /v1.0 (setApiVersion('1.0')).
 const (
 	descAuthentication = "The authorization header is missing or malformed, or it contains invalid or expired authentication credentials. Please check for missing parameters, spelling and casing mistakes, and other syntax issues."
 	descValidation     = "Request invalid or malformed. Please check for missing parameters, spelling and casing mistakes, and other syntax issues."
@@ -18,7 +19,7 @@ const (
 	descVehicleMissing = "This vehicle is no longer associated with the user's connected services account. Please prompt the user to re-add the vehicle to their account."
 )
 
-var versions = []string{"/v2.0"}
+var versions = []string{"/v2.0", "/v1.0"}
 
 // wireError is a Smartcar error body as the SDKs read it.
 type wireError struct {
@@ -215,6 +216,7 @@ func TestChecksInSmartcarsOrder(t *testing.T) {
 		{"bad body, no token", "POST", "/vehicles/" + teslaID + "/security", "", `{"action":"OPEN"}`, nil, 401, "AUTHENTICATION"},
 		// Validation before lookup and permission.
 		{"malformed id", "GET", "/vehicles/not-a-uuid/odometer", tok, nil, nil, 400, "VALIDATION"},
+		{"malformed id with an encoded slash", "GET", "/vehicles/" + teslaID + "%2Fodometer", tok, nil, nil, 400, "VALIDATION"},
 		{"bad action without control_security", "POST", "/vehicles/" + teslaID + "/security", tok, `{"action":"OPEN"}`, nil, 400, "VALIDATION"},
 		{"bad limit without control_charge", "POST", "/vehicles/" + teslaID + "/charge/limit", tok, `{"limit":7}`, nil, 400, "VALIDATION"},
 		{"bad coordinates without control_navigation", "POST", "/vehicles/" + teslaID + "/navigation/destination", tok, `{"latitude":91,"longitude":0}`, nil, 400, "VALIDATION"},
@@ -239,5 +241,42 @@ func TestChecksInSmartcarsOrder(t *testing.T) {
 				}
 			})
 		}
+	}
+}
+
+// The batch answers on v1.0 as on v2.0, with the headers the Node suite's 'vehicle request -
+// batch' test reads from each item.
+func TestBatchOnEveryVersion(t *testing.T) {
+	h := sandboxtest.MustStart(t)
+	tok, _ := h.Connect(t, sandboxtest.ClientID, sandboxtest.DemoUser, sandboxtest.AllPermissions()...)
+	bodies := map[string]string{}
+	for _, ver := range versions {
+		res := h.Do(t, http.MethodPost, ver+"/vehicles/"+fordID+"/batch", tok,
+			map[string]any{"requests": []map[string]string{{"path": "/odometer"}, {"path": "/tires/pressure"}}})
+		if res.Status != http.StatusOK {
+			t.Fatalf("%s: %d %s", ver, res.Status, res.Body)
+		}
+		var got struct {
+			Responses []struct {
+				Path    string            `json:"path"`
+				Code    int               `json:"code"`
+				Headers map[string]string `json:"headers"`
+				Body    json.RawMessage   `json:"body"`
+			} `json:"responses"`
+		}
+		res.JSON(t, &got)
+		if len(got.Responses) != 2 {
+			t.Fatalf("%s: %s", ver, res.Body)
+		}
+		for i, want := range []string{"/odometer", "/tires/pressure"} {
+			r := got.Responses[i]
+			if r.Path != want || r.Code != 200 || r.Headers["sc-unit-system"] != "metric" || r.Headers["sc-data-age"] == "" {
+				t.Errorf("%s item %d: %+v", ver, i, r)
+			}
+			bodies[ver] += string(r.Body)
+		}
+	}
+	if bodies["/v1.0"] != bodies["/v2.0"] {
+		t.Errorf("v1.0 bodies %s differ from v2.0 %s", bodies["/v1.0"], bodies["/v2.0"])
 	}
 }
