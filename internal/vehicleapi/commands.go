@@ -43,6 +43,9 @@ func writeSuccess(w http.ResponseWriter) error {
 	return nil
 }
 
+// validation is VALIDATION with code null, for a malformed request: a body that is not the
+// JSON asked for, a field missing or of the wrong JSON type. A well-formed value out of its
+// range is sandbox.ErrInvalidParameter (VALIDATION:PARAMETER).
 func validation(format string, args ...any) *sandbox.Error {
 	return sandbox.ErrInvalidRequest(fmt.Sprintf(format, args...))
 }
@@ -67,7 +70,7 @@ func decodeBody(r *http.Request, dst any) error {
 			if te.Field == "" {
 				return validation("The request body must be a JSON object.")
 			}
-			return sandbox.ErrInvalidParameter(fmt.Sprintf("The field %q must be a %s, not a JSON %s.", te.Field, jsonKind(te.Type.Kind().String()), te.Value))
+			return validation("The field %q must be a %s, not a JSON %s.", te.Field, jsonKind(te.Type.Kind().String()), te.Value)
 		}
 		var fe *fieldError
 		if errors.As(err, &fe) {
@@ -105,7 +108,7 @@ func readAction(r *http.Request, allowed ...string) (string, error) {
 		return "", err
 	}
 	if b.Action == nil {
-		return "", sandbox.ErrInvalidParameter(fmt.Sprintf("The body must have an \"action\" field: one of %s.", strings.Join(allowed, ", ")))
+		return "", validation("The body must have an \"action\" field: one of %s.", strings.Join(allowed, ", "))
 	}
 	for _, a := range allowed {
 		if *b.Action == a {
