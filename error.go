@@ -101,17 +101,22 @@ const userRetry = "Your car is temporarily unable to connect to this app. Please
 // smartcarErrors is the one table of Smartcar's own texts, keyed by TYPE for code null and
 // TYPE:CODE otherwise. Sources: the official Node SDK's end-to-end suite (test/end-to-end
 // vehicle.js and util.js compare AUTHENTICATION, VALIDATION, PERMISSION, VEHICLE_STATE:UNKNOWN
-// and CONNECTED_SERVICES_ACCOUNT:VEHICLE_MISSING word for word) and the JSON examples of
-// smartcar.com/docs/errors/api-errors/* (see /work/shared/reference/smartcar-api.md §4).
-// Entries marked "(docs prose)" take the first sentence of the page's description where no
-// JSON example was available; the docs' examples use that sentence as the description.
+// and CONNECTED_SERVICES_ACCOUNT:VEHICLE_MISSING word for word, with their resolutions and
+// docURLs) and the JSON examples of smartcar.com/docs/errors/api-errors/* (see
+// /work/shared/reference/smartcar-api.md §4). Where no JSON example was found:
+//   - (docs prose) is the first sentence of the code's description on its docs page, which is
+//     what the docs' JSON examples use as the description elsewhere;
+//   - (sandbox wording) was not found in the docs at all and is the sandbox's, in the docs'
+//     style; replace it when Smartcar's text turns up.
+//
+// Suggested user messages the docs do not give are the sandbox's.
 var smartcarErrors = map[string]errorText{
 	ErrAuthentication:            {"The authorization header is missing or malformed, or it contains invalid or expired authentication credentials. Please check for missing parameters, spelling and casing mistakes, and other syntax issues.", "", "Please reconnect your vehicle to this application."},
 	ErrPermission:                {"Your application has insufficient permissions to access the requested resource. Please prompt the user to re-authenticate using Smartcar Connect.", ResolutionReauthenticate, "This application does not have permission for this action. Please reconnect your vehicle and grant it."},
 	ErrValidation:                {"Request invalid or malformed. Please check for missing parameters, spelling and casing mistakes, and other syntax issues.", "", userRetry},
 	ErrValidation + ":PARAMETER": {"Your request is formatted correctly, but one or more of the provided parameters is incorrect.", "", userRetry},
 
-	// (docs prose: "Thrown if the requested path does not exist.")
+	// (sandbox wording; the docs' overview only says "Thrown if the requested path does not exist.")
 	ErrResourceNotFound + ":PATH":    {"The requested resource does not exist. Please check the URL and try again.", "", userRetry},
 	ErrResourceNotFound + ":VERSION": {"The requested API version does not exist. Please check the URL and try again.", "", userRetry},
 
@@ -122,7 +127,7 @@ var smartcarErrors = map[string]errorText{
 	ErrVehicleState + ":CHARGING_IN_PROGRESS":        {"The vehicle is currently charging and unable to perform your request.", "", "Your vehicle is already charging."},
 	ErrVehicleState + ":CHARGING_PLUG_CONNECTED":     {"The vehicle is connected to an EV charger and unable to perform your request.", "", "We’re unable to issue the command because the vehicle is currently plugged in. Please ensure that you have unplugged the vehicle from an EV charger."},
 	ErrVehicleState + ":CHARGING_PLUG_NOT_CONNECTED": {"The vehicle is not connected to an EV charger and unable to perform your request.", "", "We’re unable to issue the command because the vehicle is not plugged in. Please plug the vehicle into an EV charger."}, // (docs prose)
-	ErrVehicleState + ":IN_MOTION":                   {"The vehicle is currently in motion and unable to perform your request.", "", "We’re unable to issue the command because the vehicle is in motion. Please try again once the vehicle is parked."},                // (docs prose)
+	ErrVehicleState + ":IN_MOTION":                   {"The vehicle is currently in motion and unable to perform your request.", "", "We’re unable to issue the command because the vehicle is in motion. Please try again once the vehicle is parked."},                // (sandbox wording)
 	ErrVehicleState + ":UNKNOWN":                     {"The vehicle was unable to perform your request due to an unknown issue.", ResolutionRetryLater, userRetry},
 
 	ErrRateLimit + ":SMARTCAR_API": {"Your application has exceeded its rate limit. Please retry your request in a few minutes.", ResolutionRetryLater, userRetry},
@@ -141,7 +146,7 @@ var smartcarErrors = map[string]errorText{
 	ErrUpstream + ":KNOWN_ISSUE":   {"Smartcar received an error from an upstream source.", ResolutionRetryLater, userRetry},
 	ErrUpstream + ":NO_RESPONSE":   {"One of Smartcar’s upstream sources failed to respond.", ResolutionRetryLater, userRetry},
 	ErrUpstream + ":RATE_LIMIT":    {"Your application’s requests have exceeded this vehicle’s rate limit.", ResolutionRetryLater, userRetry},
-	ErrUpstream + ":UNKNOWN_ISSUE": {"Smartcar received an unknown error from an upstream source.", ResolutionRetryLater, userRetry},
+	ErrUpstream + ":UNKNOWN_ISSUE": {"Smartcar received an unknown error from an upstream source.", ResolutionRetryLater, userRetry}, // (sandbox wording)
 
 	ErrServer + ":INTERNAL":         {"An internal Smartcar error has occurred. Our team has been notified and is working to resolve this issue.", ResolutionRetryLater, userRetry},
 	ErrServer + ":RECORD_NOT_FOUND": {"Smartcar was unable to locate a battery capacity record for this vehicle.", ResolutionContactSupport, userRetry},
