@@ -253,7 +253,7 @@ describe('compatibility API through the SDK', () => {
       [['/fuel', false], ['/battery', true], ['/battery/capacity', true], ['/battery/nominal_capacity', true]]);
     const err = await rejectsSmartcar(smartcar.getCompatibility('WAUAFAFL1GN014882', ['read_fuel'], 'US',
       { clientId, clientSecret, mode: 'test' }), { statusCode: 400, type: 'VALIDATION' });
-    assert.match(err.description, /test_mode_compatibility_level/);
+    assert.ok(err.detail?.some((d) => d.field === 'test_mode_compatibility_level'), JSON.stringify(err.detail));
   });
 
   test('getCompatibilityMatrix: Nissan BEVs with read_battery and read_charge', async () => {

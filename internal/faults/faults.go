@@ -346,14 +346,14 @@ func parseSeconds(s string) (int, error) {
 	return n, nil
 }
 
-// SmartcarError turns the spec into the Smartcar error the vehicle API renders, with
-// Smartcar's own wording for the common cases and Retry-After on RATE_LIMIT.
+// SmartcarError turns the spec into the Smartcar error the vehicle API renders: Smartcar's
+// own texts for the type and code (sandbox.NewError), unless the rule scripts a description,
+// and Retry-After on RATE_LIMIT. The note says the failure was injected.
 func (e *ErrorSpec) SmartcarError() *sandbox.Error {
-	desc := e.Description
-	if desc == "" {
-		desc = defaultDescription(e.Type, e.Code)
+	out := sandbox.NewError(e.Type, e.Code, injectedNote(e.Type, e.Code))
+	if e.Description != "" {
+		out.WithDescription(e.Description)
 	}
-	out := sandbox.NewError(e.Type, e.Code, desc)
 	out.RetryAfter = e.RetryAfter
 	if e.Type == sandbox.ErrRateLimit && out.RetryAfter == 0 {
 		out.RetryAfter = 60
@@ -361,15 +361,9 @@ func (e *ErrorSpec) SmartcarError() *sandbox.Error {
 	return out
 }
 
-func defaultDescription(typ, code string) string {
-	switch typ + ":" + code {
-	case "VEHICLE_STATE:ASLEEP":
-		return "The vehicle is in a sleep state and temporarily unable to perform your request. Either the vehicle has been inactive for a long time or the vehicle has low battery."
-	case "RATE_LIMIT:VEHICLE":
-		return "You have reached the throttling rate limit for this vehicle. Please see the retry-after header for when to retry the request."
-	case "UPSTREAM:NO_RESPONSE":
-		return "The vehicle did not respond to the request within the allotted time."
-	}
+// injectedNote is the note of an injected error, and its description when Smartcar has no
+// wording for the code.
+func injectedNote(typ, code string) string {
 	if code == "" {
 		return fmt.Sprintf("Injected %s error (sandbox fault injection).", typ)
 	}

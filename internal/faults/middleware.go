@@ -38,7 +38,7 @@ func (m *Middleware) Wrap(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		p := r.URL.Path
 		isToken := p == TokenPath
-		if !isToken && !isAPIPath(p) {
+		if _, api := scapi.VersionOf(p); !isToken && !api {
 			next.ServeHTTP(w, r)
 			return
 		}
@@ -106,10 +106,7 @@ func (m *Middleware) serveRules(w http.ResponseWriter, r *http.Request, next htt
 
 func write(w http.ResponseWriter, r *http.Request, isToken bool, e *ErrorSpec) {
 	if !isToken {
-		v := scapi.V2
-		if strings.HasPrefix(r.URL.Path, "/v3") {
-			v = scapi.V3
-		}
+		v, _ := scapi.VersionOf(r.URL.Path)
 		scapi.WriteError(w, r, v, e.SmartcarError())
 		return
 	}
@@ -130,13 +127,10 @@ func write(w http.ResponseWriter, r *http.Request, isToken bool, e *ErrorSpec) {
 
 func itoa(n int) string { b, _ := json.Marshal(n); return string(b) }
 
-func isAPIPath(p string) bool {
-	return strings.HasPrefix(p, "/v2.0/") || p == "/v2.0" || strings.HasPrefix(p, "/v3/") || p == "/v3"
-}
-
-// vehicleIDOf finds {id} in /v2.0/vehicles/{id}/... and /v3/vehicles/{id}/....
+// vehicleIDOf finds {id} in /v1.0/vehicles/{id}/..., /v2.0/vehicles/{id}/... and
+// /v3/vehicles/{id}/....
 func vehicleIDOf(p string) string {
-	for _, prefix := range []string{"/v2.0/vehicles/", "/v3/vehicles/"} {
+	for _, prefix := range []string{"/v2.0/vehicles/", "/v3/vehicles/", "/v1.0/vehicles/"} {
 		if rest, ok := strings.CutPrefix(p, prefix); ok {
 			id, _, _ := strings.Cut(rest, "/")
 			return id

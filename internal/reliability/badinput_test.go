@@ -21,6 +21,7 @@ import (
 type door string
 
 const (
+	doorV1      door = "v1.0"    // Smartcar error JSON (v2.0's shape; see docs/api-v2.md)
 	doorV2      door = "v2.0"    // Smartcar error JSON
 	doorV3      door = "v3"      // Smartcar error JSON
 	doorOAuth   door = "oauth"   // {"error","error_description"}
@@ -33,6 +34,8 @@ const (
 // kind of endpoint has to say here what its errors look like.
 func doorOf(path string) (door, bool) {
 	switch {
+	case strings.HasPrefix(path, "/v1.0/"):
+		return doorV1, true
 	case strings.HasPrefix(path, "/v2.0/"):
 		return doorV2, true
 	case strings.HasPrefix(path, "/v3/"):
@@ -88,7 +91,7 @@ func TestBadInputEveryRoute(t *testing.T) {
 		}
 		served[rt.Path][rt.Method] = true
 	}
-	for _, d := range []door{doorV2, doorV3, doorOAuth, doorAdmin, doorConnect, doorPage} {
+	for _, d := range []door{doorV1, doorV2, doorV3, doorOAuth, doorAdmin, doorConnect, doorPage} {
 		if seen[d] == 0 {
 			t.Errorf("the router mounts no %s route; the walk is incomplete", d)
 		}
@@ -210,7 +213,7 @@ func send(client *http.Client, base string, c badCase, vehicleToken string) (*ht
 		req.Header.Set("Authorization", "Bearer "+sandboxtest.AdminToken)
 	case d == doorOAuth:
 		req.SetBasicAuth(sandboxtest.ClientID, sandboxtest.ClientSecret)
-	case d == doorV2 || d == doorV3:
+	case d == doorV1 || d == doorV2 || d == doorV3:
 		req.Header.Set("Authorization", "Bearer "+vehicleToken)
 	}
 	res, err := client.Do(req)
@@ -239,9 +242,14 @@ func checkShape(c badCase, res *http.Response, body []byte) string {
 		return "" // the sandbox found nothing wrong (e.g. an ignored query parameter)
 	}
 	d, _ := doorOf(templateOf(c.path))
+	// A method a known path does not serve is a 405 naming the ones it does (the admin API
+	// answers its own unknown requests with its 404).
+	if c.name == "wrong method" && d != doorAdmin && (res.StatusCode != http.StatusMethodNotAllowed || res.Header.Get("Allow") == "") {
+		return "a wrong method without 405 and Allow"
+	}
 	mt, _, _ := mime.ParseMediaType(res.Header.Get("Content-Type"))
 	switch d {
-	case doorV2, doorV3:
+	case doorV1, doorV2, doorV3:
 		var e struct {
 			Type        string `json:"type"`
 			Description string `json:"description"`

@@ -20,14 +20,17 @@ const MaxBody = 2048
 
 // Entry is one recorded request.
 type Entry struct {
-	RequestID      string            `json:"requestId"`
-	Time           time.Time         `json:"time"`
-	Method         string            `json:"method"`
-	Path           string            `json:"path"`
-	Query          string            `json:"query,omitempty"`
-	Status         int               `json:"status"`
-	DurationMs     float64           `json:"durationMs"`
-	Fault          string            `json:"fault,omitempty"` // id of the fault rule that fired, or "header"
+	RequestID  string    `json:"requestId"`
+	Time       time.Time `json:"time"`
+	Method     string    `json:"method"`
+	Path       string    `json:"path"`
+	Query      string    `json:"query,omitempty"`
+	Status     int       `json:"status"`
+	DurationMs float64   `json:"durationMs"`
+	Fault      string    `json:"fault,omitempty"` // id of the fault rule that fired, or "header"
+	// Note is the sandbox's own explanation of an error answer (which token was refused and
+	// why, which vehicle is missing): what the Smartcar wording of the answer leaves out.
+	Note           string            `json:"note,omitempty"`
 	RequestHeaders map[string]string `json:"requestHeaders,omitempty"`
 	RequestBody    string            `json:"requestBody,omitempty"`
 	ResponseBody   string            `json:"responseBody,omitempty"` // error responses only
@@ -136,12 +139,11 @@ func (l *Log) Clear() {
 	l.mu.Unlock()
 }
 
-// Wrap records every request to the vehicle APIs and the token endpoint; it must run inside
-// the middleware that sets the request id.
-func (l *Log) Wrap(next http.Handler) http.Handler {
+// Wrap records the requests whose path record accepts (the server passes the vehicle APIs
+// and the token endpoint); it must run inside the middleware that sets the request id.
+func (l *Log) Wrap(next http.Handler, record func(path string) bool) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		p := r.URL.Path
-		if l == nil || l.size == 0 || !(p == "/oauth/token" || strings.HasPrefix(p, "/v2.0") || strings.HasPrefix(p, "/v3")) {
+		if l == nil || l.size == 0 || !record(r.URL.Path) {
 			next.ServeHTTP(w, r)
 			return
 		}
@@ -254,6 +256,29 @@ type recorder struct {
 	body  bytes.Buffer
 	start time.Time
 	e     record // the request being recorded
+}
+
+// Note attaches a note to the request being recorded (see Note).
+func (r *recorder) Note(s string) { r.e.Note = s }
+
+// Note attaches the sandbox's own explanation of the answer to the current request: every
+// writer in w's chain (http.ResponseController's Unwrap) that keeps notes gets it, which is
+// the request log's entry and the server's access log line. A handler (or the error renderer)
+// calls it; without a note keeper in the chain it does nothing.
+func Note(w http.ResponseWriter, note string) {
+	if note == "" {
+		return
+	}
+	for w != nil {
+		if n, ok := w.(interface{ Note(string) }); ok {
+			n.Note(note)
+		}
+		u, ok := w.(interface{ Unwrap() http.ResponseWriter })
+		if !ok {
+			return
+		}
+		w = u.Unwrap()
+	}
 }
 
 func (r *recorder) WriteHeader(code int) {

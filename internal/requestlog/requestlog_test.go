@@ -54,7 +54,7 @@ func TestWrapKeepsErrorBodiesOnly(t *testing.T) {
 			return
 		}
 		_, _ = w.Write([]byte(`{"distance":1}`))
-	}))
+	}), everyPath)
 	for _, path := range []string{"/v2.0/ok", "/v2.0/bad"} {
 		h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest(http.MethodGet, path, nil))
 	}
@@ -83,7 +83,7 @@ func TestWrapRecordsHeadersAndFault(t *testing.T) {
 			w.Header().Set("SC-Sandbox-Fault-Rule", "rule-7")
 		}
 		w.WriteHeader(http.StatusOK)
-	}))
+	}), everyPath)
 	for _, path := range []string{"/v2.0/plain", "/v2.0/faulty"} {
 		req := httptest.NewRequest(http.MethodGet, path, nil)
 		req.Header.Set("Authorization", "Bearer abcdefghijklmnop")
@@ -129,3 +129,39 @@ func TestAddKeepsHeaders(t *testing.T) {
 		t.Errorf("after changing a listed map, the log has Accept = %q, want x", again)
 	}
 }
+
+// everyPath records every request handed to Wrap.
+func everyPath(string) bool { return true }
+
+// Wrap records only the paths its predicate accepts.
+func TestWrapRecordsOnlyAcceptedPaths(t *testing.T) {
+	l := New(10, nil)
+	h := l.Wrap(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}), func(p string) bool { return p == "/api" })
+	for _, path := range []string{"/api", "/page"} {
+		h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest(http.MethodGet, path, nil))
+	}
+	if got := l.List(0); len(got) != 1 || got[0].Path != "/api" {
+		t.Errorf("entries = %+v, want only /api", got)
+	}
+}
+
+// Note reaches the entry of the request being recorded through any wrapping writer, and does
+// nothing without a note keeper.
+func TestNoteReachesTheEntry(t *testing.T) {
+	l := New(10, nil)
+	h := l.Wrap(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		// A writer wrapped once more, as a middleware inside the log would.
+		Note(unwrapper{w}, "token revoked by the admin API")
+		w.WriteHeader(http.StatusUnauthorized)
+	}), everyPath)
+	h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest(http.MethodGet, "/v2.0/vehicles/x", nil))
+	if got := l.List(0); len(got) != 1 || got[0].Note != "token revoked by the admin API" {
+		t.Errorf("entries = %+v, want the note", got)
+	}
+	Note(httptest.NewRecorder(), "nobody keeps this") // must not panic
+	Note(nil, "nor this")
+}
+
+type unwrapper struct{ http.ResponseWriter }
+
+func (u unwrapper) Unwrap() http.ResponseWriter { return u.ResponseWriter }

@@ -257,3 +257,17 @@ func (h *Harness) Do(t testing.TB, method, path, tok string, body any, hdr ...st
 	}
 	return &Response{Status: res.StatusCode, Header: res.Header, Body: b}
 }
+
+// Note returns the note the request log kept for res (the sandbox's own explanation of an
+// error answer, which the answer itself leaves out), found by res's SC-Request-Id.
+func (h *Harness) Note(t testing.TB, res *Response) string {
+	t.Helper()
+	id := res.Header.Get("SC-Request-Id")
+	for _, e := range h.Control.Requests.List(0) {
+		if e.RequestID == id {
+			return e.Note
+		}
+	}
+	t.Fatalf("the request log has no entry for request %s", id)
+	return ""
+}

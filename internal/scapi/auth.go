@@ -83,6 +83,13 @@ func (a *Auth) Vehicle(r *http.Request, vehicleID, permission string, allowApp b
 	if err != nil {
 		return nil, err
 	}
+	return a.Authorize(r, c, vehicleID, permission, allowApp)
+}
+
+// Authorize is Vehicle after the bearer token was verified (c): the grant, the vehicle and the
+// permission. Handlers that validate the request between the two call Bearer and Authorize
+// themselves, so a malformed request is a VALIDATION error before any lookup or permission.
+func (a *Auth) Authorize(r *http.Request, c *token.Claims, vehicleID, permission string, allowApp bool) (*Access, error) {
 	acc := &Access{Claims: c}
 	switch c.Kind {
 	case token.KindVehicle:

@@ -11,8 +11,8 @@ import (
 	"github.com/smartcar-sandbox/smartcar-sandbox/internal/scapi"
 )
 
-// FuzzUnitSystem: any SC-Unit-System value is metric, imperial or a VALIDATION error naming
-// the header; never a silent default for a typo, never a panic.
+// FuzzUnitSystem: any SC-Unit-System value is metric, imperial or a VALIDATION error whose
+// note names the header; never a silent default for a typo, never a panic.
 func FuzzUnitSystem(f *testing.F) {
 	for _, s := range []string{"", "metric", "imperial", " Imperial ", "IMPERIAL", "metric,imperial", "imperail", "\x00", "ｍｅｔｒｉｃ", "İmperial"} {
 		f.Add(s)
@@ -33,7 +33,7 @@ func FuzzUnitSystem(f *testing.F) {
 			}
 		default:
 			var e *sandbox.Error
-			if !errors.As(err, &e) || e.Type != sandbox.ErrValidation || !strings.Contains(e.Description, "SC-Unit-System") || u != "" {
+			if !errors.As(err, &e) || e.Type != sandbox.ErrValidation || !strings.Contains(e.Note, "SC-Unit-System") || u != "" {
 				t.Fatalf("%q: got %q, %v; want a VALIDATION error about the header", v, u, err)
 			}
 			if e.Status() != http.StatusBadRequest {

@@ -12,15 +12,43 @@ import (
 
 	sandbox "github.com/smartcar-sandbox/smartcar-sandbox"
 	"github.com/smartcar-sandbox/smartcar-sandbox/internal/requestid"
+	"github.com/smartcar-sandbox/smartcar-sandbox/internal/requestlog"
 )
 
 // Version is the API version a handler serves; it decides the docURL of errors.
 type Version int
 
 const (
+	// V1 is api.smartcar.com/v1.0: the SDKs' setApiVersion('1.0'). It is served by the v2.0
+	// handlers (same bodies for everything the SDKs read) and answers errors in the v2.0
+	// shape; see docs/api-v2.md for why the legacy v1.0 error shape is not imitated.
+	V1 Version = 1
 	V2 Version = 2
 	V3 Version = 3
 )
+
+// Prefix is the path prefix of the version ("/v2.0").
+func (v Version) Prefix() string {
+	switch v {
+	case V1:
+		return "/v1.0"
+	case V3:
+		return "/v3"
+	}
+	return "/v2.0"
+}
+
+// VersionOf tells which vehicle API a path belongs to, by its prefix (/v1.0, /v2.0 with the
+// management API under it, /v3); ok is false for every other path.
+func VersionOf(path string) (v Version, ok bool) {
+	for _, v := range [...]Version{V2, V3, V1} {
+		p := v.Prefix()
+		if strings.HasPrefix(path, p) && (len(path) == len(p) || path[len(p)] == '/') {
+			return v, true
+		}
+	}
+	return 0, false
+}
 
 // HandlerFunc is a vehicle API handler: it writes a success response or returns an error.
 type HandlerFunc func(w http.ResponseWriter, r *http.Request) error
@@ -67,34 +95,13 @@ type Resolution struct {
 	Type *string `json:"type"`
 }
 
-var docSlug = map[string]string{
-	sandbox.ErrAuthentication:           "authentication-errors",
-	sandbox.ErrPermission:               "permission-errors",
-	sandbox.ErrValidation:               "validation-errors",
-	sandbox.ErrResourceNotFound:         "resource-not-found-errors",
-	sandbox.ErrConnectedServicesAccount: "connected-services-account-errors",
-	sandbox.ErrVehicleState:             "vehicle-state-errors",
-	sandbox.ErrRateLimit:                "rate-limit-errors",
-	sandbox.ErrBilling:                  "billing-errors",
-	sandbox.ErrCompatibility:            "compatibility-errors",
-	sandbox.ErrUpstream:                 "upstream-errors",
-	sandbox.ErrServer:                   "server-errors",
-}
-
-// DocURL is where Smartcar documents the error; v3 errors have their own section.
+// DocURL is where Smartcar documents the error: sandbox.DocURL, with v3's own section.
 func DocURL(v Version, typ, code string) string {
-	slug, ok := docSlug[typ]
-	if !ok {
-		slug = "server-errors"
-	}
-	anchor := "null"
-	if code != "" {
-		anchor = strings.ToLower(code)
-	}
+	u := sandbox.DocURL(typ, code)
 	if v == V3 {
-		return "https://smartcar.com/docs/errors/api-errors/v3/" + slug + "#" + anchor
+		return strings.Replace(u, "/api-errors/", "/api-errors/v3/", 1)
 	}
-	return "https://smartcar.com/docs/errors/api-errors/" + slug + "#" + anchor
+	return u
 }
 
 // NewErrorBody builds the wire body for e.
@@ -119,9 +126,11 @@ func NewErrorBody(v Version, e *sandbox.Error, reqID string) ErrorBody {
 	return body
 }
 
-// WriteError renders err as a Smartcar error: the one place the error JSON is written.
+// WriteError renders err as a Smartcar error: the one place the error JSON is written. The
+// error's note (the sandbox's own explanation) goes to the request's log entries instead.
 func WriteError(w http.ResponseWriter, r *http.Request, v Version, err error) {
 	e := sandbox.AsError(err)
+	requestlog.Note(w, e.Note)
 	if e.RetryAfter > 0 {
 		w.Header().Set("Retry-After", strconv.Itoa(e.RetryAfter))
 	}

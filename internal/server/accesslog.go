@@ -10,7 +10,8 @@ import (
 )
 
 // AccessLog writes the one line per request the sandbox logs (time, level, msg=request,
-// method, path, status, duration_ms, request_id), in slog's text or JSON shape, cheaply: the
+// method, path, status, duration_ms, request_id, and note when the answer has one: the
+// sandbox's own explanation of an error, see requestlog.Note), in slog's text or JSON shape, cheaply: the
 // line is formatted by hand into a buffer and the buffer goes out in one write at most every
 // FlushEvery (or when it passes maxAccessBuffer), instead of a slog record and a write system
 // call per request (which were ~20 % of a vehicle read's server time under make bench).
@@ -43,7 +44,7 @@ func NewAccessLog(out io.Writer, format string) *AccessLog {
 }
 
 // Log records one finished request; t is when the line is stamped (slog stamps at log time).
-func (l *AccessLog) Log(t time.Time, method, path string, status int, d time.Duration, requestID string) {
+func (l *AccessLog) Log(t time.Time, method, path string, status int, d time.Duration, requestID, note string) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if len(l.buf) == 0 && !l.closed {
@@ -53,13 +54,13 @@ func (l *AccessLog) Log(t time.Time, method, path string, status int, d time.Dur
 			l.timer.Reset(l.flushEvery)
 		}
 	}
-	l.buf = l.appendLine(l.buf, t, method, path, status, d, requestID)
+	l.buf = l.appendLine(l.buf, t, method, path, status, d, requestID, note)
 	if len(l.buf) >= maxAccessBuffer || l.closed {
 		l.flushLocked()
 	}
 }
 
-func (l *AccessLog) appendLine(b []byte, t time.Time, method, path string, status int, d time.Duration, requestID string) []byte {
+func (l *AccessLog) appendLine(b []byte, t time.Time, method, path string, status int, d time.Duration, requestID, note string) []byte {
 	ms := float64(d.Microseconds()) / 1000
 	if l.json {
 		b = append(b, `{"time":"`...)
@@ -74,6 +75,10 @@ func (l *AccessLog) appendLine(b []byte, t time.Time, method, path string, statu
 		b = strconv.AppendFloat(b, ms, 'f', -1, 64)
 		b = append(b, `,"request_id":`...)
 		b = appendJSONString(b, requestID)
+		if note != "" {
+			b = append(b, `,"note":`...)
+			b = appendJSONString(b, note)
+		}
 		return append(b, "}\n"...)
 	}
 	b = append(b, "time="...)
@@ -88,6 +93,10 @@ func (l *AccessLog) appendLine(b []byte, t time.Time, method, path string, statu
 	b = strconv.AppendFloat(b, ms, 'f', -1, 64)
 	b = append(b, " request_id="...)
 	b = appendTextValue(b, requestID)
+	if note != "" {
+		b = append(b, " note="...)
+		b = appendTextValue(b, note)
+	}
 	return append(b, '\n')
 }
 

@@ -33,7 +33,12 @@ func (l *lockedBuffer) String() string {
 // the same record.
 func TestAccessLogMatchesSlog(t *testing.T) {
 	at := time.Date(2026, 11, 25, 23, 18, 4, 567_891_000, time.UTC)
-	for _, format := range []string{"text", "json"} {
+	for _, tt := range []struct{ format, note string }{
+		{"text", ""}, {"json", ""},
+		// An error answer's note, with the characters that make each format quote.
+		{"text", `the access token was revoked (token "…x=y")`}, {"json", `the access token was revoked (token "…x=y")`},
+	} {
+		format := tt.format
 		t.Run(format, func(t *testing.T) {
 			var want bytes.Buffer
 			var h slog.Handler = slog.NewTextHandler(&want, nil)
@@ -43,12 +48,15 @@ func TestAccessLogMatchesSlog(t *testing.T) {
 			rec := slog.NewRecord(at, slog.LevelInfo, "request", 0)
 			rec.AddAttrs(slog.String("method", "GET"), slog.String("path", "/v2.0/vehicles/abc/odometer"), slog.Int("status", 200),
 				slog.Float64("duration_ms", 1.234), slog.String("request_id", "0b7c6a4e-1f2a-4c3b-9d8e-7f6a5b4c3d2e"))
+			if tt.note != "" {
+				rec.AddAttrs(slog.String("note", tt.note))
+			}
 			if err := h.Handle(context.Background(), rec); err != nil {
 				t.Fatal(err)
 			}
 			var got bytes.Buffer
 			l := NewAccessLog(&got, format)
-			l.Log(at, "GET", "/v2.0/vehicles/abc/odometer", 200, 1234*time.Microsecond, "0b7c6a4e-1f2a-4c3b-9d8e-7f6a5b4c3d2e")
+			l.Log(at, "GET", "/v2.0/vehicles/abc/odometer", 200, 1234*time.Microsecond, "0b7c6a4e-1f2a-4c3b-9d8e-7f6a5b4c3d2e", tt.note)
 			if err := l.Close(); err != nil {
 				t.Fatal(err)
 			}
@@ -65,8 +73,8 @@ func TestAccessLogQuotesOddPaths(t *testing.T) {
 	for _, path := range []string{"/a b", `/a"b`, "/a=b", "/é", "/\x00\n", ""} {
 		var text, js bytes.Buffer
 		lt, lj := NewAccessLog(&text, "text"), NewAccessLog(&js, "json")
-		lt.Log(at, "GET", path, 404, time.Millisecond, "id")
-		lj.Log(at, "GET", path, 404, time.Millisecond, "id")
+		lt.Log(at, "GET", path, 404, time.Millisecond, "id", "")
+		lj.Log(at, "GET", path, 404, time.Millisecond, "id", "")
 		lt.Close()
 		lj.Close()
 		if strings.Count(text.String(), "\n") != 1 || !strings.Contains(text.String(), " path="+`"`) {
@@ -87,7 +95,7 @@ func TestAccessLogBuffersAndKeepsOrder(t *testing.T) {
 	l := NewAccessLog(&out, "text")
 	log := slog.New(slog.NewTextHandler(l, nil))
 
-	l.Log(at, "GET", "/first", 200, 0, "1")
+	l.Log(at, "GET", "/first", 200, 0, "1", "")
 	if got := out.String(); got != "" {
 		t.Fatalf("before any flush the output is %q, want nothing yet", got)
 	}
@@ -96,7 +104,7 @@ func TestAccessLogBuffersAndKeepsOrder(t *testing.T) {
 		t.Fatalf("after a slog line: %q, want the access line first, then the slog line", got)
 	}
 
-	l.Log(at, "GET", "/second", 200, 0, "2")
+	l.Log(at, "GET", "/second", 200, 0, "2", "")
 	for end := time.Now().Add(5 * time.Second); !strings.Contains(out.String(), "path=/second"); {
 		if time.Now().After(end) {
 			t.Fatalf("the timer did not write out the buffered line within 5s (FlushEvery %v)", FlushEvery)
@@ -104,14 +112,14 @@ func TestAccessLogBuffersAndKeepsOrder(t *testing.T) {
 		time.Sleep(10 * time.Millisecond)
 	}
 
-	l.Log(at, "GET", "/third", 200, 0, "3")
+	l.Log(at, "GET", "/third", 200, 0, "3", "")
 	if err := l.Close(); err != nil {
 		t.Fatal(err)
 	}
 	if !strings.Contains(out.String(), "path=/third") {
 		t.Fatalf("after Close: %q, want the last line written", out.String())
 	}
-	l.Log(at, "GET", "/late", 200, 0, "4")
+	l.Log(at, "GET", "/late", 200, 0, "4", "")
 	if !strings.Contains(out.String(), "path=/late") {
 		t.Fatalf("a line after Close must be written at once: %q", out.String())
 	}

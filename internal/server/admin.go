@@ -9,6 +9,7 @@ import (
 	"github.com/smartcar-sandbox/smartcar-sandbox/internal/admin"
 	"github.com/smartcar-sandbox/smartcar-sandbox/internal/faults"
 	"github.com/smartcar-sandbox/smartcar-sandbox/internal/requestlog"
+	"github.com/smartcar-sandbox/smartcar-sandbox/internal/scapi"
 	"github.com/smartcar-sandbox/smartcar-sandbox/internal/store"
 	"github.com/smartcar-sandbox/smartcar-sandbox/internal/token"
 )
@@ -41,9 +42,19 @@ func withControl(next http.Handler, d Deps) http.Handler {
 		next = (&faults.Middleware{Rules: c.Faults, Tokens: d.Tokens, Header: c.FaultHeader}).Wrap(next)
 	}
 	if c.Requests != nil {
-		next = c.Requests.Wrap(next)
+		next = c.Requests.Wrap(next, recordedPath)
 	}
 	return next
+}
+
+// recordedPath is what the request log keeps: the vehicle APIs and the token endpoint, what an
+// app's test asks about (GET /admin/requests), not Connect's pages or the admin API itself.
+func recordedPath(p string) bool {
+	if p == oauthTokenPath {
+		return true
+	}
+	_, ok := scapi.VersionOf(p)
+	return ok
 }
 
 // mountAdmin mounts /admin/... when an admin token is set.

@@ -12,6 +12,14 @@ var notFoundPage = template.Must(template.New("404").Parse(`<!doctype html>
 <h1>Not found</h1><p>smartcar-sandbox has nothing at <code>{{.}}</code>.</p><p><a href="/">What this server offers</a></p>
 </body></html>`))
 
+var methodNotAllowedPage = template.Must(template.New("405").Parse(`<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Method not allowed · smartcar-sandbox</title></head>
+<body style="font-family:system-ui,sans-serif;max-width:40rem;margin:2rem auto;padding:0 1rem">
+<h1>Method not allowed</h1><p><code>{{.Path}}</code> does not answer <code>{{.Method}}</code>; it answers
+{{range $i, $m := .Allow}}{{if $i}}, {{end}}<code>{{$m}}</code>{{end}}.</p><p><a href="/">What this server offers</a></p>
+</body></html>`))
+
 var landingPage = template.Must(template.New("landing").Parse(`<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>smartcar-sandbox</title>

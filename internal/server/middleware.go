@@ -45,11 +45,15 @@ func middleware(next http.Handler, log *slog.Logger, access *AccessLog) http.Han
 			}
 			if access != nil {
 				end := time.Now()
-				access.Log(end, r.Method, logPath, rec.status(), end.Sub(start), id)
+				access.Log(end, r.Method, logPath, rec.status(), end.Sub(start), id, rec.note)
 				return
 			}
-			log.Info("request", "method", r.Method, "path", logPath, "status", rec.status(),
-				"duration_ms", float64(time.Since(start).Microseconds())/1000, "request_id", id)
+			attrs := []any{"method", r.Method, "path", logPath, "status", rec.status(),
+				"duration_ms", float64(time.Since(start).Microseconds()) / 1000, "request_id", id}
+			if rec.note != "" {
+				attrs = append(attrs, "note", rec.note)
+			}
+			log.Info("request", attrs...)
 		}()
 
 		// SDKs send both /x and /x/ (Node: /v2.0/vehicles/{id}/, Go: /oauth/token/). Fold them
@@ -77,22 +81,12 @@ func IsBodyTooLarge(err error) bool {
 	return errors.As(err, &mbe)
 }
 
-func isAPIPath(p string) bool {
-	return strings.HasPrefix(p, "/v2.0/") || p == "/v2.0" || strings.HasPrefix(p, "/v3/") || p == "/v3"
-}
-
-func apiVersion(p string) scapi.Version {
-	if strings.HasPrefix(p, "/v3") {
-		return scapi.V3
-	}
-	return scapi.V2
-}
-
-// notFound answers unknown paths (and known paths with a method they do not serve) in the
-// shape of the door the path belongs to.
+// notFound answers unknown paths in the shape of the door the path belongs to: Smartcar's
+// RESOURCE_NOT_FOUND JSON anywhere under an API prefix, never an HTML page an SDK cannot
+// parse, and the HTML page elsewhere.
 func notFound(w http.ResponseWriter, r *http.Request) {
-	if isAPIPath(r.URL.Path) {
-		scapi.WriteError(w, r, apiVersion(r.URL.Path), sandbox.ErrPathNotFound(r.Method+" "+r.URL.Path))
+	if v, ok := scapi.VersionOf(r.URL.Path); ok {
+		scapi.WriteError(w, r, v, sandbox.ErrPathNotFound(r.Method+" "+r.URL.Path))
 		return
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
@@ -101,8 +95,8 @@ func notFound(w http.ResponseWriter, r *http.Request) {
 }
 
 func writeInternalError(w http.ResponseWriter, r *http.Request) {
-	if isAPIPath(r.URL.Path) {
-		scapi.WriteError(w, r, apiVersion(r.URL.Path), errors.New("panic"))
+	if v, ok := scapi.VersionOf(r.URL.Path); ok {
+		scapi.WriteError(w, r, v, errors.New("panic"))
 		return
 	}
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
@@ -123,7 +117,11 @@ type statusRecorder struct {
 	http.ResponseWriter
 	code        int
 	wroteHeader bool
+	note        string // see requestlog.Note: logged on the access line
 }
+
+// Note keeps the answer's note for the access line.
+func (s *statusRecorder) Note(note string) { s.note = note }
 
 func (s *statusRecorder) WriteHeader(code int) {
 	if !s.wroteHeader {

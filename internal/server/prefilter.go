@@ -10,34 +10,75 @@ import (
 // handle is r.Handle(path, h) with a cheap check in front of the route's regexp. gorilla/mux
 // tries the routes in order and runs each one's path regexp until one matches, so a request
 // for /v2.0/vehicles/{id}/odometer ran the regexps of every route declared before it (~20).
-// The template's literal start (up to the first variable) and literal end (after the last)
-// must appear in any path the anchored regexp accepts, and so must its number of slashes, so
-// comparing them first rejects the other routes without changing what matches
-// (TestPrefilterAgreesWithRegexp).
+// The check compares the path with the template segment by segment, which for our templates
+// (each variable a whole segment, without its own pattern) accepts exactly the paths the
+// anchored regexp accepts (TestPrefilterAgreesWithRegexp).
+//
+// Exactly, not merely never rejecting more: mux forgets a method mismatch seen on an earlier
+// route as soon as any matcher of a later route succeeds, so a looser check passing on a
+// later route turned a wrong method into a 404 instead of a 405.
 func handle(r *mux.Router, path string, h http.Handler) *mux.Route {
 	rt := r.NewRoute()
-	if m := literalEnds(path); m != nil {
+	if m := segmentMatcher(path); m != nil {
 		rt = rt.MatcherFunc(m)
 	}
 	return rt.Path(path).Handler(h)
 }
 
-// literalEnds returns a matcher for a path template's literal start and end, or nil when the
-// template has a variable with its own pattern ({name:regexp}), whose braces this does not parse.
-func literalEnds(tpl string) mux.MatcherFunc {
-	first, last := strings.IndexByte(tpl, '{'), strings.LastIndexByte(tpl, '}')
-	if first < 0 {
-		return func(r *http.Request, _ *mux.RouteMatch) bool { return r.URL.Path == tpl }
-	}
-	if strings.Contains(tpl, ":") || last < first {
+// segmentMatcher returns the check for a path template, or nil when the template has a
+// variable that is not a whole segment or has its own pattern ({name:regexp}), which this
+// does not parse (the regexp alone decides there).
+func segmentMatcher(tpl string) mux.MatcherFunc {
+	if !strings.HasPrefix(tpl, "/") {
 		return nil
 	}
-	// A variable without its own pattern matches [^/]+, so a matching path has exactly the
-	// template's slashes: /v2.0/vehicles/{id} is not tried on /v2.0/vehicles/x/odometer.
-	prefix, suffix, slashes := tpl[:first], tpl[last+1:], strings.Count(tpl, "/")
-	return func(r *http.Request, _ *mux.RouteMatch) bool {
-		p := r.URL.Path
-		return len(p) >= len(prefix)+len(suffix) && strings.HasPrefix(p, prefix) && strings.HasSuffix(p, suffix) &&
-			strings.Count(p, "/") == slashes
+	segs := strings.Split(tpl[1:], "/")
+	vars := make([]bool, len(segs))
+	for i, s := range segs {
+		if !strings.ContainsAny(s, "{}") {
+			continue
+		}
+		if len(s) < 3 || s[0] != '{' || s[len(s)-1] != '}' || strings.ContainsAny(s[1:len(s)-1], "{}:") {
+			return nil
+		}
+		vars[i] = true // a default variable: [^/]+
 	}
+	return func(r *http.Request, _ *mux.RouteMatch) bool {
+		p := routedPath(r)
+		if len(p) == 0 || p[0] != '/' {
+			return false
+		}
+		p = p[1:]
+		for i, s := range segs {
+			seg := p
+			if i < len(segs)-1 {
+				j := strings.IndexByte(p, '/')
+				if j < 0 {
+					return false
+				}
+				seg, p = p[:j], p[j+1:]
+			} else if strings.IndexByte(p, '/') >= 0 {
+				return false
+			}
+			if vars[i] {
+				if seg == "" {
+					return false
+				}
+			} else if seg != s {
+				return false
+			}
+		}
+		return true
+	}
+}
+
+// routedPath is the path the router matches on (see router: the escaped path), cheaply: the
+// raw path when the request's encoding differs from the default one (an encoded slash), else
+// the path. Where these differ from URL.EscapedPath (the escapes of characters the templates'
+// literals never hold) the segments compare the same.
+func routedPath(r *http.Request) string {
+	if r.URL.RawPath != "" {
+		return r.URL.RawPath
+	}
+	return r.URL.Path
 }

@@ -27,8 +27,7 @@ func Routes(d Deps) ([]Route, error) {
 	if d.Logger == nil {
 		d.Logger = slog.New(slog.DiscardHandler)
 	}
-	r := mux.NewRouter()
-	mount(r, d)
+	r := router(d)
 	var out []Route
 	err := r.Walk(func(rt *mux.Route, _ *mux.Router, _ []*mux.Route) error {
 		if rt.GetHandler() == nil {

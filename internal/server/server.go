@@ -46,23 +46,41 @@ func New(d Deps) http.Handler {
 	if d.Logger == nil {
 		d.Logger = slog.New(slog.DiscardHandler)
 	}
-	r := mux.NewRouter()
+	return middleware(withControl(serveHeadAsGet(router(d)), d), d.Logger, d.AccessLog)
+}
+
+// router builds the router over every route of mount. It never redirects: gorilla/mux's path
+// cleaning answers "/a/../b" with a 301, and a redirect turns an SDK's POST into a GET, so
+// cleaning is off and dot segments are a 404 (see mount). It matches on the escaped path, so
+// an encoded slash inside a vehicle id ("a%2Fb") is part of the id (then refused as not an
+// id), not a separator that would make another route match.
+func router(d Deps) *mux.Router {
+	r := mux.NewRouter().SkipClean(true).UseEncodedPath()
 	mount(r, d)
 	r.NotFoundHandler = http.HandlerFunc(notFound)
-	r.MethodNotAllowedHandler = http.HandlerFunc(notFound)
-	return middleware(withControl(r, d), d.Logger, d.AccessLog)
+	r.MethodNotAllowedHandler = methodNotAllowed(r)
+	return r
 }
+
+// oauthTokenPath is the token endpoint (auth.smartcar.com/oauth/token).
+const oauthTokenPath = "/oauth/token"
 
 // mount declares every route of the sandbox.
 func mount(r *mux.Router, d Deps) {
 	auth := &scapi.Auth{Tokens: d.Tokens, Store: d.Store}
 	v2 := vehicleapi.New(d.Store, auth, d.Now)
 	v3 := vehicleapiv3.New(d.Store, auth, d.Now)
-	get, head, post, del := http.MethodGet, http.MethodHead, http.MethodPost, http.MethodDelete
+	get, post := http.MethodGet, http.MethodPost
+
+	// A path with a "." or ".." segment names nothing here: 404 in the door's shape, before
+	// any route could take ".." for a vehicle id. (The admin API answers its own paths.)
+	r.MatcherFunc(func(req *http.Request, _ *mux.RouteMatch) bool {
+		return hasDotSegment(routedPath(req)) && !isAdminPath(req.URL.Path)
+	}).HandlerFunc(notFound)
 
 	// --- sandbox's own pages ---
-	handle(r, "/healthz", http.HandlerFunc(healthz)).Methods(get, head)
-	handle(r, "/", landing(d)).Methods(get, head)
+	handle(r, "/healthz", http.HandlerFunc(healthz)).Methods(get)
+	handle(r, "/", landing(d)).Methods(get)
 
 	// --- Connect (connect.smartcar.com) ---
 	// The flow-token key is made at each start: a Connect flow in progress does not survive a
@@ -71,54 +89,20 @@ func mount(r *mux.Router, d Deps) {
 	if err != nil {
 		panic(err) // only a programming error: the store is required and the key is made here
 	}
-	handle(r, connect.PathAuthorize, conn.Authorize()).Methods(get, head)
+	handle(r, connect.PathAuthorize, conn.Authorize()).Methods(get)
 	handle(r, connect.PathStart, conn.Start()).Methods(post)
-	handle(r, connect.PathBrands, conn.Brands()).Methods(get, head)
+	handle(r, connect.PathBrands, conn.Brands()).Methods(get)
 	handle(r, connect.PathBrand, conn.Brand()).Methods(post)
 	handle(r, connect.PathLogin, conn.Login()).Methods(post)
 	handle(r, connect.PathConsent, conn.Consent()).Methods(post)
-	handle(r, connect.PathCSS, connect.CSS()).Methods(get, head)
+	handle(r, connect.PathCSS, connect.CSS()).Methods(get)
 
 	// --- token endpoint (auth.smartcar.com) ---
 	// Every method reaches the handler, so a GET gets the OAuth 405 JSON rather than the HTML 404.
-	handle(r, "/oauth/token", oauth.New(d.Store, d.Tokens, d.Now))
+	handle(r, oauthTokenPath, oauth.New(d.Store, d.Tokens, d.Now))
 
 	// --- vehicle API v2.0 (api.smartcar.com/v2.0) and management API ---
-	handle(r, "/v2.0/user", scapi.Handle(scapi.V2, v2.User)).Methods(get)
-	handle(r, "/v2.0/vehicles", scapi.Handle(scapi.V2, v2.Vehicles)).Methods(get)
-	handle(r, "/v2.0/vehicles/{id}", scapi.Handle(scapi.V2, v2.Read(""))).Methods(get)
-	handle(r, "/v2.0/vehicles/{id}/vin", scapi.Handle(scapi.V2, v2.Read("vin"))).Methods(get)
-	handle(r, "/v2.0/vehicles/{id}/odometer", scapi.Handle(scapi.V2, v2.Read("odometer"))).Methods(get)
-	handle(r, "/v2.0/vehicles/{id}/location", scapi.Handle(scapi.V2, v2.Read("location"))).Methods(get)
-	handle(r, "/v2.0/vehicles/{id}/fuel", scapi.Handle(scapi.V2, v2.Read("fuel"))).Methods(get)
-	handle(r, "/v2.0/vehicles/{id}/battery", scapi.Handle(scapi.V2, v2.Read("battery"))).Methods(get)
-	handle(r, "/v2.0/vehicles/{id}/battery/capacity", scapi.Handle(scapi.V2, v2.Read("battery/capacity"))).Methods(get)
-	handle(r, "/v2.0/vehicles/{id}/battery/nominal_capacity", scapi.Handle(scapi.V2, v2.Read("battery/nominal_capacity"))).Methods(get)
-	handle(r, "/v2.0/vehicles/{id}/charge", scapi.Handle(scapi.V2, v2.Read("charge"))).Methods(get)
-	handle(r, "/v2.0/vehicles/{id}/charge", scapi.Handle(scapi.V2, v2.ChargeCommand)).Methods(post)
-	handle(r, "/v2.0/vehicles/{id}/charge/limit", scapi.Handle(scapi.V2, v2.Read("charge/limit"))).Methods(get)
-	handle(r, "/v2.0/vehicles/{id}/charge/limit", scapi.Handle(scapi.V2, v2.SetChargeLimit)).Methods(post)
-	handle(r, "/v2.0/vehicles/{id}/engine/oil", scapi.Handle(scapi.V2, v2.Read("engine/oil"))).Methods(get)
-	handle(r, "/v2.0/vehicles/{id}/tires/pressure", scapi.Handle(scapi.V2, v2.Read("tires/pressure"))).Methods(get)
-	handle(r, "/v2.0/vehicles/{id}/security", scapi.Handle(scapi.V2, v2.Read("security"))).Methods(get)
-	handle(r, "/v2.0/vehicles/{id}/security", scapi.Handle(scapi.V2, v2.Security)).Methods(post)
-	handle(r, "/v2.0/vehicles/{id}/permissions", scapi.Handle(scapi.V2, v2.Read("permissions"))).Methods(get)
-	handle(r, "/v2.0/vehicles/{id}/batch", scapi.Handle(scapi.V2, v2.Batch)).Methods(post)
-	handle(r, "/v2.0/vehicles/{id}/application", scapi.Handle(scapi.V2, v2.Disconnect)).Methods(del)
-	handle(r, "/v2.0/vehicles/{id}/service/history", scapi.Handle(scapi.V2, v2.Read("service/history"))).Methods(get)
-	handle(r, "/v2.0/vehicles/{id}/diagnostics/system_status", scapi.Handle(scapi.V2, v2.Read("diagnostics/system_status"))).Methods(get)
-	handle(r, "/v2.0/vehicles/{id}/diagnostics/dtcs", scapi.Handle(scapi.V2, v2.Read("diagnostics/dtcs"))).Methods(get)
-	handle(r, "/v2.0/vehicles/{id}/navigation/destination", scapi.Handle(scapi.V2, v2.Destination)).Methods(post)
-	handle(r, "/v2.0/management/connections", scapi.Handle(scapi.V2, v2.Connections)).Methods(get)
-	handle(r, "/v2.0/management/connections", scapi.Handle(scapi.V2, v2.DeleteConnections)).Methods(del)
-	handle(r, "/v2.0/compatibility", scapi.Handle(scapi.V2, v2.CompatibilityByVIN)).Methods(get)
-	handle(r, "/v2.0/compatibility/matrix", scapi.Handle(scapi.V2, v2.CompatibilityMatrix)).Methods(get)
-
-	// --- webhooks (subscriptions on api.smartcar.com/v2.0; the delivery log is in the admin API) ---
-	if wh := d.Webhooks; wh != nil {
-		handle(r, "/v2.0/vehicles/{id}/webhooks/{webhookId}", scapi.Handle(scapi.V2, wh.Subscribe(auth))).Methods(post)
-		handle(r, "/v2.0/vehicles/{id}/webhooks/{webhookId}", scapi.Handle(scapi.V2, wh.Unsubscribe)).Methods(del)
-	}
+	mountVehicleAPI(r, scapi.V2, v2, auth, d.Webhooks)
 
 	// --- admin API (the sandbox's own control surface; see admin.go) ---
 	mountAdmin(r, d)
@@ -134,6 +118,59 @@ func mount(r *mux.Router, d Deps) {
 	handle(r, "/v3/vehicles/{id}/commands/charging/limit", scapi.Handle(scapi.V3, v3.SetChargeLimit)).Methods(post)
 	handle(r, "/v3/connections", scapi.Handle(scapi.V3, v3.Connections)).Methods(get)
 	handle(r, "/v3/connections/{id}", scapi.Handle(scapi.V3, v3.Connection)).Methods(get)
+
+	// --- vehicle API v1.0: the SDKs' setApiVersion('1.0'), served by the same handlers ---
+	// Last, so the v2.0 and v3 routes are tried first.
+	mountVehicleAPI(r, scapi.V1, v2, auth, d.Webhooks)
+}
+
+// mountVehicleAPI declares the vehicle, user, management and compatibility API under v's
+// prefix (/v2.0, or /v1.0, whose SDK calls are the same).
+func mountVehicleAPI(r *mux.Router, v scapi.Version, api *vehicleapi.API, auth *scapi.Auth, wh *webhooks.Service) {
+	p := v.Prefix()
+	get := func(path string, h scapi.HandlerFunc) {
+		handle(r, p+path, scapi.Handle(v, h)).Methods(http.MethodGet)
+	}
+	post := func(path string, h scapi.HandlerFunc) { handle(r, p+path, scapi.Handle(v, h)).Methods(http.MethodPost) }
+	del := func(path string, h scapi.HandlerFunc) {
+		handle(r, p+path, scapi.Handle(v, h)).Methods(http.MethodDelete)
+	}
+
+	get("/user", api.User)
+	get("/vehicles", api.Vehicles)
+	get("/vehicles/{id}", api.Read(""))
+	get("/vehicles/{id}/vin", api.Read("vin"))
+	get("/vehicles/{id}/odometer", api.Read("odometer"))
+	get("/vehicles/{id}/location", api.Read("location"))
+	get("/vehicles/{id}/fuel", api.Read("fuel"))
+	get("/vehicles/{id}/battery", api.Read("battery"))
+	get("/vehicles/{id}/battery/capacity", api.Read("battery/capacity"))
+	get("/vehicles/{id}/battery/nominal_capacity", api.Read("battery/nominal_capacity"))
+	get("/vehicles/{id}/charge", api.Read("charge"))
+	post("/vehicles/{id}/charge", api.ChargeCommand)
+	get("/vehicles/{id}/charge/limit", api.Read("charge/limit"))
+	post("/vehicles/{id}/charge/limit", api.SetChargeLimit)
+	get("/vehicles/{id}/engine/oil", api.Read("engine/oil"))
+	get("/vehicles/{id}/tires/pressure", api.Read("tires/pressure"))
+	get("/vehicles/{id}/security", api.Read("security"))
+	post("/vehicles/{id}/security", api.Security)
+	get("/vehicles/{id}/permissions", api.Read("permissions"))
+	post("/vehicles/{id}/batch", api.Batch)
+	del("/vehicles/{id}/application", api.Disconnect)
+	get("/vehicles/{id}/service/history", api.Read("service/history"))
+	get("/vehicles/{id}/diagnostics/system_status", api.Read("diagnostics/system_status"))
+	get("/vehicles/{id}/diagnostics/dtcs", api.Read("diagnostics/dtcs"))
+	post("/vehicles/{id}/navigation/destination", api.Destination)
+	get("/management/connections", api.Connections)
+	del("/management/connections", api.DeleteConnections)
+	get("/compatibility", api.CompatibilityByVIN)
+	get("/compatibility/matrix", api.CompatibilityMatrix)
+
+	// Webhook subscriptions (the delivery log is in the admin API).
+	if wh != nil {
+		post("/vehicles/{id}/webhooks/{webhookId}", wh.Subscribe(auth))
+		del("/vehicles/{id}/webhooks/{webhookId}", wh.Unsubscribe)
+	}
 }
 
 func healthz(w http.ResponseWriter, r *http.Request) {

@@ -1,6 +1,7 @@
 package vehicleapi
 
 import (
+	"fmt"
 	"net/http"
 	"time"
 
@@ -41,7 +42,7 @@ const jsonContentType = "application/json; charset=utf-8"
 // Batch is POST /vehicles/{id}/batch: each item is authorized and rendered by the same table
 // entry as its single route, from one snapshot of the vehicle.
 func (a *API) Batch(w http.ResponseWriter, r *http.Request) error {
-	acc, err := a.Auth.Vehicle(r, vehicleID(r), "", false)
+	c, id, err := a.authenticate(r)
 	if err != nil {
 		return err
 	}
@@ -54,18 +55,22 @@ func (a *API) Batch(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	if req.Requests == nil {
-		return sandbox.NewError(sandbox.ErrValidation, "PARAMETER", `The body must have a "requests" array, e.g. {"requests":[{"path":"/odometer"}]}.`)
+		return sandbox.ErrInvalidRequest(`The body must have a "requests" array, e.g. {"requests":[{"path":"/odometer"}]}.`)
 	}
 	if len(req.Requests) == 0 {
-		return sandbox.NewError(sandbox.ErrValidation, "PARAMETER", `"requests" must name at least one path.`)
+		return sandbox.ErrInvalidParameter(`"requests" must name at least one path.`)
 	}
 	if len(req.Requests) > MaxBatchRequests {
 		return sandbox.Errorf(sandbox.ErrValidation, "PARAMETER", "A batch may hold at most %d requests, got %d.", MaxBatchRequests, len(req.Requests))
 	}
 	for i, it := range req.Requests {
 		if it.Path == nil {
-			return sandbox.Errorf(sandbox.ErrValidation, "PARAMETER", `requests[%d] has no "path".`, i)
+			return sandbox.ErrInvalidRequest(fmt.Sprintf(`requests[%d] has no "path".`, i))
 		}
+	}
+	acc, err := a.Auth.Authorize(r, c, id, "", false)
+	if err != nil {
+		return err
 	}
 	reqID := requestid.From(r.Context())
 	now := a.Now()
@@ -92,7 +97,10 @@ func (a *API) batchItem(acc *scapi.Access, u scapi.Units, rawPath, reqID string,
 	}
 	sig, ok := signalByPath[path]
 	if !ok {
-		return fail(sandbox.ErrPathNotFound("GET /v2.0/vehicles/" + acc.Vehicle.ID + "/" + path))
+		return fail(sandbox.ErrPathNotFound("GET /vehicles/" + acc.Vehicle.ID + "/" + path))
+	}
+	if err := sig.validate(q); err != nil {
+		return fail(sandbox.AsError(err))
 	}
 	if sig.Permission != "" && !acc.Has(sig.Permission) {
 		return fail(sandbox.Errorf(sandbox.ErrPermission, "", "This request needs the %s permission, which was not granted for vehicle %s.", sig.Permission, acc.Vehicle.ID))

@@ -15,10 +15,27 @@ import (
 	"github.com/smartcar-sandbox/smartcar-sandbox/internal/store"
 )
 
-// Success is the body of every command: SDKs read status, and the Go SDK fails on anything
-// but a 200 with a JSON body.
+// CommandSuccess is the body of every command sent to the vehicle (lock, unlock, charge,
+// charge limit, destination): the SDKs read status, the Node suite compares message word for
+// word, the Python SDK's Action type has both, and the Go SDK fails on anything but a 200
+// with a JSON body.
+type CommandSuccess struct {
+	Status  string `json:"status"`
+	Message string `json:"message"`
+}
+
+// CommandSentMessage is Smartcar's message for a command sent to the vehicle.
+const CommandSentMessage = "Successfully sent request to vehicle"
+
+// Success is the body of what is not a vehicle command (disconnecting the application):
+// status only, as the Node suite's disconnect test requires.
 type Success struct {
 	Status string `json:"status"`
+}
+
+func writeCommandSent(w http.ResponseWriter) error {
+	scapi.WriteJSON(w, http.StatusOK, CommandSuccess{Status: "success", Message: CommandSentMessage})
+	return nil
 }
 
 func writeSuccess(w http.ResponseWriter) error {
@@ -26,8 +43,11 @@ func writeSuccess(w http.ResponseWriter) error {
 	return nil
 }
 
+// validation is VALIDATION with code null, for a malformed request: a body that is not the
+// JSON asked for, a field missing or of the wrong JSON type. A well-formed value out of its
+// range is sandbox.ErrInvalidParameter (VALIDATION:PARAMETER).
 func validation(format string, args ...any) *sandbox.Error {
-	return sandbox.Errorf(sandbox.ErrValidation, "", format, args...)
+	return sandbox.ErrInvalidRequest(fmt.Sprintf(format, args...))
 }
 
 // decodeBody reads a JSON object into dst, turning every way a body can be wrong into a
@@ -50,11 +70,11 @@ func decodeBody(r *http.Request, dst any) error {
 			if te.Field == "" {
 				return validation("The request body must be a JSON object.")
 			}
-			return sandbox.Errorf(sandbox.ErrValidation, "PARAMETER", "The field %q must be a %s, not a JSON %s.", te.Field, jsonKind(te.Type.Kind().String()), te.Value)
+			return validation("The field %q must be a %s, not a JSON %s.", te.Field, jsonKind(te.Type.Kind().String()), te.Value)
 		}
 		var fe *fieldError
 		if errors.As(err, &fe) {
-			return sandbox.NewError(sandbox.ErrValidation, "PARAMETER", fe.msg)
+			return sandbox.ErrInvalidParameter(fe.msg)
 		}
 		return validation("The request body is not valid JSON: %v.", err)
 	}
@@ -88,14 +108,14 @@ func readAction(r *http.Request, allowed ...string) (string, error) {
 		return "", err
 	}
 	if b.Action == nil {
-		return "", sandbox.Errorf(sandbox.ErrValidation, "PARAMETER", "The body must have an \"action\" field: one of %s.", strings.Join(allowed, ", "))
+		return "", validation("The body must have an \"action\" field: one of %s.", strings.Join(allowed, ", "))
 	}
 	for _, a := range allowed {
 		if *b.Action == a {
 			return a, nil
 		}
 	}
-	return "", sandbox.Errorf(sandbox.ErrValidation, "PARAMETER", "The action %q is not valid here; use one of %s.", *b.Action, strings.Join(allowed, ", "))
+	return "", sandbox.ErrInvalidParameter(fmt.Sprintf("The action %q is not valid here; use one of %s.", *b.Action, strings.Join(allowed, ", ")))
 }
 
 // update runs fn on the vehicle in the store and stamps the data age: a command is the
@@ -116,11 +136,15 @@ func (a *API) update(id string, fn func(*sandbox.Vehicle) error) error {
 
 // Security is POST /vehicles/{id}/security {"action":"LOCK"|"UNLOCK"}.
 func (a *API) Security(w http.ResponseWriter, r *http.Request) error {
-	acc, err := a.Auth.Vehicle(r, vehicleID(r), "control_security", false)
+	c, id, err := a.authenticate(r)
 	if err != nil {
 		return err
 	}
 	action, err := readAction(r, "LOCK", "UNLOCK")
+	if err != nil {
+		return err
+	}
+	acc, err := a.Auth.Authorize(r, c, id, "control_security", false)
 	if err != nil {
 		return err
 	}
@@ -133,20 +157,24 @@ func (a *API) Security(w http.ResponseWriter, r *http.Request) error {
 	}); err != nil {
 		return err
 	}
-	return writeSuccess(w)
+	return writeCommandSent(w)
 }
 
 // ChargeCommand is POST /vehicles/{id}/charge {"action":"START"|"STOP"}.
 func (a *API) ChargeCommand(w http.ResponseWriter, r *http.Request) error {
-	acc, err := a.Auth.Vehicle(r, vehicleID(r), "control_charge", false)
+	c, id, err := a.authenticate(r)
 	if err != nil {
-		return err
-	}
-	if _, err := charge(acc.Vehicle); err != nil {
 		return err
 	}
 	action, err := readAction(r, "START", "STOP")
 	if err != nil {
+		return err
+	}
+	acc, err := a.Auth.Authorize(r, c, id, "control_charge", false)
+	if err != nil {
+		return err
+	}
+	if _, err := charge(acc.Vehicle); err != nil {
 		return err
 	}
 	if err := a.update(acc.Vehicle.ID, func(v *sandbox.Vehicle) error {
@@ -157,7 +185,7 @@ func (a *API) ChargeCommand(w http.ResponseWriter, r *http.Request) error {
 	}); err != nil {
 		return err
 	}
-	return writeSuccess(w)
+	return writeCommandSent(w)
 }
 
 // fieldError is returned by custom unmarshalers so decodeBody can tell a bad field value
@@ -199,11 +227,8 @@ func (f *flexNumber) UnmarshalJSON(b []byte) error {
 
 // SetChargeLimit is POST /vehicles/{id}/charge/limit {"limit":0.8} (or "0.8").
 func (a *API) SetChargeLimit(w http.ResponseWriter, r *http.Request) error {
-	acc, err := a.Auth.Vehicle(r, vehicleID(r), "control_charge", false)
+	c, id, err := a.authenticate(r)
 	if err != nil {
-		return err
-	}
-	if _, err := charge(acc.Vehicle); err != nil {
 		return err
 	}
 	var body struct {
@@ -213,11 +238,18 @@ func (a *API) SetChargeLimit(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	if !body.Limit.set {
-		return sandbox.Errorf(sandbox.ErrValidation, "PARAMETER", "The body must have a \"limit\" field between 0 and 1, e.g. {\"limit\":0.8}.")
+		return validation("The body must have a \"limit\" field between 0 and 1, e.g. {\"limit\":0.8}.")
 	}
 	limit := body.Limit.val
 	if !(limit > 0 && limit <= 1) {
-		return sandbox.Errorf(sandbox.ErrValidation, "PARAMETER", "limit must be greater than 0 and at most 1, got %s.", body.Limit.raw)
+		return sandbox.ErrInvalidParameter(fmt.Sprintf("limit must be greater than 0 and at most 1, got %s.", body.Limit.raw))
+	}
+	acc, err := a.Auth.Authorize(r, c, id, "control_charge", false)
+	if err != nil {
+		return err
+	}
+	if _, err := charge(acc.Vehicle); err != nil {
+		return err
 	}
 	if err := a.update(acc.Vehicle.ID, func(v *sandbox.Vehicle) error {
 		if e := v.SetChargeLimit(limit); e != nil {
@@ -227,13 +259,17 @@ func (a *API) SetChargeLimit(w http.ResponseWriter, r *http.Request) error {
 	}); err != nil {
 		return err
 	}
-	return writeSuccess(w)
+	return writeCommandSent(w)
 }
 
 // Destination is POST /vehicles/{id}/navigation/destination {"latitude":n,"longitude":n}.
 // The sandbox has no navigation state to change, so a valid destination is acknowledged.
+// Coordinates out of range get the words the Node SDK uses when it refuses them itself
+// (its sendDestination checks the range before sending), so a client without that check
+// reads the same.
 func (a *API) Destination(w http.ResponseWriter, r *http.Request) error {
-	if _, err := a.Auth.Vehicle(r, vehicleID(r), "control_navigation", false); err != nil {
+	c, id, err := a.authenticate(r)
+	if err != nil {
 		return err
 	}
 	var body struct {
@@ -244,18 +280,34 @@ func (a *API) Destination(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	if body.Latitude == nil || body.Longitude == nil {
-		return sandbox.Errorf(sandbox.ErrValidation, "PARAMETER", "The body must have numeric \"latitude\" and \"longitude\" fields.")
+		return validation("The body must have numeric \"latitude\" and \"longitude\" fields.")
 	}
-	if *body.Latitude < -90 || *body.Latitude > 90 || *body.Longitude < -180 || *body.Longitude > 180 {
-		return sandbox.Errorf(sandbox.ErrValidation, "PARAMETER", "latitude must be within -90..90 and longitude within -180..180.")
+	if lat := *body.Latitude; lat < -90 || lat > 90 {
+		return sandbox.ErrInvalidParameter(fmt.Sprintf("latitude %v is outside -90..90", lat)).WithDescription(InvalidLatitude)
 	}
-	return writeSuccess(w)
+	if lng := *body.Longitude; lng < -180 || lng > 180 {
+		return sandbox.ErrInvalidParameter(fmt.Sprintf("longitude %v is outside -180..180", lng)).WithDescription(InvalidLongitude)
+	}
+	if _, err := a.Auth.Authorize(r, c, id, "control_navigation", false); err != nil {
+		return err
+	}
+	return writeCommandSent(w)
 }
+
+// Smartcar's words for coordinates out of range (the Node SDK's, see Destination).
+const (
+	InvalidLatitude  = "Invalid latitude value. It must be between -90 and 90."
+	InvalidLongitude = "Invalid longitude value. It must be between -180 and 180."
+)
 
 // Disconnect is DELETE /vehicles/{id}/application: the application loses the vehicle at
 // once, for every token it holds, because every call checks the grant.
 func (a *API) Disconnect(w http.ResponseWriter, r *http.Request) error {
-	acc, err := a.Auth.Vehicle(r, vehicleID(r), "", false)
+	c, id, err := a.authenticate(r)
+	if err != nil {
+		return err
+	}
+	acc, err := a.Auth.Authorize(r, c, id, "", false)
 	if err != nil {
 		return err
 	}

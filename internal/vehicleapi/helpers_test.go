@@ -95,6 +95,25 @@ func errorOf(t *testing.T, res *sandboxtest.Response) scError {
 	return e
 }
 
+// commandSent is Smartcar's answer to a command sent to the vehicle.
+const commandSent = `{"status":"success","message":"Successfully sent request to vehicle"}`
+
+// detailMessage is the message of a VALIDATION error's first detail: what was invalid.
+func detailMessage(t *testing.T, res *sandboxtest.Response) string {
+	t.Helper()
+	var e struct {
+		Detail []struct {
+			Message string `json:"message"`
+		} `json:"detail"`
+	}
+	res.JSON(t, &e)
+	if len(e.Detail) == 0 {
+		t.Errorf("no detail in %s", res.Body)
+		return ""
+	}
+	return e.Detail[0].Message
+}
+
 func code(e scError) string {
 	if e.Code == nil {
 		return "<null>"

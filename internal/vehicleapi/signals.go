@@ -24,27 +24,38 @@ type signal struct {
 	Path       string // sub-path without leading slash; "" is the attributes
 	Permission string // "" means any valid token for the vehicle
 	Render     func(readCtx) (any, error)
+	// Query validates the query before the permission is checked; nil: the signal reads none.
+	// Render parses the same query again (it cannot fail then).
+	Query func(url.Values) error
+}
+
+// validate checks the query of a read (see signal.Query).
+func (s signal) validate(q url.Values) error {
+	if s.Query == nil {
+		return nil
+	}
+	return s.Query(q)
 }
 
 // signals is the one table of v2.0 reads, used by the routes and by batch.
 var signals = []signal{
-	{"", "read_vehicle_info", renderAttributes},
-	{"vin", "read_vin", renderVIN},
-	{"odometer", "read_odometer", renderOdometer},
-	{"location", "read_location", renderLocation},
-	{"fuel", "read_fuel", renderFuel},
-	{"battery", "read_battery", renderBattery},
-	{"battery/capacity", "read_battery", renderBatteryCapacity},
-	{"battery/nominal_capacity", "read_battery", renderNominalCapacity},
-	{"charge", "read_charge", renderCharge},
-	{"charge/limit", "read_charge", renderChargeLimit},
-	{"engine/oil", "read_engine_oil", renderEngineOil},
-	{"tires/pressure", "read_tires", renderTires},
-	{"security", "read_security", renderSecurity},
-	{"permissions", "", renderPermissions},
-	{"service/history", "read_service_history", renderServiceHistory},
-	{"diagnostics/system_status", "read_diagnostics", renderSystemStatus},
-	{"diagnostics/dtcs", "read_diagnostics", renderDTCs},
+	{"", "read_vehicle_info", renderAttributes, nil},
+	{"vin", "read_vin", renderVIN, nil},
+	{"odometer", "read_odometer", renderOdometer, nil},
+	{"location", "read_location", renderLocation, nil},
+	{"fuel", "read_fuel", renderFuel, nil},
+	{"battery", "read_battery", renderBattery, nil},
+	{"battery/capacity", "read_battery", renderBatteryCapacity, nil},
+	{"battery/nominal_capacity", "read_battery", renderNominalCapacity, nil},
+	{"charge", "read_charge", renderCharge, nil},
+	{"charge/limit", "read_charge", renderChargeLimit, nil},
+	{"engine/oil", "read_engine_oil", renderEngineOil, nil},
+	{"tires/pressure", "read_tires", renderTires, nil},
+	{"security", "read_security", renderSecurity, nil},
+	{"permissions", "", renderPermissions, permissionsQuery},
+	{"service/history", "read_service_history", renderServiceHistory, serviceHistoryQuery},
+	{"diagnostics/system_status", "read_diagnostics", renderSystemStatus, nil},
+	{"diagnostics/dtcs", "read_diagnostics", renderDTCs, nil},
 }
 
 var signalByPath = func() map[string]signal {
@@ -316,8 +327,16 @@ func renderSecurity(c readCtx) (any, error) {
 	}, nil
 }
 
+// permissionsPaging is the paging of /permissions: 25 by default, no upper bound.
+func permissionsPaging(q url.Values) (limit, offset int, err error) { return offsetPaging(q, 25, 0) }
+
+func permissionsQuery(q url.Values) error {
+	_, _, err := permissionsPaging(q)
+	return err
+}
+
 func renderPermissions(c readCtx) (any, error) {
-	limit, offset, err := offsetPaging(c.query, 25, 0)
+	limit, offset, err := permissionsPaging(c.query)
 	if err != nil {
 		return nil, err
 	}
@@ -368,25 +387,37 @@ func parseDate(name, s string) (time.Time, error) {
 	return time.Time{}, sandbox.Errorf(sandbox.ErrValidation, "PARAMETER", "%s must be a date like 2024-01-31 or an RFC 3339 timestamp, got %q.", name, s)
 }
 
+// serviceHistoryRange reads start_date and end_date (zero when absent).
+func serviceHistoryRange(q url.Values) (from, to time.Time, err error) {
+	if s := q.Get("start_date"); s != "" {
+		if from, err = parseDate("start_date", s); err != nil {
+			return from, to, err
+		}
+	}
+	if s := q.Get("end_date"); s != "" {
+		if to, err = parseDate("end_date", s); err != nil {
+			return from, to, err
+		}
+	}
+	if !from.IsZero() && !to.IsZero() && to.Before(from) {
+		return from, to, sandbox.ErrInvalidParameter("end_date must not be before start_date")
+	}
+	return from, to, nil
+}
+
+func serviceHistoryQuery(q url.Values) error {
+	_, _, err := serviceHistoryRange(q)
+	return err
+}
+
 // renderServiceHistory derives a dealer service history from the vehicle's fixture, since
 // fixtures carry none: one visit a year after the model year and one two years after, at
 // fractions of today's odometer, so the answer is stable for a given vehicle.
 func renderServiceHistory(c readCtx) (any, error) {
 	v := c.acc.Vehicle
-	var from, to time.Time
-	var err error
-	if s := c.query.Get("start_date"); s != "" {
-		if from, err = parseDate("start_date", s); err != nil {
-			return nil, err
-		}
-	}
-	if s := c.query.Get("end_date"); s != "" {
-		if to, err = parseDate("end_date", s); err != nil {
-			return nil, err
-		}
-	}
-	if !from.IsZero() && !to.IsZero() && to.Before(from) {
-		return nil, sandbox.NewError(sandbox.ErrValidation, "PARAMETER", "end_date must not be before start_date.")
+	from, to, err := serviceHistoryRange(c.query)
+	if err != nil {
+		return nil, err
 	}
 	tasks := []ServiceTask{{TaskID: "1", TaskDescription: "Tire rotation"}, {TaskID: "2", TaskDescription: "Multi-point inspection"}}
 	if v.Powertrain.HasFuel() {

@@ -14,6 +14,7 @@ import (
 
 	"github.com/smartcar-sandbox/smartcar-sandbox/internal/scapi"
 	"github.com/smartcar-sandbox/smartcar-sandbox/internal/store"
+	"github.com/smartcar-sandbox/smartcar-sandbox/internal/token"
 )
 
 // API holds what the v2.0 handlers need. Build it with New.
@@ -35,6 +36,23 @@ func New(st *store.Store, auth *scapi.Auth, now func() time.Time) *API {
 // vehicleID is the {id} route variable.
 func vehicleID(r *http.Request) string { return mux.Vars(r)["id"] }
 
+// authenticate is the first half of every vehicle request, in Smartcar's order: the bearer
+// token (401 AUTHENTICATION), then the vehicle id's form (400 VALIDATION). The handler then
+// validates the rest of its request (400) and calls Auth.Authorize for the grant, the vehicle
+// (404) and the permission (403): a malformed request is refused as such before anything is
+// looked up, and an unauthenticated one before anything is validated.
+func (a *API) authenticate(r *http.Request) (*token.Claims, string, error) {
+	c, err := a.Auth.Bearer(r)
+	if err != nil {
+		return nil, "", err
+	}
+	id := vehicleID(r)
+	if err := scapi.ValidID("vehicle", id); err != nil {
+		return nil, "", err
+	}
+	return c, id, nil
+}
+
 // Read returns the handler for one signal of the table by its sub-path ("" for attributes).
 // It panics for an unknown path: routes are declared at start-up, so a typo fails at once.
 func (a *API) Read(path string) scapi.HandlerFunc {
@@ -43,7 +61,7 @@ func (a *API) Read(path string) scapi.HandlerFunc {
 		panic("vehicleapi: no signal for path " + path)
 	}
 	return func(w http.ResponseWriter, r *http.Request) error {
-		acc, err := a.Auth.Vehicle(r, vehicleID(r), sig.Permission, false)
+		c, id, err := a.authenticate(r)
 		if err != nil {
 			return err
 		}
@@ -56,6 +74,13 @@ func (a *API) Read(path string) scapi.HandlerFunc {
 		var q url.Values
 		if r.URL.RawQuery != "" {
 			q = r.URL.Query()
+			if err := sig.validate(q); err != nil {
+				return err
+			}
+		}
+		acc, err := a.Auth.Authorize(r, c, id, sig.Permission, false)
+		if err != nil {
+			return err
 		}
 		body, err := sig.Render(readCtx{acc: acc, units: u, query: q})
 		if err != nil {

@@ -20,12 +20,28 @@ func webhookNotFound(id string) *sandbox.Error {
 	return sandbox.Errorf(sandbox.ErrResourceNotFound, "PATH", "Webhook %s does not exist for this application; webhooks are declared in the application's fixtures.", id)
 }
 
+// validIDs checks the ids of a webhook path, after authentication and before any lookup (the
+// order of every vehicle request; see vehicleapi's authenticate).
+func validIDs(vars map[string]string) error {
+	if err := scapi.ValidID("vehicle", vars["id"]); err != nil {
+		return err
+	}
+	return scapi.ValidID("webhook", vars["webhookId"])
+}
+
 // Subscribe serves POST /v2.0/vehicles/{id}/webhooks/{webhookId} with the vehicle's access
 // token. The webhook must belong to the token's application.
 func (s *Service) Subscribe(auth *scapi.Auth) scapi.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) error {
 		vars := mux.Vars(r)
-		acc, err := auth.Vehicle(r, vars["id"], "", false)
+		c, err := auth.Bearer(r)
+		if err != nil {
+			return err
+		}
+		if err := validIDs(vars); err != nil {
+			return err
+		}
+		acc, err := auth.Authorize(r, c, vars["id"], "", false)
 		if err != nil {
 			return err
 		}
@@ -52,6 +68,9 @@ func (s *Service) Unsubscribe(w http.ResponseWriter, r *http.Request) error {
 	app, ok := s.o.Store.ApplicationByManagementToken(strings.TrimSpace(raw))
 	if !ok {
 		return sandbox.ErrUnauthenticated("The bearer token is not an application management token this sandbox knows.")
+	}
+	if err := validIDs(vars); err != nil {
+		return err
 	}
 	owner, hook, ok := s.webhook(vars["webhookId"])
 	if !ok || owner.ClientID != app.ClientID {
