@@ -36,7 +36,7 @@ func TestNodeSDK(t *testing.T) {
 
 	ctx, cancel := context.WithTimeout(context.Background(), nodeSuiteTimeout)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, node, "--test", "--test-reporter=spec", "sdk.test.mjs")
+	cmd := exec.CommandContext(ctx, node, "--test", "--test-reporter=spec", "sdk.test.mjs", "testmode.test.mjs")
 	cmd.Dir = dir
 	cmd.Env = append(os.Environ(),
 		"SMARTCAR_API_ORIGIN="+sb.Origin,
