@@ -40,12 +40,12 @@ func (a *App) setupControl(cfg config.Config, log *slog.Logger) {
 		c.AdminToken = a.AdminToken
 	}
 	if cfg.FixturesDir != "" {
-		dir, env := cfg.FixturesDir, cfg.EnvApplication
+		dir, env, opts := cfg.FixturesDir, cfg.EnvApplication, cfg.FixtureOptions()
 		var mu sync.Mutex // one reload at a time: the watcher and POST /admin/reload may race
 		c.Reload = func() (store.ReloadResult, error) {
 			mu.Lock()
 			defer mu.Unlock()
-			ds, err := fixtures.LoadDir(dir)
+			ds, err := fixtures.LoadDir(dir, opts)
 			if err != nil {
 				return store.ReloadResult{}, err
 			}
