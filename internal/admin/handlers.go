@@ -39,7 +39,8 @@ func (a *API) reload(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return invalid("the fixture folder", err)
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"reloaded": true, "grantsKept": res.GrantsKept, "grantsDropped": res.GrantsDropped})
+	writeJSON(w, http.StatusOK, map[string]any{"reloaded": true, "grantsKept": res.GrantsKept, "grantsRestored": res.GrantsRestored,
+		"grantsDropped": res.GrantsDropped, "droppedVehicleIds": append([]string{}, res.DroppedVehicleIDs...), "grantsWaiting": res.GrantsWaiting})
 	return nil
 }
 

@@ -53,7 +53,7 @@ func Start(cfg config.Config, logOut io.Writer) (*App, error) {
 	var ds sandbox.Dataset
 	var err error
 	if cfg.FixturesDir != "" {
-		ds, err = fixtures.LoadDir(cfg.FixturesDir)
+		ds, err = fixtures.LoadDir(cfg.FixturesDir, cfg.FixtureOptions())
 	} else {
 		ds, err = fixtures.Load(defaultfixtures.FS)
 	}

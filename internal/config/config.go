@@ -18,6 +18,7 @@ import (
 	"unicode/utf8"
 
 	sandbox "github.com/smartcar-sandbox/smartcar-sandbox"
+	"github.com/smartcar-sandbox/smartcar-sandbox/internal/fixtures"
 )
 
 // Config is everything main needs to start a sandbox.
@@ -27,6 +28,10 @@ type Config struct {
 	PublicURL   string // "" = derived from the listener
 	DataDir     string // "" = in memory
 	LogFormat   string // text | json
+
+	// MaxFixturesMB is the most MiB of YAML the fixture folder may hold (0: the fixtures
+	// package's default); a bigger folder is refused before it is parsed.
+	MaxFixturesMB int
 
 	// AdminToken protects the admin API; "" makes Start generate one (printed in the banner).
 	AdminToken string
@@ -77,6 +82,7 @@ func Parse(args []string, getenv func(string) string, usage io.Writer) (Config, 
 	fs.SetOutput(usage)
 	fs.StringVar(&c.Addr, "addr", env("SANDBOX_ADDR", "127.0.0.1:8080"), "listen address (env SANDBOX_ADDR); 127.0.0.1:0 picks a free port")
 	fs.StringVar(&c.FixturesDir, "fixtures", env("SANDBOX_FIXTURES", ""), "folder of YAML fixtures replacing the embedded defaults (env SANDBOX_FIXTURES)")
+	fs.IntVar(&c.MaxFixturesMB, "max-fixtures-mb", envInt(getenv, "SANDBOX_MAX_FIXTURES_MB", fixtures.DefaultMaxBytes>>20), "most MiB of YAML the -fixtures folder may hold; loading one big file takes about 24 times its size in memory (env SANDBOX_MAX_FIXTURES_MB)")
 	fs.StringVar(&c.PublicURL, "public-url", env("SANDBOX_PUBLIC_URL", ""), "origin written into links and the printed env lines, e.g. http://192.168.1.20:8080 for phones on the LAN (env SANDBOX_PUBLIC_URL)")
 	fs.StringVar(&c.DataDir, "data-dir", env("SANDBOX_DATA_DIR", ""), "folder where the signing key and state survive restarts; empty keeps everything in memory (env SANDBOX_DATA_DIR)")
 	fs.StringVar(&c.LogFormat, "log-format", env("SANDBOX_LOG_FORMAT", "text"), "access log format: text or json (env SANDBOX_LOG_FORMAT)")
@@ -131,6 +137,9 @@ func (c Config) Validate() error {
 		if st, err := os.Stat(c.FixturesDir); err != nil || !st.IsDir() {
 			errs = append(errs, fmt.Errorf("-fixtures %q: not a readable folder", c.FixturesDir))
 		}
+	}
+	if c.MaxFixturesMB < 0 || c.MaxFixturesMB > 1<<16 {
+		errs = append(errs, fmt.Errorf("-max-fixtures-mb %d (SANDBOX_MAX_FIXTURES_MB): want a whole number of MiB up to 65536 (0: the default, %d)", c.MaxFixturesMB, fixtures.DefaultMaxBytes>>20))
 	}
 	if c.PublicURL != "" {
 		u, err := url.Parse(c.PublicURL)
@@ -187,6 +196,11 @@ func (c Config) Validate() error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// FixtureOptions are the options the fixture folder is loaded with, at start and on reload.
+func (c Config) FixtureOptions() fixtures.Options {
+	return fixtures.Options{MaxBytes: int64(c.MaxFixturesMB) << 20}
 }
 
 // Origin is the public origin for a listener address: PublicURL when set, else http://addr.

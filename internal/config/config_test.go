@@ -124,3 +124,31 @@ func TestOrigin(t *testing.T) {
 		t.Errorf("Origin = %q", got)
 	}
 }
+
+func TestMaxFixturesMB(t *testing.T) {
+	tests := []struct {
+		name    string
+		args    []string
+		env     map[string]string
+		want    int
+		wantErr bool
+	}{
+		{"default", nil, nil, 16, false},
+		{"env", nil, map[string]string{"SANDBOX_MAX_FIXTURES_MB": "40"}, 40, false},
+		{"flag over env", []string{"-max-fixtures-mb", "64"}, map[string]string{"SANDBOX_MAX_FIXTURES_MB": "40"}, 64, false},
+		{"not a number", nil, map[string]string{"SANDBOX_MAX_FIXTURES_MB": "lots"}, 0, true},
+		{"too big", []string{"-max-fixtures-mb", "100000"}, nil, 0, true},
+	}
+	for _, tt := range tests {
+		c, err := Parse(tt.args, envOf(tt.env), io.Discard)
+		if tt.wantErr {
+			if err == nil || !strings.Contains(err.Error(), "-max-fixtures-mb") {
+				t.Errorf("%s: err = %v, want one naming -max-fixtures-mb", tt.name, err)
+			}
+			continue
+		}
+		if err != nil || c.MaxFixturesMB != tt.want || c.FixtureOptions().Limit() != int64(tt.want)<<20 {
+			t.Errorf("%s: MaxFixturesMB = %d (limit %d), %v; want %d MiB", tt.name, c.MaxFixturesMB, c.FixtureOptions().Limit(), err, tt.want)
+		}
+	}
+}

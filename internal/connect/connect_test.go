@@ -487,7 +487,7 @@ func TestPageHeaders(t *testing.T) {
 	h := sandboxtest.MustStart(t)
 	p := connecttest.NewBrowser(h.URL).Authorize(t, authQuery())
 	csp := p.Header.Get("Content-Security-Policy")
-	if !strings.Contains(csp, "default-src 'none'") || !strings.Contains(csp, "script-src 'nonce-") || strings.Contains(csp, "frame-ancestors") {
+	if !strings.Contains(csp, "default-src 'none'") || !strings.Contains(csp, "script-src 'nonce-") || !strings.Contains(csp, "frame-ancestors 'none'") {
 		t.Errorf("CSP = %q", csp)
 	}
 	for k, want := range map[string]string{"Referrer-Policy": "no-referrer", "Cache-Control": "no-store", "X-Frame-Options": ""} {

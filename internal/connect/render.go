@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"html/template"
 	"net/http"
+	"net/url"
+	"regexp"
 	"strings"
 	"sync"
 
@@ -40,6 +42,9 @@ type page struct {
 	Vehicles  []vehicleView
 	Single    bool
 	Perms     []permView
+
+	// formTarget is the CSP source of the app's redirect URI (see formActionSource).
+	formTarget string
 }
 
 type hint struct{ Username, Effect string }
@@ -72,7 +77,7 @@ type stepView struct {
 }
 
 func (h *Handler) pageFor(f *flow, csrf string) page {
-	p := page{Flow: h.seal.seal(f), CSRF: csrf, Mode: f.Mode, App: f.ClientID}
+	p := page{Flow: h.seal.seal(f), CSRF: csrf, Mode: f.Mode, App: f.ClientID, formTarget: formActionSource(f.RedirectURI)}
 	if app, ok := h.store.Application(f.ClientID); ok && app.Name != "" {
 		p.App = app.Name
 	}
@@ -145,8 +150,6 @@ func (h *Handler) consentPage(f *flow, csrf string, checked map[string]bool, msg
 	return p
 }
 
-// render writes a page with the security headers every Connect page carries. Framing stays
-// allowed on purpose: apps show Connect inside web views.
 // allBrandButtons is the "brand-buttons" template for every make, rendered on first use: the
 // same bytes each time, so the brand page need not escape 30 buttons per request.
 var allBrandButtons = sync.OnceValue(func() template.HTML {
@@ -157,6 +160,9 @@ var allBrandButtons = sync.OnceValue(func() template.HTML {
 	return template.HTML(buf.String())
 })
 
+// render writes a page with the security headers every Connect page carries. Framing is
+// refused (frame-ancestors 'none': nobody may overlay the Allow button); apps that show
+// Connect in a web view or a browser tab load it as the top page, which this does not touch.
 func (h *Handler) render(w http.ResponseWriter, r *http.Request, status int, name string, p page) {
 	p.Nonce = sandbox.RandomToken(16)
 	var buf bytes.Buffer
@@ -167,7 +173,7 @@ func (h *Handler) render(w http.ResponseWriter, r *http.Request, status int, nam
 	}
 	hd := w.Header()
 	hd.Set("Content-Type", "text/html; charset=utf-8")
-	hd.Set("Content-Security-Policy", "default-src 'none'; style-src 'self'; script-src 'nonce-"+p.Nonce+"'; img-src 'self' data:; base-uri 'none'")
+	hd.Set("Content-Security-Policy", "default-src 'none'; style-src 'self'; script-src 'nonce-"+p.Nonce+"'; img-src 'self' data:; base-uri 'none'; frame-ancestors 'none'; form-action 'self'"+p.formTarget)
 	hd.Set("Referrer-Policy", "no-referrer")
 	hd.Set("Cache-Control", "no-store")
 	hd.Set("X-Content-Type-Options", "nosniff")
@@ -183,4 +189,28 @@ func serveCSS(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Cache-Control", "public, max-age=3600")
 	w.Header().Set("X-Content-Type-Options", "nosniff")
 	_, _ = w.Write(b)
+}
+
+// cspHost is a host[:port] a CSP host-source can name as is: a DNS name or IPv4 address.
+var cspHost = regexp.MustCompile(`^[a-z0-9.-]+(:[0-9]+)?$`)
+
+// formActionSource is what form-action must add to 'self' for a page whose forms may end at
+// redirectURI (with its leading space), or "" when nothing can be added. Connect answers its
+// forms with a 302 to the app (the code or an error), and Chromium applies form-action to
+// redirects after a form submission: checked in headless Chromium 156, 'self' alone blocks
+// an https, a cross-port http and a custom-scheme redirect URI alike. An http(s) URI adds its
+// origin; any other scheme (scmyapp://exchange) a scheme-source (scmyapp:), because Chromium
+// does not match a host-source against such URLs. The URI is a registered one; anything that
+// could not be written into the header safely (an IPv6 host) falls back to its scheme.
+func formActionSource(redirectURI string) string {
+	u, err := url.Parse(redirectURI)
+	if err != nil || u.Scheme == "" {
+		return ""
+	}
+	scheme := strings.ToLower(u.Scheme) // url.Parse checked its characters
+	host := strings.ToLower(u.Host)
+	if (scheme == "http" || scheme == "https") && cspHost.MatchString(host) {
+		return " " + scheme + "://" + host
+	}
+	return " " + scheme + ":"
 }

@@ -58,7 +58,15 @@ func landing(d Deps) http.Handler {
 		Env    []string
 	}{d.Origin, EnvLines(d.Origin)}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		htmlHeaders(w.Header())
 		_ = landingPage.Execute(w, data)
 	})
+}
+
+// htmlHeaders are what every HTML page of the sandbox's own (the landing page, the 404
+// page) carries; Connect's pages set theirs, a CSP included, in internal/connect. nosniff
+// keeps a browser from reading the page, or anything else served here, as another type.
+func htmlHeaders(h http.Header) {
+	h.Set("Content-Type", "text/html; charset=utf-8")
+	h.Set("X-Content-Type-Options", "nosniff")
 }

@@ -89,7 +89,7 @@ func notFound(w http.ResponseWriter, r *http.Request) {
 		scapi.WriteError(w, r, v, sandbox.ErrPathNotFound(r.Method+" "+r.URL.Path))
 		return
 	}
-	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	htmlHeaders(w.Header())
 	w.WriteHeader(http.StatusNotFound)
 	_ = notFoundPage.Execute(w, r.URL.Path)
 }

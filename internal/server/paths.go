@@ -61,7 +61,10 @@ func methodNotAllowed(router *mux.Router) http.Handler {
 			scapi.WriteError(w, r, v, e.WithStatus(http.StatusMethodNotAllowed))
 			return
 		}
-		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		htmlHeaders(w.Header())
+		// A plain page (inline style only, no scripts), never framed (Connect's
+		// pages answer this way too for a wrong method, so they keep Connect's framing rule).
+		w.Header().Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'")
 		w.WriteHeader(http.StatusMethodNotAllowed)
 		_ = methodNotAllowedPage.Execute(w, map[string]any{"Method": r.Method, "Path": r.URL.Path, "Allow": allow})
 	})

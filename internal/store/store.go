@@ -51,6 +51,7 @@ type Store struct {
 	users    map[string]string               // user id -> lower-cased username
 	vehicles map[string]*sandbox.Vehicle     // by id
 	grants   map[grantKey]*sandbox.Grant
+	parked   map[grantKey]*sandbox.Grant // grants whose vehicle a reload removed (see Reload)
 	codes    map[string]*sandbox.AuthCode
 	refresh  *refreshTokens
 	revoked  map[string]time.Time // access token ids (jti) revoked -> when they expire anyway
@@ -132,6 +133,7 @@ func (s *Store) Reset(ds *sandbox.Dataset) error {
 		s.fixtures = *ds
 	}
 	s.seed(s.fixtures)
+	s.parked = nil
 	return s.commitAndUnlock()
 }
 
@@ -464,6 +466,11 @@ func (s *Store) Disconnect(f GrantFilter) ([]sandbox.Grant, error) {
 		if f.match(g) {
 			out = append(out, *g)
 			delete(s.grants, k)
+		}
+	}
+	for k, g := range s.parked {
+		if f.match(g) {
+			delete(s.parked, k) // it must not come back with its vehicle after a disconnect
 		}
 	}
 	if len(out) == 0 {

@@ -162,19 +162,32 @@ func (s *Store) ExpireRefreshToken(tok string) (sandbox.RefreshToken, error) {
 	return out, s.commitAndUnlock()
 }
 
-// ReloadResult says what a Reload kept.
+// ReloadResult says what a Reload kept, set aside and brought back.
 type ReloadResult struct {
-	GrantsKept    int `json:"grantsKept"`
-	GrantsDropped int `json:"grantsDropped"`
+	GrantsKept int `json:"grantsKept"`
+	// GrantsRestored counts grants an earlier reload set aside whose vehicle is back.
+	GrantsRestored int `json:"grantsRestored"`
+	// GrantsDropped counts grants this reload set aside because their vehicle is gone;
+	// DroppedVehicleIDs (sorted) are those vehicles.
+	GrantsDropped     int      `json:"grantsDropped"`
+	DroppedVehicleIDs []string `json:"droppedVehicleIds,omitempty"`
+	// GrantsWaiting counts every grant set aside, by this reload or earlier ones, still
+	// waiting for its vehicle.
+	GrantsWaiting int `json:"grantsWaiting"`
 }
 
 // Reload replaces the fixtures with ds without logging everyone out: applications, fixture
 // accounts and vehicles (with their state) come from ds; generated garages, codes, refresh
 // tokens, revocations and issued tokens stay; grants stay where their vehicle still exists, so
 // an access token for such a vehicle keeps working.
+//
+// A grant whose vehicle is gone is set aside, not deleted, and comes back when a later
+// reload brings the vehicle back: an editor that empties a file before writing it anew, or
+// a file saved half-way, must not log every user out for good. Set-aside grants are kept in
+// memory only, and Reset and Disconnect clear them like any grant.
 func (s *Store) Reload(ds sandbox.Dataset) (ReloadResult, error) {
 	s.mu.Lock()
-	oldGrants, oldCodes, oldRefresh, oldRevoked := s.grants, s.codes, s.refresh, s.revoked
+	oldGrants, oldParked, oldCodes, oldRefresh, oldRevoked := s.grants, s.parked, s.codes, s.refresh, s.revoked
 	var generated []sandbox.Account
 	for _, a := range s.accounts {
 		if a.Generated {
@@ -198,14 +211,34 @@ func (s *Store) Reload(ds sandbox.Dataset) (ReloadResult, error) {
 		s.putAccountLocked(a)
 	}
 	var res ReloadResult
+	parked := make(map[grantKey]*sandbox.Grant)
+	dropped := make(map[string]bool)
 	for k, g := range oldGrants {
 		if _, ok := s.vehicles[g.VehicleID]; ok {
 			s.grants[k] = g
 			res.GrantsKept++
-		} else {
-			res.GrantsDropped++
+			continue
+		}
+		parked[k] = g
+		res.GrantsDropped++
+		dropped[g.VehicleID] = true
+	}
+	for k, g := range oldParked {
+		if _, ok := s.vehicles[g.VehicleID]; !ok {
+			parked[k] = g
+			continue
+		}
+		if _, newer := s.grants[k]; !newer {
+			s.grants[k] = g
+			res.GrantsRestored++
 		}
 	}
+	s.parked = parked
+	res.GrantsWaiting = len(parked)
+	for id := range dropped {
+		res.DroppedVehicleIDs = append(res.DroppedVehicleIDs, id)
+	}
+	sort.Strings(res.DroppedVehicleIDs)
 	s.codes, s.refresh, s.revoked = oldCodes, oldRefresh, oldRevoked
 	return res, s.commitAndUnlock()
 }
