@@ -101,6 +101,7 @@ func Start(cfg config.Config, logOut io.Writer) (*App, error) {
 	} else {
 		logger = slog.New(slog.NewTextHandler(a.access, nil))
 	}
+	st.SetLogger(logger) // a failed save's cause, with the data dir's paths, goes to the log only
 	a.setupControl(cfg, logger)
 	if err := a.startBackground(cfg, logger); err != nil {
 		a.stopWatch()
