@@ -49,6 +49,8 @@ func TestWireShapesGolden(t *testing.T) {
 		"not_a_form":             mask(post(t, h, "/oauth/token", id, secret, "application/json", "{}")),
 		"unknown_refresh_token": mask(post(t, h, "/oauth/token", id, secret, form,
 			url.Values{"grant_type": {"refresh_token"}, "refresh_token": {"f0f0f0f0-0000-4000-8000-000000000000"}}.Encode())),
+		"two_authentication_methods": mask(post(t, h, "/oauth/token", id, secret, form,
+			url.Values{"grant_type": {"client_credentials"}, "client_id": {id}, "client_secret": {secret}}.Encode())),
 	}
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)

@@ -153,10 +153,19 @@ func (h *Handler) serve(r *http.Request) (*Response, error) {
 }
 
 // authenticate checks HTTP Basic credentials, falling back to client_id/client_secret form
-// fields (RFC 6749 §2.3.1 allows both; the SDKs use Basic).
+// fields (RFC 6749 §2.3.1 allows both; the SDKs use Basic). A request may use one method only
+// (§2.3): Basic with a client_secret in the form is refused. A client_id in the form next to
+// Basic is only an identifier (as in §4.1.3) and is fine when it names the same client.
 func (h *Handler) authenticate(r *http.Request) (sandbox.Application, error) {
 	id, secret, ok := r.BasicAuth()
-	if !ok {
+	if ok {
+		if r.PostForm.Has("client_secret") {
+			return sandbox.Application{}, invalidRequest("Send the client credentials once: either HTTP Basic or client_id and client_secret in the form, not both.")
+		}
+		if r.PostForm.Has("client_id") && r.PostForm.Get("client_id") != id {
+			return sandbox.Application{}, invalidRequest("The client_id in the form is not the one in the Authorization header.")
+		}
+	} else {
 		if r.Header.Get("Authorization") != "" {
 			return sandbox.Application{}, invalidClient("The Authorization header is not valid HTTP Basic credentials.")
 		}

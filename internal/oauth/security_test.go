@@ -153,6 +153,36 @@ func TestCodeReplayRevokesItsTokens(t *testing.T) {
 	}
 }
 
+// TestOneClientAuthenticationMethod: RFC 6749 §2.3 allows one client authentication method
+// per request; HTTP Basic plus a client_secret in the form is two.
+func TestOneClientAuthenticationMethod(t *testing.T) {
+	h := sandboxtest.MustStart(t)
+	id, secret := sandboxtest.ClientID, sandboxtest.ClientSecret
+	for _, tc := range []struct {
+		name   string
+		body   url.Values
+		status int
+		code   string
+	}{
+		{"basic and form credentials", url.Values{"client_id": {id}, "client_secret": {secret}}, 400, "invalid_request"},
+		{"basic and a form secret", url.Values{"client_secret": {secret}}, 400, "invalid_request"},
+		{"basic and a form client_id of another client", url.Values{"client_id": {"other"}}, 400, "invalid_request"},
+		{"basic and the same client_id (an identifier, not a method)", url.Values{"client_id": {id}}, 200, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			tc.body.Set("grant_type", "client_credentials")
+			r := post(t, h, "/oauth/token", id, secret, form, tc.body.Encode())
+			if tc.status == 200 {
+				if r.Status != 200 {
+					t.Fatalf("%d %v", r.Status, r.Body)
+				}
+				return
+			}
+			wantError(t, r, tc.status, tc.code)
+		})
+	}
+}
+
 // TestOAuthErrorDescriptions: invalid_grant says what Smartcar says: "Invalid code: <code>."
 // for any code that cannot be exchanged and "Invalid refresh_token: <token>." for any refresh
 // token that cannot be used.
