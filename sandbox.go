@@ -222,6 +222,11 @@ type Grant struct {
 	Permissions []string  `json:"permissions"`
 	ConnectedAt time.Time `json:"connectedAt"`
 	Mode        string    `json:"mode,omitempty"`
+	// Generation is the authorization number the store handed out when this connection began
+	// (a Connect after a disconnect begins a new one; a Connect while connected keeps it).
+	// Tokens carry the number of the authorization they come from, and one numbered lower was
+	// issued under an earlier connection, which has ended: it never works for this one.
+	Generation uint64 `json:"generation,omitempty"`
 }
 
 // Dataset is what fixtures describe and what the store starts from (and resets to).
@@ -241,6 +246,12 @@ type AuthCode struct {
 	Permissions []string  `json:"permissions"`
 	Mode        string    `json:"mode,omitempty"`
 	ExpiresAt   time.Time `json:"expiresAt"`
+	// Authorization is the number the store gave this approval: every token obtained from the
+	// code carries it, so they can be found and ended together (see Grant.Generation).
+	Authorization uint64 `json:"authorization,omitempty"`
+	// UsedAt is when the code was exchanged. A used code is kept until it would have expired,
+	// so that presenting it again can be recognised and end the tokens issued from it.
+	UsedAt time.Time `json:"usedAt,omitzero"`
 }
 
 // RefreshToken is an opaque refresh token. It rotates: once used it keeps working only for a
@@ -253,5 +264,11 @@ type RefreshToken struct {
 	Permissions []string  `json:"permissions"`
 	Mode        string    `json:"mode,omitempty"`
 	ExpiresAt   time.Time `json:"expiresAt"`
-	UsedAt      time.Time `json:"usedAt,omitempty"`
+	UsedAt      time.Time `json:"usedAt,omitzero"`
+	// Authorization is the number of the Connect approval the chain of refresh tokens comes
+	// from (see AuthCode.Authorization); every rotation keeps it.
+	Authorization uint64 `json:"authorization,omitempty"`
+	// Next is the refresh token this one was rotated into on its first use: a retry within
+	// the grace period gets the same one back, so a chain never forks.
+	Next string `json:"next,omitempty"`
 }

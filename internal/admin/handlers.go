@@ -288,10 +288,11 @@ type tokenView struct {
 
 func (a *API) view(t store.IssuedToken) tokenView {
 	status := "active"
+	revoked, expired := a.o.Store.AccessTokenEnded(t.ID, t.Authorization)
 	switch {
-	case a.o.Store.AccessTokenRevoked(t.ID):
+	case revoked:
 		status = "revoked"
-	case a.o.Store.AccessTokenExpired(t.ID) || !a.o.Now().Before(t.ExpiresAt):
+	case expired || !a.o.Now().Before(t.ExpiresAt):
 		status = "expired"
 	}
 	return tokenView{IssuedToken: t, Status: status}
@@ -322,12 +323,21 @@ func (a *API) token(r *http.Request) (store.IssuedToken, error) {
 	return t, nil
 }
 
+// revokeToken ends an access token for good. A Connect token takes its whole authorization
+// with it (every access token issued from the same approval, and its refresh tokens), as a
+// user revoking the app's access would: refreshing cannot bring it back, only a new Connect.
+// An application token (client credentials) is revoked alone.
 func (a *API) revokeToken(w http.ResponseWriter, r *http.Request) error {
 	t, err := a.token(r)
 	if err != nil {
 		return err
 	}
-	if err := a.o.Store.RevokeAccessToken(t.ID, t.ExpiresAt); err != nil {
+	if t.Authorization != 0 {
+		err = a.o.Store.RevokeAuthorization(t.Authorization)
+	} else {
+		err = a.o.Store.RevokeAccessToken(t.ID, t.ExpiresAt)
+	}
+	if err != nil {
 		return err
 	}
 	writeJSON(w, http.StatusOK, a.view(t))

@@ -100,6 +100,7 @@ func Start(cfg config.Config, logOut io.Writer) (*App, error) {
 		logger = slog.New(slog.NewTextHandler(a.access, nil))
 	}
 	logReplaced(logger, replaced, cfg.EnvApplication, cfg.FixturesDir)
+	st.SetLogger(logger) // a failed save's cause, with the data dir's paths, goes to the log only
 	a.setupControl(cfg, logger)
 	if err := a.startBackground(cfg, logger); err != nil {
 		a.stopWatch()

@@ -133,7 +133,11 @@ func connect(t *testing.T, a *App, userID string, ids []string) string {
 			t.Fatal(err)
 		}
 	}
-	tok, _, err := a.Tokens.IssueVehicle(token.VehicleGrant{ClientID: "sandbox-demo", UserID: userID, VehicleIDs: ids, Permissions: []string{"read_odometer"}})
+	auth, err := a.Store.Authorize() // as a Connect approval gets, so the token reaches the grants
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok, _, err := a.Tokens.IssueVehicle(token.VehicleGrant{ClientID: "sandbox-demo", UserID: userID, VehicleIDs: ids, Permissions: []string{"read_odometer"}, Authorization: auth})
 	if err != nil {
 		t.Fatal(err)
 	}

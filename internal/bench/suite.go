@@ -295,7 +295,7 @@ func mirrorToken(key []byte, raw string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	t, _, err := iss.IssueVehicle(token.VehicleGrant{ClientID: c.ClientID, UserID: c.Subject, VehicleIDs: c.VehicleIDs, Permissions: c.Permissions, Mode: c.Mode})
+	t, _, err := iss.IssueVehicle(token.VehicleGrant{ClientID: c.ClientID, UserID: c.Subject, VehicleIDs: c.VehicleIDs, Permissions: c.Permissions, Mode: c.Mode, Authorization: c.Authorization})
 	return t, err
 }
 

@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/smartcar-sandbox/smartcar-sandbox/internal/sandboxtest"
@@ -17,11 +18,15 @@ var update = flag.Bool("update", false, "rewrite the golden files under testdata
 // TestWireShapesGolden pins the token endpoint's bodies (random tokens masked) and statuses.
 func TestWireShapesGolden(t *testing.T) {
 	h := sandboxtest.MustStart(t)
+	var code string // random: masked where a description echoes it
 	mask := func(r reply) map[string]any {
 		for _, k := range []string{"access_token", "refresh_token"} {
 			if _, ok := r.Body[k]; ok {
 				r.Body[k] = "<" + k + ">"
 			}
+		}
+		if d, ok := r.Body["error_description"].(string); ok {
+			r.Body["error_description"] = strings.ReplaceAll(d, code, "<code>")
 		}
 		out := map[string]any{"status": r.Status, "body": r.Body}
 		if v := r.Header.Get("WWW-Authenticate"); v != "" {
@@ -30,7 +35,7 @@ func TestWireShapesGolden(t *testing.T) {
 		return out
 	}
 	id, secret := sandboxtest.ClientID, sandboxtest.ClientSecret
-	code := connectCode(t, h, nil)
+	code = connectCode(t, h, nil)
 	first := exchange(t, h, code, sandboxtest.RedirectURI)
 	rt := first.Body["refresh_token"].(string) // before mask rewrites it
 	shapes := map[string]any{
@@ -42,6 +47,10 @@ func TestWireShapesGolden(t *testing.T) {
 		"wrong_secret":           mask(post(t, h, "/oauth/token", id, "wrong", form, "grant_type=client_credentials")),
 		"unsupported_grant_type": mask(post(t, h, "/oauth/token", id, secret, form, "grant_type=password")),
 		"not_a_form":             mask(post(t, h, "/oauth/token", id, secret, "application/json", "{}")),
+		"unknown_refresh_token": mask(post(t, h, "/oauth/token", id, secret, form,
+			url.Values{"grant_type": {"refresh_token"}, "refresh_token": {"f0f0f0f0-0000-4000-8000-000000000000"}}.Encode())),
+		"two_authentication_methods": mask(post(t, h, "/oauth/token", id, secret, form,
+			url.Values{"grant_type": {"client_credentials"}, "client_id": {id}, "client_secret": {secret}}.Encode())),
 	}
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)

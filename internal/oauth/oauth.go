@@ -153,10 +153,19 @@ func (h *Handler) serve(r *http.Request) (*Response, error) {
 }
 
 // authenticate checks HTTP Basic credentials, falling back to client_id/client_secret form
-// fields (RFC 6749 §2.3.1 allows both; the SDKs use Basic).
+// fields (RFC 6749 §2.3.1 allows both; the SDKs use Basic). A request may use one method only
+// (§2.3): Basic with a client_secret in the form is refused. A client_id in the form next to
+// Basic is only an identifier (as in §4.1.3) and is fine when it names the same client.
 func (h *Handler) authenticate(r *http.Request) (sandbox.Application, error) {
 	id, secret, ok := r.BasicAuth()
-	if !ok {
+	if ok {
+		if r.PostForm.Has("client_secret") {
+			return sandbox.Application{}, invalidRequest("Send the client credentials once: either HTTP Basic or client_id and client_secret in the form, not both.")
+		}
+		if r.PostForm.Has("client_id") && r.PostForm.Get("client_id") != id {
+			return sandbox.Application{}, invalidRequest("The client_id in the form is not the one in the Authorization header.")
+		}
+	} else {
 		if r.Header.Get("Authorization") != "" {
 			return sandbox.Application{}, invalidClient("The Authorization header is not valid HTTP Basic credentials.")
 		}
@@ -176,30 +185,37 @@ func (h *Handler) authenticate(r *http.Request) (sandbox.Application, error) {
 	return app, nil
 }
 
+// invalidCode is Smartcar's answer for any code that cannot be exchanged: unknown, used,
+// expired, another application's, or one whose every vehicle was disconnected since.
+func invalidCode(code string) *Error { return invalidGrant("Invalid code: " + shorten(code) + ".") }
+
+// invalidRefreshToken is Smartcar's answer for any refresh token that cannot be used.
+func invalidRefreshToken(tok string) *Error {
+	return invalidGrant("Invalid refresh_token: " + shorten(tok) + ".")
+}
+
+// exchangeCode trades a code for tokens. Every check runs in the store together with using
+// up the code, so a refused exchange leaves the code as it was, and a replay of a used code
+// by its application ends every token issued from it (RFC 6749 §4.1.2).
 func (h *Handler) exchangeCode(app sandbox.Application, code, redirectURI string, sent bool) (*Response, error) {
 	if code == "" {
 		return nil, invalidRequest("The code parameter is missing.")
 	}
-	c, err := h.store.ConsumeCode(code)
-	if errors.Is(err, store.ErrNotFound) {
-		return nil, invalidGrant("The authorization code is invalid or has already been used.")
+	t, err := h.store.RedeemCode(code, app.ClientID, func(c sandbox.AuthCode) error {
+		if !h.now().Before(c.ExpiresAt) { // codes live 10 minutes
+			return invalidCode(code)
+		}
+		if !redirectMatches(app, c.RedirectURI, redirectURI, sent) {
+			return invalidGrant("Unauthorized redirect_uri: " + shorten(redirectURI))
+		}
+		return nil
+	}, RefreshTTL)
+	if errors.Is(err, store.ErrNotFound) || errors.Is(err, store.ErrCodeUsed) || errors.Is(err, store.ErrGrantEnded) {
+		return nil, invalidCode(code)
 	} else if err != nil {
 		return nil, err
 	}
-	if c.ClientID != app.ClientID {
-		return nil, invalidGrant("The authorization code was issued to another application.")
-	}
-	if !h.now().Before(c.ExpiresAt) {
-		return nil, invalidGrant("The authorization code has expired; codes are valid for 10 minutes.")
-	}
-	if !redirectMatches(app, c.RedirectURI, redirectURI, sent) {
-		return nil, invalidGrant("The redirect_uri does not match the one used to obtain the authorization code.")
-	}
-	vehicles := h.stillGranted(app.ClientID, c.UserID, c.VehicleIDs)
-	if len(vehicles) == 0 {
-		return nil, invalidGrant("The user disconnected every vehicle of this authorization.")
-	}
-	return h.issue(sandbox.RefreshToken{ClientID: app.ClientID, UserID: c.UserID, VehicleIDs: vehicles, Permissions: c.Permissions, Mode: c.Mode})
+	return h.issue(t)
 }
 
 // redirectMatches decides whether the token request's redirect_uri fits the code. The Node SDK
@@ -213,84 +229,44 @@ func redirectMatches(app sandbox.Application, issued, sent string, present bool)
 	return len(app.RedirectURIs) == 1 && app.RedirectURIs[0] == issued
 }
 
+// refresh rotates a refresh token. The store checks it and rotates it in one step: another
+// application's token is refused untouched, and a retry within the grace minute gets the same
+// successor, so a chain never forks.
 func (h *Handler) refresh(app sandbox.Application, rt string) (*Response, error) {
 	if rt == "" {
 		return nil, invalidRequest("The refresh_token parameter is missing.")
 	}
-	t, err := h.store.UseRefreshToken(rt, RefreshGrace)
-	switch {
-	case errors.Is(err, store.ErrNotFound):
-		return nil, invalidGrant("The refresh token is invalid.")
-	case errors.Is(err, store.ErrExpired):
-		return nil, invalidGrant("The refresh token has expired; refresh tokens are valid for 60 days.")
-	case errors.Is(err, store.ErrRefreshUsed):
-		return nil, invalidGrant("The refresh token has already been used; a used refresh token stops working 1 minute after its first use.")
-	case err != nil:
+	t, err := h.store.RotateRefreshToken(rt, app.ClientID, RefreshGrace, RefreshTTL)
+	if err != nil {
+		if errors.Is(err, store.ErrNotFound) || errors.Is(err, store.ErrExpired) ||
+			errors.Is(err, store.ErrRefreshUsed) || errors.Is(err, store.ErrGrantEnded) {
+			return nil, invalidRefreshToken(rt)
+		}
 		return nil, err
 	}
-	if t.ClientID != app.ClientID {
-		return nil, invalidGrant("The refresh token was issued to another application.")
-	}
-	vehicles := h.stillGranted(app.ClientID, t.UserID, t.VehicleIDs)
-	if len(vehicles) == 0 {
-		return nil, invalidGrant("Every vehicle of this refresh token has been disconnected.")
-	}
-	t.VehicleIDs = vehicles
 	return h.issue(t)
 }
 
-// stillGranted keeps the vehicles whose grant still exists, so a disconnect takes effect on
-// the next refresh too.
-// When every vehicle is still granted it returns ids itself, so a refresh chain shares one
-// list rather than copying it at every rotation.
-func (h *Handler) stillGranted(clientID, userID string, ids []string) []string {
-	var out []string
-	for i, id := range ids {
-		if _, ok := h.store.Grant(clientID, userID, id); ok {
-			if out != nil {
-				out = append(out, id)
-			}
-			continue
-		}
-		if out == nil {
-			out = append(make([]string, 0, len(ids)), ids[:i]...)
-		}
-	}
-	if out == nil {
-		return ids
-	}
-	return out
-}
-
-// issue mints an access token and a fresh refresh token for what t describes.
+// issue mints an access token for the refresh token t (already stored) and answers with both.
 func (h *Handler) issue(t sandbox.RefreshToken) (*Response, error) {
-	at, _, err := h.tokens.IssueVehicle(token.VehicleGrant{ClientID: t.ClientID, UserID: t.UserID, VehicleIDs: t.VehicleIDs, Permissions: t.Permissions, Mode: t.Mode})
+	at, _, err := h.tokens.IssueVehicle(token.VehicleGrant{ClientID: t.ClientID, UserID: t.UserID, VehicleIDs: t.VehicleIDs,
+		Permissions: t.Permissions, Mode: t.Mode, Authorization: t.Authorization})
 	if err != nil {
 		return nil, err
 	}
-	next := sandbox.RefreshToken{
-		Token:    sandbox.NewUUID(),
-		ClientID: t.ClientID,
-		UserID:   t.UserID,
-		// Shared, not copied: nobody changes a token's lists in place (a refresh that loses
-		// a vehicle builds a new list in stillGranted), and the store keeps one copy per
-		// grant anyway, so a copy per rotation was only garbage.
-		VehicleIDs:  t.VehicleIDs,
-		Permissions: t.Permissions,
-		Mode:        t.Mode,
-		ExpiresAt:   h.now().Add(RefreshTTL).UTC(),
+	return &Response{AccessToken: at, TokenType: "Bearer", ExpiresIn: int(token.AccessTTL / time.Second), RefreshToken: t.Token}, nil
+}
+
+// shorten cuts untrusted input echoed in a description to a sane length.
+func shorten(s string) string {
+	if len(s) > 64 {
+		s = s[:64] + "…"
 	}
-	if err := h.store.SaveRefreshToken(next); err != nil {
-		return nil, err
-	}
-	return &Response{AccessToken: at, TokenType: "Bearer", ExpiresIn: int(token.AccessTTL / time.Second), RefreshToken: next.Token}, nil
+	return s
 }
 
 // quote shortens and quotes untrusted input echoed in a description.
 func quote(s string) string {
-	if len(s) > 64 {
-		s = s[:64] + "…"
-	}
-	b, _ := json.Marshal(s)
+	b, _ := json.Marshal(shorten(s))
 	return string(b)
 }

@@ -175,7 +175,13 @@ func (h *Harness) Connect(t testing.TB, clientID, username string, perms ...stri
 	if err := h.Store.Connect(grants...); err != nil {
 		t.Fatal(err)
 	}
-	tok, _, err := h.Tokens.IssueVehicle(token.VehicleGrant{ClientID: clientID, UserID: acct.UserID, VehicleIDs: acct.VehicleIDs, Permissions: perms})
+	// A number of its own, as a Connect approval gets: the token reaches these grants, and
+	// revoking it (admin API) ends it alone.
+	auth, err := h.Store.Authorize()
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok, _, err := h.Tokens.IssueVehicle(token.VehicleGrant{ClientID: clientID, UserID: acct.UserID, VehicleIDs: acct.VehicleIDs, Permissions: perms, Authorization: auth})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -34,8 +34,24 @@ func (a *Access) Has(permission string) bool {
 	return false
 }
 
-// Bearer verifies the request's bearer token.
+// Bearer verifies the request's bearer token. A Connect (vehicle) token must also still reach
+// one of its grants: once every vehicle it names was disconnected (or disconnected and
+// connected again, which makes a new grant it does not reach), it is refused everywhere, not
+// only on the vehicle routes.
 func (a *Auth) Bearer(r *http.Request) (*token.Claims, error) {
+	c, err := a.verify(r)
+	if err != nil {
+		return nil, err
+	}
+	if c.Kind == token.KindVehicle && len(a.Store.ConnectedVehicles(c.ClientID, c.UserID(), c.VehicleIDs, c.Authorization)) == 0 {
+		return nil, sandbox.ErrUnauthenticated("Every vehicle of this access token was disconnected from this application; reconnect through Connect.")
+	}
+	return c, nil
+}
+
+// verify checks the bearer token itself: signature, expiry and early ends (revocation, admin
+// expiry). What it may reach is the caller's check.
+func (a *Auth) verify(r *http.Request) (*token.Claims, error) {
 	h := r.Header.Get("Authorization")
 	scheme, raw, ok := strings.Cut(h, " ")
 	if h == "" {
@@ -52,10 +68,11 @@ func (a *Auth) Bearer(r *http.Request) (*token.Claims, error) {
 		}
 		return nil, sandbox.ErrUnauthenticated(msg)
 	}
-	if a.Store.AccessTokenRevoked(c.ID) {
+	revoked, expired := a.Store.AccessTokenEnded(c.ID, c.Authorization)
+	if revoked { // by id, or its whole authorization (code replay, admin revoke)
 		return nil, sandbox.ErrUnauthenticated("The access token was revoked.")
 	}
-	if a.Store.AccessTokenExpired(c.ID) { // expired early through the admin API
+	if expired { // expired early through the admin API
 		return nil, sandbox.ErrUnauthenticated("The access token has expired; use the refresh token to get a new one.")
 	}
 	return c, nil
@@ -79,7 +96,7 @@ func (a *Auth) UserFromVehicleToken(r *http.Request) (*token.Claims, error) {
 // tokens scoped by the sc-user-id header (API v3). The grant in the store is checked on every
 // call, which is what makes a disconnect take effect before the token expires.
 func (a *Auth) Vehicle(r *http.Request, vehicleID, permission string, allowApp bool) (*Access, error) {
-	c, err := a.Bearer(r)
+	c, err := a.verify(r) // the grant of vehicleID is checked below: Bearer's check would repeat it
 	if err != nil {
 		return nil, err
 	}
@@ -114,12 +131,14 @@ func (a *Auth) Authorize(r *http.Request, c *token.Claims, vehicleID, permission
 }
 
 // connectAccess fills acc for a Connect token from the grant in the store; false when the
-// grant is gone (see applicationAccess for why it is out of line).
+// token does not reach it: the grant is gone, or was made after the token's authorization (a
+// disconnect and a new Connect), see store.TokenGrant (and applicationAccess for why this is
+// out of line).
 //
 //go:noinline
 func (a *Auth) connectAccess(acc *Access, vehicleID string) bool {
 	c := acc.Claims
-	g, ok := a.Store.Grant(c.ClientID, c.UserID(), vehicleID)
+	g, ok := a.Store.TokenGrant(c.ClientID, c.UserID(), vehicleID, c.Authorization)
 	if !ok {
 		return false
 	}

@@ -85,7 +85,7 @@ func mountAdmin(r *mux.Router, d Deps) {
 func RecordTokens(st *store.Store, log interface{ Error(string, ...any) }) func(*token.Claims) {
 	return func(c *token.Claims) {
 		t := store.IssuedToken{ID: c.ID, Kind: c.Kind, ClientID: c.ClientID, UserID: c.UserID(),
-			VehicleIDs: c.VehicleIDs, Permissions: c.Permissions}
+			VehicleIDs: c.VehicleIDs, Permissions: c.Permissions, Authorization: c.Authorization}
 		if c.IssuedAt != nil {
 			t.IssuedAt = c.IssuedAt.Time.UTC()
 		}

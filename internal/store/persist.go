@@ -2,10 +2,11 @@ package store
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
-	"sync"
 	"time"
 
 	sandbox "github.com/smartcar-sandbox/smartcar-sandbox"
@@ -30,15 +31,25 @@ type snapshot struct {
 	Revoked      map[string]time.Time   `json:"revoked"` // jti -> when it expires anyway
 	Issued       []IssuedToken          `json:"issuedTokens,omitempty"`
 	ExpiredNow   map[string]time.Time   `json:"expiredNow,omitempty"` // jti -> when it expires anyway
+	// Added after version 1 was out; a file without them reads as "none handed out, none
+	// revoked", which is what it was.
+	AuthSeq     uint64               `json:"authorizationSeq,omitempty"`
+	RevokedAuth map[uint64]time.Time `json:"revokedAuthorizations,omitempty"` // -> when its tokens expire anyway
 }
 
 type disk struct {
-	dir     string
-	mu      sync.Mutex // serialises writers
-	written uint64     // seq of the newest snapshot on disk
+	dir   string
+	fault func() error // Options.SaveFault
+	saved saved        // what the state file holds
 }
 
-func openDisk(dir string) (*disk, error) {
+// saved is the state the data dir holds: a failed save puts the store back to it.
+type saved struct {
+	fixtures sandbox.Dataset
+	state    []byte // the state file's bytes; nil when there is none yet
+}
+
+func openDisk(dir string, fault func() error) (*disk, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("data dir: %w", err)
 	}
@@ -49,34 +60,44 @@ func openDisk(dir string) (*disk, error) {
 			_ = os.Remove(f)
 		}
 	}
-	return &disk{dir: dir}, nil
+	return &disk{dir: dir, fault: fault}, nil
 }
 
-func (d *disk) load() (*snapshot, error) {
-	b, err := os.ReadFile(filepath.Join(d.dir, stateFile))
+// load reads the state file: its bytes and what they say (both nil when there is none).
+func (d *disk) load() ([]byte, *snapshot, error) {
+	path := filepath.Join(d.dir, stateFile)
+	b, err := os.ReadFile(path)
 	if os.IsNotExist(err) {
-		return nil, nil
+		return nil, nil, nil
 	}
 	if err != nil {
-		return nil, fmt.Errorf("data dir: %w", err)
+		return nil, nil, fmt.Errorf("data dir: %w", err)
 	}
+	snap, err := decodeSnapshot(b)
+	if err != nil {
+		return nil, nil, fmt.Errorf("data dir: %s %v", path, err)
+	}
+	return b, snap, nil
+}
+
+func decodeSnapshot(b []byte) (*snapshot, error) {
 	var snap snapshot
 	if err := json.Unmarshal(b, &snap); err != nil {
-		return nil, fmt.Errorf("data dir: %s is not a valid state file (%v); move it away to start fresh", filepath.Join(d.dir, stateFile), err)
+		return nil, fmt.Errorf("is not a valid state file (%v); move it away to start fresh", err)
 	}
 	if snap.Version != snapshotVersion {
-		return nil, fmt.Errorf("data dir: %s has version %d, this sandbox reads version %d", filepath.Join(d.dir, stateFile), snap.Version, snapshotVersion)
+		return nil, fmt.Errorf("has version %d, this sandbox reads version %d", snap.Version, snapshotVersion)
 	}
 	return &snap, nil
 }
 
 // write replaces the state file atomically: write a temp file, fsync it, rename it over the
 // old one, fsync the directory. A crash at any point leaves either the old or the new file.
-func (d *disk) write(seq uint64, b []byte) error {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	if seq <= d.written {
-		return nil // a newer snapshot, which includes this change, is already durable
+func (d *disk) write(b []byte) error {
+	if d.fault != nil {
+		if err := d.fault(); err != nil {
+			return err
+		}
 	}
 	tmp, err := os.CreateTemp(d.dir, stateFile+".tmp-*")
 	if err != nil {
@@ -101,28 +122,72 @@ func (d *disk) write(seq uint64, b []byte) error {
 		_ = dirf.Sync()
 		dirf.Close()
 	}
-	d.written = seq
 	return nil
 }
 
-// commitAndUnlock records a change made under s.mu (held for writing), releases the lock and,
-// with a data dir, makes the change durable before returning.
+// ErrNotSaved is returned (wrapped) when a change could not be written to the data dir. The
+// change was undone: the state is exactly what it was before the call, for every reader and
+// after a restart. Its text names no path, since callers show it to clients; the full cause
+// goes to the store's logger (see SetLogger).
+var ErrNotSaved = errors.New("the change could not be saved to the data dir, so it was not made")
+
+// commitAndUnlock finishes a change made under s.mu (held for writing) and releases the lock.
+// With a data dir the change is written before the lock is released, so no reader ever sees
+// a change that is not on disk; if the write fails the change is undone (the state goes back
+// to what the data dir holds) and ErrNotSaved is returned.
 func (s *Store) commitAndUnlock() error {
-	s.seq++
+	defer s.mu.Unlock()
 	if s.disk == nil {
-		s.mu.Unlock()
 		return nil
 	}
-	seq := s.seq
 	b, err := json.Marshal(s.snapshotLocked())
-	s.mu.Unlock()
+	if err == nil {
+		err = s.disk.write(b)
+	}
 	if err != nil {
-		return fmt.Errorf("store: encode state: %w", err)
+		s.log.Error("saving the state failed; the change was undone", "dir", s.disk.dir, "error", err)
+		if rerr := s.rollbackLocked(); rerr != nil {
+			// The bytes were written by this process and decoded before: only a bug lands here.
+			panic("store: cannot go back to the saved state: " + rerr.Error())
+		}
+		return fmt.Errorf("%w (%s)", ErrNotSaved, causeWithoutPath(err))
 	}
-	if err := s.disk.write(seq, b); err != nil {
-		return fmt.Errorf("store: save state: %w", err)
-	}
+	s.disk.saved = saved{fixtures: s.fixtures, state: b}
 	return nil
+}
+
+// rollbackLocked rebuilds the state from what the data dir holds. It costs as much as a
+// start, which is fine for what only a failing disk causes.
+func (s *Store) rollbackLocked() error {
+	good := s.disk.saved
+	s.fixtures = good.fixtures
+	s.seed(good.fixtures)
+	s.revoked = make(map[string]time.Time)
+	s.revokedAuth = make(map[uint64]time.Time)
+	s.issued, s.expiredNow, s.authSeq = nil, nil, 0
+	if good.state == nil {
+		return nil
+	}
+	snap, err := decodeSnapshot(good.state)
+	if err != nil {
+		return err
+	}
+	s.restore(snap)
+	return nil
+}
+
+// causeWithoutPath is the part of a save error a client may see: the operation and the
+// system's words ("no space left on device"), never the file's path.
+func causeWithoutPath(err error) string {
+	var pe *fs.PathError
+	var le *os.LinkError
+	switch {
+	case errors.As(err, &pe):
+		return pe.Op + ": " + pe.Err.Error()
+	case errors.As(err, &le):
+		return le.Op + ": " + le.Err.Error()
+	}
+	return "write failed"
 }
 
 func (s *Store) snapshotLocked() snapshot {
@@ -145,6 +210,13 @@ func (s *Store) snapshotLocked() snapshot {
 	snap.RefreshTkns = s.refresh.all()
 	for k, v := range s.revoked {
 		snap.Revoked[k] = v
+	}
+	snap.AuthSeq = s.authSeq
+	if len(s.revokedAuth) > 0 {
+		snap.RevokedAuth = make(map[uint64]time.Time, len(s.revokedAuth))
+		for k, v := range s.revokedAuth {
+			snap.RevokedAuth[k] = v
+		}
 	}
 	s.snapshotTokensLocked(&snap)
 	return snap
@@ -178,5 +250,9 @@ func (s *Store) restore(snap *snapshot) {
 	for k, v := range snap.Revoked {
 		s.revoked[k] = v
 	}
+	for k, v := range snap.RevokedAuth {
+		s.revokedAuth[k] = v
+	}
+	s.authSeq = max(s.authSeq, snap.AuthSeq)
 	s.restoreTokens(snap)
 }

@@ -2,6 +2,7 @@ package store
 
 import (
 	"math"
+	"strconv"
 	"strings"
 	"time"
 
@@ -9,13 +10,14 @@ import (
 )
 
 // refreshTokens holds the refresh tokens compactly. Every refresh rotates the token and the
-// used one must be kept for its grace period (a retry within it gets a new pair), so a busy
-// client leaves a minute's worth of used tokens behind: make bench's 5 s refresh phase leaves
-// ~80,000. Kept as *sandbox.RefreshToken in a map by string they cost ~250 B of heap each
-// (the record, its UUID string, the map slot) and most of the sandbox's memory after the load.
-// Here a token the sandbox issued (a canonical UUID) is a 16-byte map key, times are Unix
-// nanoseconds, and the client, user, mode, vehicles and permissions are one record shared by
-// every token of the same grant (counted, and dropped with its last token).
+// used one must be kept for its grace period (a retry within it gets the same successor
+// back), so a busy client leaves a minute's worth of used tokens behind: make bench's 5 s
+// refresh phase leaves ~80,000. Kept as *sandbox.RefreshToken in a map by string they cost
+// ~250 B of heap each (the record, its UUID string, the map slot) and most of the sandbox's
+// memory after the load. Here a token the sandbox issued (a canonical UUID) is a 16-byte map
+// key, times are Unix nanoseconds, the successor is 16 bytes, and the client, user, mode,
+// authorization, vehicles and permissions are one record shared by every token of the same
+// chain (counted, and dropped with its last token).
 type refreshTokens struct {
 	uuids  tokenSet[[16]byte]       // canonical lower-case UUIDs: every token the sandbox issues
 	texts  tokenSet[string]         // any other text (tests, hand-written state)
@@ -32,13 +34,15 @@ type tokenSet[K comparable] struct {
 
 type refreshRec struct {
 	g       *refreshGrant
-	expires int64 // packTime
-	used    int64 // packTime; noTime: not used yet
+	expires int64    // packTime
+	used    int64    // packTime; noTime: not used yet
+	next    [16]byte // the successor its first use made (a canonical UUID); zero: none
 }
 
 type refreshGrant struct {
 	key                     string
 	clientID, userID, mode  string
+	authorization           uint64
 	vehicleIDs, permissions []string
 	refs                    int
 }
@@ -50,9 +54,11 @@ func newRefreshTokens() *refreshTokens {
 
 func (rt *refreshTokens) len() int { return len(rt.uuids.recs) + len(rt.texts.recs) }
 
-// put stores t, replacing a token with the same text.
+// put stores t, replacing a token with the same text. A Next that is not a canonical UUID
+// (only hand-written state could hold one) is dropped: the sandbox's successors all are.
 func (rt *refreshTokens) put(t sandbox.RefreshToken) {
 	r := refreshRec{g: rt.intern(t), expires: packTime(t.ExpiresAt), used: packTime(t.UsedAt)}
+	r.next, _ = parseCanonicalUUID(t.Next)
 	if u, ok := parseCanonicalUUID(t.Token); ok {
 		rt.uuids.put(rt, u, r)
 	} else {
@@ -60,26 +66,37 @@ func (rt *refreshTokens) put(t sandbox.RefreshToken) {
 	}
 }
 
+// putUUID stores a token the sandbox made (a canonical UUID) on an existing grant record: a
+// rotation that keeps every vehicle shares its predecessor's record without building a key.
+func (rt *refreshTokens) putUUID(u [16]byte, g *refreshGrant, expires int64) {
+	g.refs++
+	rt.uuids.put(rt, u, refreshRec{g: g, expires: expires, used: noTime})
+}
+
 func (rt *refreshTokens) get(token string) (sandbox.RefreshToken, bool) {
-	var r refreshRec
-	var ok bool
-	if u, isUUID := parseCanonicalUUID(token); isUUID {
-		r, ok = rt.uuids.recs[u]
-	} else {
-		r, ok = rt.texts.recs[token]
-	}
+	r, ok := rt.rec(token)
 	if !ok {
 		return sandbox.RefreshToken{}, false
 	}
 	return r.token(token), true
 }
 
-// markUsed records the first use of a stored token at at.
-func (rt *refreshTokens) markUsed(token string, at time.Time) {
+// rec is the packed record of a token.
+func (rt *refreshTokens) rec(token string) (refreshRec, bool) {
+	if u, isUUID := parseCanonicalUUID(token); isUUID {
+		r, ok := rt.uuids.recs[u]
+		return r, ok
+	}
+	r, ok := rt.texts.recs[token]
+	return r, ok
+}
+
+// markUsed records the first use of a stored token at at (packed), which made next.
+func (rt *refreshTokens) markUsed(token string, at int64, next [16]byte) {
 	if u, ok := parseCanonicalUUID(token); ok {
-		rt.uuids.markUsed(u, packTime(at))
+		rt.uuids.markUsed(u, at, next)
 	} else {
-		rt.texts.markUsed(token, packTime(at))
+		rt.texts.markUsed(token, at, next)
 	}
 }
 
@@ -123,12 +140,12 @@ func (ts *tokenSet[K]) put(rt *refreshTokens, k K, r refreshRec) {
 	ts.recs[k] = r
 }
 
-func (ts *tokenSet[K]) markUsed(k K, used int64) {
+func (ts *tokenSet[K]) markUsed(k K, used int64, next [16]byte) {
 	r, ok := ts.recs[k]
 	if !ok {
 		return
 	}
-	r.used = used
+	r.used, r.next = used, next
 	ts.recs[k] = r
 }
 
@@ -151,9 +168,13 @@ func (ts *tokenSet[K]) deleteIf(rt *refreshTokens, drop func(r refreshRec) bool)
 }
 
 func (r refreshRec) token(text string) sandbox.RefreshToken {
-	return sandbox.RefreshToken{Token: text, ClientID: r.g.clientID, UserID: r.g.userID,
+	t := sandbox.RefreshToken{Token: text, ClientID: r.g.clientID, UserID: r.g.userID,
 		VehicleIDs: r.g.vehicleIDs, Permissions: r.g.permissions, Mode: r.g.mode,
-		ExpiresAt: unpackTime(r.expires), UsedAt: unpackTime(r.used)}
+		ExpiresAt: unpackTime(r.expires), UsedAt: unpackTime(r.used), Authorization: r.g.authorization}
+	if r.next != ([16]byte{}) {
+		t.Next = sandbox.FormatUUID(r.next)
+	}
+	return t
 }
 
 func (rt *refreshTokens) intern(t sandbox.RefreshToken) *refreshGrant {
@@ -161,7 +182,7 @@ func (rt *refreshTokens) intern(t sandbox.RefreshToken) *refreshGrant {
 	g, ok := rt.grants[key]
 	if !ok {
 		// Own copies of the lists: the caller may reuse its slices.
-		g = &refreshGrant{key: key, clientID: t.ClientID, userID: t.UserID, mode: t.Mode,
+		g = &refreshGrant{key: key, clientID: t.ClientID, userID: t.UserID, mode: t.Mode, authorization: t.Authorization,
 			vehicleIDs: cloneList(t.VehicleIDs), permissions: cloneList(t.Permissions)}
 		rt.grants[key] = g
 	}
@@ -187,7 +208,7 @@ func (rt *refreshTokens) release(g *refreshGrant) {
 // nil and empty lists are told apart so a token comes back exactly as it was saved.
 func refreshGrantKey(t sandbox.RefreshToken) string {
 	var b strings.Builder
-	for _, s := range []string{t.ClientID, t.UserID, t.Mode} {
+	for _, s := range []string{t.ClientID, t.UserID, t.Mode, strconv.FormatUint(t.Authorization, 10)} {
 		b.WriteString(s)
 		b.WriteByte(0)
 	}

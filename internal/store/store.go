@@ -2,13 +2,15 @@
 // their state, grants (connections), authorization codes, refresh tokens and revocations.
 // Every other package reads and changes state only through it, so there is one copy of each
 // fact. It is safe for concurrent use. With a data directory, every change is written to disk
-// before the call returns, atomically, so an acknowledged command survives a crash.
+// before the call returns (and before any reader can see it), atomically, so an acknowledged
+// command survives a crash; a change that cannot be written is not made (see ErrNotSaved).
 package store
 
 import (
 	"errors"
 	"fmt"
 	"slices"
+	"log/slog"
 	"sort"
 	"strings"
 	"sync"
@@ -35,6 +37,9 @@ type Options struct {
 	DataDir string
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+	// SaveFault, when set, is called before each write of the state file; an error from it
+	// fails that save the way a full or read-only disk would. Only tests set it.
+	SaveFault func() error
 }
 
 // Store is the in-memory state, optionally persisted.
@@ -43,7 +48,7 @@ type Store struct {
 	garage   GarageFunc
 	now      func() time.Time
 	disk     *disk
-	seq      uint64 // bumped on every change; orders snapshots written to disk
+	log      *slog.Logger
 	fixtures sandbox.Dataset
 
 	apps     map[string]*sandbox.Application // by client id
@@ -51,16 +56,24 @@ type Store struct {
 	users    map[string]string               // user id -> lower-cased username
 	vehicles map[string]*sandbox.Vehicle     // by id
 	grants   map[grantKey]*sandbox.Grant
-	parked   map[grantKey]*sandbox.Grant // grants whose vehicle a reload removed (see Reload)
-	codes    map[string]*sandbox.AuthCode
+	parked   map[grantKey]*sandbox.Grant  // grants whose vehicle a reload removed (see Reload)
+	codes    map[string]*sandbox.AuthCode // unused and used ones (see AuthCode.UsedAt)
 	refresh  *refreshTokens
 	revoked  map[string]time.Time // access token ids (jti) revoked -> when they expire anyway
+
+	// authSeq is the last authorization number handed out (see Authorize). It never goes
+	// back, not even on Reset: a token signed before a reset must not meet a grant made after
+	// it with a number it passes.
+	authSeq uint64
+	// revokedAuth holds the authorizations ended early (a replayed code, an admin revoke) ->
+	// when the last access token issued under them expires anyway.
+	revokedAuth map[uint64]time.Time
 
 	issued     []IssuedToken        // newest last, bounded (see tokens.go)
 	expiredNow map[string]time.Time // access token ids expired early by the admin API -> when they expire anyway
 
 	lastPrune time.Time
-	// refreshGrace is the grace UseRefreshToken was last given; until it has been given
+	// refreshGrace is the grace RotateRefreshToken was last given; until it has been given
 	// (graceKnown), no used refresh token is dropped (see pruneLocked).
 	refreshGrace time.Duration
 	graceKnown   bool
@@ -74,26 +87,37 @@ type grantKey struct{ clientID, userID, vehicleID string }
 // from that directory when there is one (the saved state wins over the fixtures for every
 // record it holds).
 func New(ds sandbox.Dataset, opts Options) (*Store, error) {
-	s := &Store{garage: opts.Garage, now: opts.Now, fixtures: ds}
+	s := &Store{garage: opts.Garage, now: opts.Now, fixtures: ds, log: slog.New(slog.DiscardHandler)}
 	if s.now == nil {
 		s.now = time.Now
 	}
 	s.seed(ds)
+	s.revoked = make(map[string]time.Time)
+	s.revokedAuth = make(map[uint64]time.Time)
 	if opts.DataDir != "" {
-		d, err := openDisk(opts.DataDir)
+		d, err := openDisk(opts.DataDir, opts.SaveFault)
 		if err != nil {
 			return nil, err
 		}
 		s.disk = d
-		snap, err := d.load()
+		raw, snap, err := d.load()
 		if err != nil {
 			return nil, err
 		}
 		if snap != nil {
 			s.restore(snap)
 		}
+		d.saved = saved{fixtures: ds, state: raw}
 	}
 	return s, nil
+}
+
+// SetLogger sets where a failed save's full cause goes (paths and all: the error returned to
+// callers names none, since it reaches clients). Call it before the store is used.
+func (s *Store) SetLogger(l *slog.Logger) {
+	s.mu.Lock()
+	s.log = l
+	s.mu.Unlock()
 }
 
 func (s *Store) seed(ds sandbox.Dataset) {
@@ -104,7 +128,6 @@ func (s *Store) seed(ds sandbox.Dataset) {
 	s.grants = make(map[grantKey]*sandbox.Grant)
 	s.codes = make(map[string]*sandbox.AuthCode)
 	s.refresh = newRefreshTokens()
-	s.revoked = make(map[string]time.Time)
 	for _, a := range ds.Applications {
 		a := a
 		s.apps[a.ClientID] = &a
@@ -126,7 +149,8 @@ func (s *Store) putAccountLocked(a sandbox.Account) {
 }
 
 // Reset drops every change and grant and goes back to the fixtures the store started with (or
-// ds, when given).
+// ds, when given). Revocations and the authorization numbers stay: tokens issued before the
+// reset are signed all the same, and must not work again (see Grant.Generation).
 func (s *Store) Reset(ds *sandbox.Dataset) error {
 	s.mu.Lock()
 	if ds != nil {
@@ -368,7 +392,8 @@ func (s *Store) Vehicles() []sandbox.Vehicle {
 
 // UpdateVehicle applies fn to the vehicle atomically. If fn returns an error nothing changes
 // and the error is returned as is (so a handler can return a Smartcar error from inside).
-// The change is durable when UpdateVehicle returns nil.
+// The change is durable when UpdateVehicle returns nil; when it cannot be saved it is not
+// made (ErrNotSaved).
 func (s *Store) UpdateVehicle(id string, fn func(*sandbox.Vehicle) error) (sandbox.Vehicle, error) {
 	s.mu.Lock()
 	cur, ok := s.vehicles[id]
@@ -386,7 +411,7 @@ func (s *Store) UpdateVehicle(id string, fn func(*sandbox.Vehicle) error) (sandb
 	s.vehicles[id] = &next
 	out := next.Clone()
 	if err := s.commitAndUnlock(); err != nil {
-		return out, err
+		return sandbox.Vehicle{}, err // not saved, so not made: the vehicle is as it was
 	}
 	s.notifyChange(cur, &next)
 	return out, nil
@@ -395,6 +420,10 @@ func (s *Store) UpdateVehicle(id string, fn func(*sandbox.Vehicle) error) (sandb
 // --- grants (connections) ---
 
 // Connect records grants, replacing earlier ones for the same application, user and vehicle.
+// A grant that replaces a live one keeps its generation (the user approved again: tokens
+// issued since the connection began keep working, with the new permissions); a grant for a
+// vehicle not connected now begins a new generation, which no earlier token reaches. The
+// Generation field of the grants given is ignored.
 func (s *Store) Connect(grants ...sandbox.Grant) error {
 	s.mu.Lock()
 	for _, g := range grants {
@@ -403,7 +432,14 @@ func (s *Store) Connect(grants ...sandbox.Grant) error {
 		if g.ConnectedAt.IsZero() {
 			g.ConnectedAt = s.now().UTC()
 		}
-		s.grants[grantKey{g.ClientID, g.UserID, g.VehicleID}] = &g
+		k := grantKey{g.ClientID, g.UserID, g.VehicleID}
+		if old, ok := s.grants[k]; ok {
+			g.Generation = old.Generation
+		} else {
+			s.authSeq++
+			g.Generation = s.authSeq
+		}
+		s.grants[k] = &g
 	}
 	return s.commitAndUnlock()
 }
@@ -477,112 +513,18 @@ func (s *Store) Disconnect(f GrantFilter) ([]sandbox.Grant, error) {
 		s.mu.Unlock()
 		return nil, nil
 	}
+	s.dropUnusableRefreshTokensLocked(f.ClientID)
 	sort.Slice(out, func(i, j int) bool { return out[i].VehicleID < out[j].VehicleID })
 	return out, s.commitAndUnlock()
-}
-
-// --- authorization codes ---
-
-// SaveCode stores an authorization code.
-func (s *Store) SaveCode(c sandbox.AuthCode) error {
-	s.mu.Lock()
-	s.codes[c.Code] = &c
-	s.pruneLocked()
-	return s.commitAndUnlock()
-}
-
-// ConsumeCode removes and returns a code: codes are single use, so a second call for the
-// same code finds nothing. Expiry is the caller's check (it owns the clock's meaning).
-func (s *Store) ConsumeCode(code string) (sandbox.AuthCode, error) {
-	s.mu.Lock()
-	c, ok := s.codes[code]
-	if !ok {
-		s.mu.Unlock()
-		return sandbox.AuthCode{}, ErrNotFound
-	}
-	delete(s.codes, code)
-	return *c, s.commitAndUnlock()
-}
-
-// --- refresh tokens ---
-
-// SaveRefreshToken stores a refresh token.
-func (s *Store) SaveRefreshToken(t sandbox.RefreshToken) error {
-	s.mu.Lock()
-	s.refresh.put(t)
-	s.pruneLocked()
-	return s.commitAndUnlock()
-}
-
-// ErrRefreshUsed is returned for a refresh token used longer ago than the grace period and not
-// yet forgotten. The store forgets a used token soon after its grace period (by the next
-// sweep, see pruneLocked), so such a token then gives ErrNotFound: a caller must treat both alike (the token
-// endpoint answers invalid_grant to both).
-var ErrRefreshUsed = errors.New("refresh token already used")
-
-// ErrExpired is returned for an expired code or token.
-var ErrExpired = errors.New("expired")
-
-// UseRefreshToken marks a refresh token used and returns it. A token already used stays
-// usable for grace after its first use (Smartcar: one minute), then fails with ErrRefreshUsed
-// or, once the store has forgotten it, ErrNotFound.
-func (s *Store) UseRefreshToken(token string, grace time.Duration) (sandbox.RefreshToken, error) {
-	now := s.now()
-	s.mu.Lock()
-	s.refreshGrace, s.graceKnown = grace, true
-	t, ok := s.refresh.get(token)
-	if !ok {
-		s.mu.Unlock()
-		return sandbox.RefreshToken{}, ErrNotFound
-	}
-	if !now.Before(t.ExpiresAt) {
-		s.mu.Unlock()
-		return sandbox.RefreshToken{}, ErrExpired
-	}
-	if !t.UsedAt.IsZero() {
-		s.mu.Unlock()
-		if now.Sub(t.UsedAt) > grace {
-			return sandbox.RefreshToken{}, ErrRefreshUsed
-		}
-		return t, nil
-	}
-	t.UsedAt = now.UTC()
-	s.refresh.markUsed(token, t.UsedAt)
-	return t, s.commitAndUnlock()
-}
-
-// RevokeRefreshTokens deletes every refresh token of a client (and, if userID is set, user).
-func (s *Store) RevokeRefreshTokens(clientID, userID string) error {
-	s.mu.Lock()
-	s.refresh.deleteIf(func(r refreshRec) bool {
-		return r.g.clientID == clientID && (userID == "" || r.g.userID == userID)
-	})
-	return s.commitAndUnlock()
-}
-
-// --- access token revocation ---
-
-// RevokeAccessToken marks an access token id as revoked until it would expire anyway.
-func (s *Store) RevokeAccessToken(jti string, expiresAt time.Time) error {
-	s.mu.Lock()
-	s.revoked[jti] = expiresAt
-	return s.commitAndUnlock()
-}
-
-// AccessTokenRevoked reports whether the access token id was revoked.
-func (s *Store) AccessTokenRevoked(jti string) bool {
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	_, ok := s.revoked[jti]
-	return ok
 }
 
 // pruneEvery spaces the sweeps of pruneLocked: a sweep on every save would make each login
 // O(tokens); this often, a used refresh token outlives its grace by at most 10 s.
 const pruneEvery = 10 * time.Second
 
-// pruneLocked drops expired codes, expired refresh tokens, used refresh tokens past their
-// grace period and expired revocations, at most every pruneEvery, so long runs stay bounded.
+// pruneLocked drops codes an hour past their expiry (used ones are kept until then, so a
+// replay is recognised), expired refresh tokens, used refresh tokens past their grace period
+// and revocations of tokens that have expired anyway, at most every pruneEvery, so long runs stay bounded.
 // The refresh-token sweep compares packed integers: ~1 ms per 100,000 tokens.
 func (s *Store) pruneLocked() {
 	now := s.now()
@@ -607,6 +549,11 @@ func (s *Store) pruneLocked() {
 		// its 60 days (a long run refreshing all the time would otherwise grow without bound).
 		return nowPacked > r.expires || (r.used != noTime && r.used < graceStart)
 	})
+	for k, exp := range s.revokedAuth {
+		if now.After(exp) {
+			delete(s.revokedAuth, k)
+		}
+	}
 	for k, exp := range s.revoked {
 		if now.After(exp) {
 			delete(s.revoked, k)

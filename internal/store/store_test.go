@@ -24,13 +24,16 @@ func testDataset() sandbox.Dataset {
 	}
 }
 
+// testGarage makes a one-vehicle garage for any username.
+func testGarage(u, _ string) (sandbox.Account, []sandbox.Vehicle) {
+	v := sandbox.Vehicle{ID: sandbox.NameUUID("vehicle", u), Make: "KIA", Model: "EV6", Year: 2023, Powertrain: sandbox.BEV}
+	return sandbox.Account{Username: u, UserID: sandbox.NameUUID("user", u), VehicleIDs: []string{v.ID}, Generated: true}, []sandbox.Vehicle{v}
+}
+
 // MustOpen opens a store on the test dataset, in dir when dir is not empty.
 func MustOpen(t *testing.T, dir string, now func() time.Time) *Store {
 	t.Helper()
-	s, err := New(testDataset(), Options{DataDir: dir, Now: now, Garage: func(u, _ string) (sandbox.Account, []sandbox.Vehicle) {
-		v := sandbox.Vehicle{ID: sandbox.NameUUID("vehicle", u), Make: "KIA", Model: "EV6", Year: 2023, Powertrain: sandbox.BEV}
-		return sandbox.Account{Username: u, UserID: sandbox.NameUUID("user", u), VehicleIDs: []string{v.ID}, Generated: true}, []sandbox.Vehicle{v}
-	}})
+	s, err := New(testDataset(), Options{DataDir: dir, Now: now, Garage: testGarage})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -83,25 +86,60 @@ func TestCodesAreSingleUse(t *testing.T) {
 	}
 }
 
+// chainToken saves a refresh token of app for u1's vehicle, issued under an authorization that
+// reaches u1's grant (made here if there is none yet), as the token endpoint would.
+func chainToken(t *testing.T, s *Store, tok string, expires time.Time) {
+	t.Helper()
+	vid := testDataset().Vehicles[0].ID
+	if _, ok := s.Grant("app", "u1", vid); !ok {
+		if err := s.Connect(sandbox.Grant{ClientID: "app", UserID: "u1", VehicleID: vid}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	n, err := s.Authorize()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.SaveRefreshToken(sandbox.RefreshToken{Token: tok, ClientID: "app", UserID: "u1", VehicleIDs: []string{vid}, ExpiresAt: expires, Authorization: n}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func rotate(s *Store, tok string) (sandbox.RefreshToken, error) {
+	return s.RotateRefreshToken(tok, "app", time.Minute, 60*24*time.Hour)
+}
+
 func TestRefreshTokenGracePeriod(t *testing.T) {
 	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	s := MustOpen(t, "", func() time.Time { return now })
-	if err := s.SaveRefreshToken(sandbox.RefreshToken{Token: "r1", ClientID: "app", ExpiresAt: now.Add(60 * 24 * time.Hour)}); err != nil {
-		t.Fatal(err)
-	}
+	chainToken(t, s, "r1", now.Add(60*24*time.Hour))
+	var first string
 	for _, step := range []struct {
 		advance time.Duration
 		want    error
 	}{{0, nil}, {30 * time.Second, nil}, {31 * time.Second, ErrRefreshUsed}} {
 		now = now.Add(step.advance)
-		if _, err := s.UseRefreshToken("r1", time.Minute); !errors.Is(err, step.want) {
+		next, err := rotate(s, "r1")
+		if !errors.Is(err, step.want) {
 			t.Fatalf("after +%v: err = %v, want %v", step.advance, err, step.want)
 		}
+		if err != nil {
+			continue
+		}
+		if first == "" {
+			first = next.Token
+		} else if next.Token != first {
+			t.Fatalf("reuse within grace gave %s, want the first use's successor %s", next.Token, first)
+		}
 	}
-	if err := s.SaveRefreshToken(sandbox.RefreshToken{Token: "r2", ExpiresAt: now}); err != nil {
-		t.Fatal(err)
+	if _, err := s.RotateRefreshToken(first, "other-app", time.Minute, time.Hour); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("another client's use: err = %v, want ErrNotFound", err)
 	}
-	if _, err := s.UseRefreshToken("r2", time.Minute); !errors.Is(err, ErrExpired) {
+	if _, err := rotate(s, first); err != nil {
+		t.Fatalf("the successor after another client's refused use: %v", err)
+	}
+	chainToken(t, s, "r2", now)
+	if _, err := rotate(s, "r2"); !errors.Is(err, ErrExpired) {
 		t.Fatalf("expired token err = %v, want ErrExpired", err)
 	}
 }
@@ -197,34 +235,30 @@ func TestUsedRefreshTokensForgottenAfterGrace(t *testing.T) {
 	s := MustOpen(t, "", func() time.Time { return now })
 	exp := now.Add(60 * 24 * time.Hour)
 	for _, tok := range []string{"old", "recent", "unused"} {
-		if err := s.SaveRefreshToken(sandbox.RefreshToken{Token: tok, ClientID: "app", ExpiresAt: exp}); err != nil {
-			t.Fatal(err)
-		}
+		chainToken(t, s, tok, exp)
 	}
-	if _, err := s.UseRefreshToken("old", time.Minute); err != nil {
+	if _, err := rotate(s, "old"); err != nil {
 		t.Fatal(err)
 	}
 	now = now.Add(30 * time.Second)
-	if _, err := s.UseRefreshToken("recent", time.Minute); err != nil {
+	if _, err := rotate(s, "recent"); err != nil {
 		t.Fatal(err)
 	}
 	now = now.Add(31 * time.Second) // "old" used 61 s ago, "recent" 31 s ago
-	if err := s.SaveRefreshToken(sandbox.RefreshToken{Token: "next", ClientID: "app", ExpiresAt: exp}); err != nil {
-		t.Fatal(err)
+	chainToken(t, s, "next", exp)   // saving sweeps
+	s.mu.RLock()
+	got := s.refresh.len()
+	s.mu.RUnlock()
+	if want := 5; got != want { // recent, unused, next and the two successors
+		t.Errorf("refresh tokens kept = %d, want %d", got, want)
 	}
 	for _, c := range []struct {
 		token string
 		want  error
 	}{{"old", ErrNotFound}, {"recent", nil}, {"unused", nil}, {"next", nil}} {
-		if _, err := s.UseRefreshToken(c.token, time.Minute); !errors.Is(err, c.want) {
-			t.Errorf("UseRefreshToken(%q) err = %v, want %v", c.token, err, c.want)
+		if _, err := rotate(s, c.token); !errors.Is(err, c.want) {
+			t.Errorf("RotateRefreshToken(%q) err = %v, want %v", c.token, err, c.want)
 		}
-	}
-	s.mu.RLock()
-	got := s.refresh.len()
-	s.mu.RUnlock()
-	if want := 3; got != want {
-		t.Errorf("refresh tokens kept = %d, want %d", got, want)
 	}
 }
 
@@ -235,21 +269,17 @@ func TestRestoredUsedRefreshTokenForgottenBySweep(t *testing.T) {
 	dir := t.TempDir()
 	s := MustOpen(t, dir, clock)
 	exp := now.Add(60 * 24 * time.Hour)
-	if err := s.SaveRefreshToken(sandbox.RefreshToken{Token: "r1", ClientID: "app", ExpiresAt: exp}); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := s.UseRefreshToken("r1", time.Minute); err != nil {
+	chainToken(t, s, "r1", exp)
+	if _, err := rotate(s, "r1"); err != nil {
 		t.Fatal(err)
 	}
 	s2 := MustOpen(t, dir, clock)
 	now = now.Add(2 * time.Minute)
-	if _, err := s2.UseRefreshToken("r1", time.Minute); !errors.Is(err, ErrRefreshUsed) {
+	if _, err := rotate(s2, "r1"); !errors.Is(err, ErrRefreshUsed) {
 		t.Fatalf("before the sweep: err = %v, want ErrRefreshUsed", err)
 	}
-	if err := s2.SaveRefreshToken(sandbox.RefreshToken{Token: "r2", ClientID: "app", ExpiresAt: exp}); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := s2.UseRefreshToken("r1", time.Minute); !errors.Is(err, ErrNotFound) {
+	chainToken(t, s2, "r2", exp)
+	if _, err := rotate(s2, "r1"); !errors.Is(err, ErrNotFound) {
 		t.Fatalf("after the sweep: err = %v, want ErrNotFound", err)
 	}
 }

@@ -27,6 +27,9 @@ type IssuedToken struct {
 	Permissions []string  `json:"permissions,omitempty"`
 	IssuedAt    time.Time `json:"issuedAt"`
 	ExpiresAt   time.Time `json:"expiresAt"`
+	// Authorization is the number of the Connect approval a vehicle token comes from (0 for
+	// application tokens): revoking the token revokes it (see RevokeAuthorization).
+	Authorization uint64 `json:"authorization,omitempty"`
 }
 
 // RecordIssuedToken remembers an issued access token.
@@ -94,21 +97,15 @@ func (s *Store) ExpireAccessToken(jti string) error {
 	return s.commitAndUnlock()
 }
 
-// AccessTokenExpired reports whether the admin API expired the access token early.
-func (s *Store) AccessTokenExpired(jti string) bool {
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	_, ok := s.expiredNow[jti]
-	return ok
-}
-
 // Codes lists the authorization codes not yet used, soonest expiry first.
 func (s *Store) Codes() []sandbox.AuthCode {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	out := make([]sandbox.AuthCode, 0, len(s.codes))
 	for _, c := range s.codes {
-		out = append(out, *c)
+		if c.UsedAt.IsZero() {
+			out = append(out, *c)
+		}
 	}
 	sort.Slice(out, func(i, j int) bool {
 		if !out[i].ExpiresAt.Equal(out[j].ExpiresAt) {
@@ -137,12 +134,12 @@ func (s *Store) RefreshTokens() []sandbox.RefreshToken {
 // a second of margin keeps that true whatever the caller's clock rounding.
 func (s *Store) expiredAt() time.Time { return s.now().Add(-time.Second).UTC() }
 
-// ExpireCode makes an authorization code expired now (it stays stored, so the token endpoint
-// answers "expired" rather than "unknown").
+// ExpireCode makes an authorization code not yet used expired now (it stays stored, so the
+// token endpoint still knows it).
 func (s *Store) ExpireCode(code string) (sandbox.AuthCode, error) {
 	s.mu.Lock()
 	c, ok := s.codes[code]
-	if !ok {
+	if !ok || !c.UsedAt.IsZero() {
 		s.mu.Unlock()
 		return sandbox.AuthCode{}, ErrNotFound
 	}
@@ -187,7 +184,7 @@ type ReloadResult struct {
 // memory only, and Reset and Disconnect clear them like any grant.
 func (s *Store) Reload(ds sandbox.Dataset) (ReloadResult, error) {
 	s.mu.Lock()
-	oldGrants, oldParked, oldCodes, oldRefresh, oldRevoked := s.grants, s.parked, s.codes, s.refresh, s.revoked
+	oldGrants, oldParked, oldCodes, oldRefresh := s.grants, s.parked, s.codes, s.refresh
 	var generated []sandbox.Account
 	for _, a := range s.accounts {
 		if a.Generated {
@@ -239,7 +236,7 @@ func (s *Store) Reload(ds sandbox.Dataset) (ReloadResult, error) {
 		res.DroppedVehicleIDs = append(res.DroppedVehicleIDs, id)
 	}
 	sort.Strings(res.DroppedVehicleIDs)
-	s.codes, s.refresh, s.revoked = oldCodes, oldRefresh, oldRevoked
+	s.codes, s.refresh = oldCodes, oldRefresh
 	return res, s.commitAndUnlock()
 }
 

@@ -26,12 +26,13 @@ func TestIssuedTokensExpireAndSurviveRestart(t *testing.T) {
 	if err := s.ExpireAccessToken("a"); err != nil {
 		t.Fatal(err)
 	}
-	if !s.AccessTokenExpired("a") || s.AccessTokenExpired("b") {
-		t.Errorf("expired: a=%v b=%v, want true false", s.AccessTokenExpired("a"), s.AccessTokenExpired("b"))
+	expired := func(s *Store, jti string) bool { _, e := s.AccessTokenEnded(jti, 0); return e }
+	if !expired(s, "a") || expired(s, "b") {
+		t.Errorf("expired: a=%v b=%v, want true false", expired(s, "a"), expired(s, "b"))
 	}
 	s2 := MustOpen(t, dir, func() time.Time { return now })
-	if !s2.AccessTokenExpired("a") || len(s2.IssuedTokens()) != 2 {
-		t.Errorf("after restart: expired(a)=%v tokens=%d, want true 2", s2.AccessTokenExpired("a"), len(s2.IssuedTokens()))
+	if !expired(s2, "a") || len(s2.IssuedTokens()) != 2 {
+		t.Errorf("after restart: expired(a)=%v tokens=%d, want true 2", expired(s2, "a"), len(s2.IssuedTokens()))
 	}
 }
 
@@ -66,8 +67,8 @@ func TestExpireCodeAndRefreshToken(t *testing.T) {
 	if _, err := s.ExpireRefreshToken("r1"); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.UseRefreshToken("r1", time.Minute); !errors.Is(err, ErrExpired) {
-		t.Errorf("UseRefreshToken after expire = %v, want ErrExpired", err)
+	if _, err := s.RotateRefreshToken("r1", "", time.Minute, time.Hour); !errors.Is(err, ErrExpired) {
+		t.Errorf("RotateRefreshToken after expire = %v, want ErrExpired", err)
 	}
 	if got := len(s.Codes()) + len(s.RefreshTokens()); got != 2 {
 		t.Errorf("listed %d codes+refresh tokens, want 2", got)

@@ -38,6 +38,10 @@ type Claims struct {
 	VehicleIDs  []string `json:"vid,omitempty"`
 	Permissions []string `json:"scp,omitempty"`
 	Mode        string   `json:"mod,omitempty"`
+	// Authorization is the number of the Connect approval a vehicle token comes from (see
+	// store.Authorize): it decides which grants the token reaches and lets every token of
+	// one approval be revoked at once.
+	Authorization uint64 `json:"aut,omitempty"`
 }
 
 // UserID is the subject for vehicle tokens ("" for application tokens).
@@ -126,11 +130,12 @@ func LoadOrCreateKey(dir string) ([]byte, error) {
 
 // VehicleGrant is what a vehicle access token is issued for.
 type VehicleGrant struct {
-	ClientID    string
-	UserID      string
-	VehicleIDs  []string
-	Permissions []string
-	Mode        string
+	ClientID      string
+	UserID        string
+	VehicleIDs    []string
+	Permissions   []string
+	Mode          string
+	Authorization uint64 // the Connect approval it comes from
 }
 
 // IssueVehicle mints a 2-hour access token for a user's vehicles.
@@ -140,6 +145,7 @@ func (i *Issuer) IssueVehicle(g VehicleGrant) (string, *Claims, error) {
 	c.VehicleIDs = append([]string{}, g.VehicleIDs...)
 	c.Permissions = sandbox.SortedPermissionNames(g.Permissions)
 	c.Mode = g.Mode
+	c.Authorization = g.Authorization
 	return i.sign(c)
 }
 

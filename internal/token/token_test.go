@@ -21,7 +21,7 @@ func mustIssuer(t testing.TB, now *time.Time) *Issuer {
 func TestIssueVerifyRoundTrip(t *testing.T) {
 	now := time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC)
 	i := mustIssuer(t, &now)
-	raw, _, err := i.IssueVehicle(VehicleGrant{ClientID: "app", UserID: "u1", VehicleIDs: []string{"v1"}, Permissions: []string{"read_vin", "read_odometer"}})
+	raw, _, err := i.IssueVehicle(VehicleGrant{ClientID: "app", UserID: "u1", VehicleIDs: []string{"v1"}, Permissions: []string{"read_vin", "read_odometer"}, Authorization: 42})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -29,7 +29,7 @@ func TestIssueVerifyRoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.UserID() != "u1" || c.ClientID != "app" || !c.HasVehicle("v1") || c.HasVehicle("v2") || !c.HasPermission("read_odometer") || c.HasPermission("read_location") {
+	if c.UserID() != "u1" || c.ClientID != "app" || !c.HasVehicle("v1") || c.HasVehicle("v2") || !c.HasPermission("read_odometer") || c.HasPermission("read_location") || c.Authorization != 42 {
 		t.Fatalf("claims = %+v", c)
 	}
 	if got := c.ExpiresAt.Sub(now); got != AccessTTL {

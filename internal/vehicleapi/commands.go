@@ -345,12 +345,7 @@ func (a *API) Vehicles(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	ids := []string{}
-	for _, id := range c.VehicleIDs {
-		if _, ok := a.Store.Grant(c.ClientID, c.UserID(), id); ok {
-			ids = append(ids, id)
-		}
-	}
+	ids := a.Store.ConnectedVehicles(c.ClientID, c.UserID(), c.VehicleIDs, c.Authorization)
 	scapi.WriteJSON(w, http.StatusOK, VehicleList{Vehicles: page(ids, limit, offset), Paging: Paging{Count: len(ids), Offset: offset}})
 	return nil
 }
