@@ -9,8 +9,8 @@ package store
 import (
 	"errors"
 	"fmt"
-	"slices"
 	"log/slog"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
