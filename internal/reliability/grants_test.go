@@ -291,3 +291,45 @@ func TestFailedSaveChangesNothing(t *testing.T) {
 		t.Errorf("after restart the doors are %s, want %s: the failed %s must not have been saved", got, want, action)
 	}
 }
+
+// TestManagementDeleteEndsConnectionsNotTheUser: connections deleted by the application's
+// backend through the management API end every vehicle of the token (and a reconnect makes a
+// new grant the old token never reaches), but the token still answers /user and an empty
+// /vehicles, as Smartcar's own SDK suite expects (it lists vehicles and reads the user after
+// deleteConnections by user). Only the token's own disconnect ends the token itself
+// (TestEndedGrantIsRefusedEverywhere).
+func TestManagementDeleteEndsConnectionsNotTheUser(t *testing.T) {
+	h := sandboxtest.MustStart(t)
+	old := mustFlow(t, h)
+	ids := connectedVehicles(t, h, old.Access)
+	user := h.Do(t, http.MethodGet, "/v2.0/user", old.Access, nil)
+	var u struct{ ID string }
+	user.JSON(t, &u)
+
+	req, _ := http.NewRequest(http.MethodDelete, h.URL+"/v2.0/management/connections?user_id="+u.ID, nil)
+	req.SetBasicAuth("default", sandboxtest.ManagementToken)
+	res, err := h.Client.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != http.StatusOK {
+		t.Fatalf("DELETE management connections: %d", res.StatusCode)
+	}
+
+	if got := h.Do(t, http.MethodGet, "/v2.0/user", old.Access, nil); got.Status != http.StatusOK {
+		t.Errorf("/v2.0/user after deleteConnections = %d %s, want 200", got.Status, got.Body)
+	}
+	list := h.Do(t, http.MethodGet, "/v2.0/vehicles", old.Access, nil)
+	var vs struct{ Vehicles []string }
+	list.JSON(t, &vs)
+	if list.Status != http.StatusOK || len(vs.Vehicles) != 0 {
+		t.Errorf("/v2.0/vehicles after deleteConnections = %d %s, want 200 with no vehicles", list.Status, list.Body)
+	}
+	mustFlow(t, h) // the user connects again: a new grant
+	for _, id := range ids {
+		if got := h.Do(t, http.MethodGet, "/v2.0/vehicles/"+id, old.Access, nil); got.Status < 400 || got.Status >= 500 {
+			t.Errorf("old token on %s after delete and reconnect = %d, want refused", id, got.Status)
+		}
+	}
+}

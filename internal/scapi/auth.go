@@ -34,19 +34,13 @@ func (a *Access) Has(permission string) bool {
 	return false
 }
 
-// Bearer verifies the request's bearer token. A Connect (vehicle) token must also still reach
-// one of its grants: once every vehicle it names was disconnected (or disconnected and
-// connected again, which makes a new grant it does not reach), it is refused everywhere, not
-// only on the vehicle routes.
+// Bearer verifies the request's bearer token. A token whose authorization ended (the token
+// itself disconnected its last vehicle, a replayed code, an admin revoke) is refused by verify,
+// everywhere. A token whose vehicles were disconnected another way (the management API) or
+// reconnected under a new grant it does not reach still authenticates: the vehicle routes
+// refuse it per vehicle, and /user and /vehicles answer (an empty list), as Smartcar does.
 func (a *Auth) Bearer(r *http.Request) (*token.Claims, error) {
-	c, err := a.verify(r)
-	if err != nil {
-		return nil, err
-	}
-	if c.Kind == token.KindVehicle && len(a.Store.ConnectedVehicles(c.ClientID, c.UserID(), c.VehicleIDs, c.Authorization)) == 0 {
-		return nil, sandbox.ErrUnauthenticated("Every vehicle of this access token was disconnected from this application; reconnect through Connect.")
-	}
-	return c, nil
+	return a.verify(r)
 }
 
 // verify checks the bearer token itself: signature, expiry and early ends (revocation, admin

@@ -497,6 +497,40 @@ func (s *Store) Disconnect(f GrantFilter) ([]sandbox.Grant, error) {
 		return nil, errors.New("store: disconnect needs a client id")
 	}
 	s.mu.Lock()
+	out := s.disconnectLocked(f)
+	if len(out) == 0 {
+		s.mu.Unlock()
+		return nil, nil
+	}
+	return out, s.commitAndUnlock()
+}
+
+// DisconnectByToken is a vehicle's own disconnect (DELETE /vehicles/{id}/application) with a
+// Connect token of authorization that names tokenVehicles: the grant ends, and when the token
+// then reaches none of its vehicles, its authorization ends with it in the same save (its
+// access tokens are refused everywhere, /user and /vehicles included, and its refresh tokens
+// are gone). Connections deleted through the management API (Disconnect) end only the
+// connections: the user's token still answers /user and an empty /vehicles, as Smartcar's
+// own SDK suite expects after deleteConnections.
+func (s *Store) DisconnectByToken(f GrantFilter, tokenVehicles []string, authorization uint64) error {
+	if f.ClientID == "" {
+		return errors.New("store: disconnect needs a client id")
+	}
+	s.mu.Lock()
+	out := s.disconnectLocked(f)
+	ended := !s.anyConnectedLocked(f.ClientID, f.UserID, tokenVehicles, authorization)
+	if len(out) == 0 && !ended {
+		s.mu.Unlock()
+		return nil
+	}
+	if ended {
+		s.revokeAuthorizationLocked(authorization)
+	}
+	return s.commitAndUnlock()
+}
+
+// disconnectLocked deletes the grants f matches (set-aside ones too) and returns them.
+func (s *Store) disconnectLocked(f GrantFilter) []sandbox.Grant {
 	var out []sandbox.Grant
 	for k, g := range s.grants {
 		if f.match(g) {
@@ -510,12 +544,11 @@ func (s *Store) Disconnect(f GrantFilter) ([]sandbox.Grant, error) {
 		}
 	}
 	if len(out) == 0 {
-		s.mu.Unlock()
-		return nil, nil
+		return nil
 	}
 	s.dropUnusableRefreshTokensLocked(f.ClientID)
 	sort.Slice(out, func(i, j int) bool { return out[i].VehicleID < out[j].VehicleID })
-	return out, s.commitAndUnlock()
+	return out
 }
 
 // pruneEvery spaces the sweeps of pruneLocked: a sweep on every save would make each login

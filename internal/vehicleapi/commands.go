@@ -311,7 +311,8 @@ func (a *API) Disconnect(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if _, err := a.Store.Disconnect(store.GrantFilter{ClientID: acc.Claims.ClientID, UserID: acc.UserID, VehicleID: acc.Vehicle.ID}); err != nil {
+	f := store.GrantFilter{ClientID: acc.Claims.ClientID, UserID: acc.UserID, VehicleID: acc.Vehicle.ID}
+	if err := a.Store.DisconnectByToken(f, acc.Claims.VehicleIDs, acc.Claims.Authorization); err != nil {
 		return err
 	}
 	return writeSuccess(w)
