@@ -57,8 +57,6 @@ func (m *Middleware) Wrap(next http.Handler) http.Handler {
 }
 
 // serveHeader answers with the fault the SC-Sandbox-Fault header asks for.
-//
-//go:noinline
 func (m *Middleware) serveHeader(w http.ResponseWriter, r *http.Request, v string, isToken bool) {
 	spec, err := ParseHeader(v, isToken)
 	w.Header().Set(RuleHeader, "header")
@@ -72,8 +70,6 @@ func (m *Middleware) serveHeader(w http.ResponseWriter, r *http.Request, v strin
 }
 
 // serveRules applies the first scripted rule that matches the request, if any.
-//
-//go:noinline
 func (m *Middleware) serveRules(w http.ResponseWriter, r *http.Request, next http.Handler, isToken bool) {
 	p := r.URL.Path
 	q := Request{Method: r.Method, Path: p, VehicleID: vehicleIDOf(p)}

@@ -154,11 +154,7 @@ func (l *Log) Wrap(next http.Handler, record func(path string) bool) http.Handle
 }
 
 // begin starts the record of a request, inside the recorder that watches its answer (one
-// allocation for both). begin and finish are out of line, so Wrap's handler keeps a small
-// stack frame: every API request's token verification runs below it, and a deeper stack made
-// the goroutines' stacks grow again after every garbage collection.
-//
-//go:noinline
+// allocation for both).
 func (l *Log) begin(w http.ResponseWriter, r *http.Request) *recorder {
 	rec := &recorder{ResponseWriter: w, start: time.Now()}
 	rec.e = record{Entry: Entry{RequestID: requestid.From(r.Context()), Time: l.now().UTC(), Method: r.Method, Path: r.URL.Path, Query: r.URL.RawQuery},
@@ -170,8 +166,6 @@ func (l *Log) begin(w http.ResponseWriter, r *http.Request) *recorder {
 }
 
 // finish completes the record with the answer and adds it to the log.
-//
-//go:noinline
 func (l *Log) finish(rec *recorder, w http.ResponseWriter) {
 	e := &rec.e
 	e.Status = rec.status()

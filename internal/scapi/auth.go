@@ -105,7 +105,7 @@ func (a *Auth) Authorize(r *http.Request, c *token.Claims, vehicleID, permission
 	switch c.Kind {
 	case token.KindVehicle:
 		if !c.HasVehicle(vehicleID) {
-			return nil, vehicleError1(sandbox.ErrPermission, "", "This access token does not grant access to vehicle %s.", vehicleID)
+			return nil, sandbox.Errorf(sandbox.ErrPermission, "", "This access token does not grant access to vehicle %s.", vehicleID)
 		}
 		if !a.connectAccess(acc, vehicleID) {
 			return nil, sandbox.ErrUnauthenticated("The vehicle was disconnected from this application; reconnect it through Connect.")
@@ -116,20 +116,17 @@ func (a *Auth) Authorize(r *http.Request, c *token.Claims, vehicleID, permission
 		}
 	}
 	if !a.Store.VehicleInto(vehicleID, &acc.Vehicle) {
-		return nil, vehicleError1(sandbox.ErrResourceNotFound, "PATH", "Vehicle %s does not exist in this sandbox.", vehicleID)
+		return nil, sandbox.Errorf(sandbox.ErrResourceNotFound, "PATH", "Vehicle %s does not exist in this sandbox.", vehicleID)
 	}
 	if permission != "" && !acc.Has(permission) {
-		return nil, vehicleError2(sandbox.ErrPermission, "", "This request needs the %s permission, which was not granted for vehicle %s.", permission, vehicleID)
+		return nil, sandbox.Errorf(sandbox.ErrPermission, "", "This request needs the %s permission, which was not granted for vehicle %s.", permission, vehicleID)
 	}
 	return acc, nil
 }
 
 // connectAccess fills acc for a Connect token from the grant in the store; false when the
 // token does not reach it: the grant is gone, or was made after the token's authorization (a
-// disconnect and a new Connect), see store.TokenGrant (and applicationAccess for why this is
-// out of line).
-//
-//go:noinline
+// disconnect and a new Connect), see store.TokenGrant.
 func (a *Auth) connectAccess(acc *Access, vehicleID string) bool {
 	c := acc.Claims
 	g, ok := a.Store.TokenGrant(c.ClientID, c.UserID(), vehicleID, c.Authorization)
@@ -145,11 +142,7 @@ func (a *Auth) connectAccess(acc *Access, vehicleID string) bool {
 }
 
 // applicationAccess fills acc for an application token (API v3), scoped by the sc-user-id
-// header. It and vehicleError are kept out of line so Vehicle's stack frame stays small:
-// every vehicle request's token verification runs below it, and a deeper stack made the
-// goroutines' stacks grow again after every garbage collection.
-//
-//go:noinline
+// header.
 func (a *Auth) applicationAccess(r *http.Request, acc *Access, vehicleID string, allowApp bool) error {
 	if !allowApp {
 		return sandbox.ErrUnauthenticated("This endpoint needs an access token from Connect, not an application token.")
@@ -165,19 +158,6 @@ func (a *Auth) applicationAccess(r *http.Request, acc *Access, vehicleID string,
 	acc.UserID = userID
 	acc.Permissions = g.Permissions
 	return nil
-}
-
-// vehicleError1 and vehicleError2 are sandbox.Errorf with one and two string arguments; see
-// applicationAccess for why they are out of line.
-//
-//go:noinline
-func vehicleError1(typ, code, format, a string) error {
-	return sandbox.Errorf(typ, code, format, a)
-}
-
-//go:noinline
-func vehicleError2(typ, code, format, a, b string) error {
-	return sandbox.Errorf(typ, code, format, a, b)
 }
 
 // intersect returns the elements of have that are also in allowed, in have's order (with
