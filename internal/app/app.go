@@ -41,7 +41,7 @@ type App struct {
 	Simulator *simulator.Simulator
 	Webhooks  *webhooks.Service
 	srv       *http.Server
-	access    *server.AccessLog
+	logs      *server.LogWriter
 	done      chan error
 	stopWatch func()
 }
@@ -89,27 +89,21 @@ func Start(cfg config.Config, logOut io.Writer) (*App, error) {
 	a := &App{Addr: ln.Addr().String(), Store: st, Tokens: issuer, Dataset: ds, Clock: clk, done: make(chan error, 1), stopWatch: func() {}}
 	a.Origin = cfg.Origin(a.Addr)
 
-	// Every log line goes through the access log's writer: access lines are buffered there
-	// (one write per FlushEvery instead of one per request), slog lines push them out first
-	// and are written at once, so the order holds. Shutdown writes out the rest.
-	a.access = server.NewAccessLog(logOut, cfg.LogFormat)
-	var logger *slog.Logger
-	if cfg.LogFormat == "json" {
-		logger = slog.New(slog.NewJSONHandler(a.access, nil))
-	} else {
-		logger = slog.New(slog.NewTextHandler(a.access, nil))
-	}
+	// Every log line, the access line of each request among them, goes through one buffered
+	// writer (one write per FlushEvery instead of one per request); Shutdown writes out the rest.
+	a.logs = server.NewLogWriter(logOut)
+	logger := server.NewLogger(a.logs, cfg.LogFormat)
 	logReplaced(logger, replaced, cfg.EnvApplication, cfg.FixturesDir)
 	st.SetLogger(logger) // a failed save's cause, with the data dir's paths, goes to the log only
 	a.setupControl(cfg, logger)
 	if err := a.startBackground(cfg, logger); err != nil {
 		a.stopWatch()
 		ln.Close()
-		a.access.Close()
+		a.logs.Close()
 		return nil, err
 	}
 	a.srv = &http.Server{
-		Handler: server.New(server.Deps{Store: st, Tokens: issuer, Logger: logger, Origin: a.Origin, Now: clk.Now, Control: a.Control, Webhooks: a.Webhooks, AccessLog: a.access}),
+		Handler: server.New(server.Deps{Store: st, Tokens: issuer, Logger: logger, Origin: a.Origin, Now: clk.Now, Control: a.Control, Webhooks: a.Webhooks}),
 		// Timeouts keep slow or stalled clients from holding connections forever.
 		ReadHeaderTimeout: 5 * time.Second,
 		ReadTimeout:       30 * time.Second,
@@ -169,7 +163,7 @@ func (a *App) Shutdown(ctx context.Context) error {
 		err = serr
 	}
 	a.stopBackground()
-	if aerr := a.access.Close(); err == nil {
+	if aerr := a.logs.Close(); err == nil {
 		err = aerr
 	}
 	return err

@@ -34,8 +34,6 @@ type Deps struct {
 	Control *Control
 	// Webhooks serves webhook subscriptions and the delivery log; nil leaves them unmounted.
 	Webhooks *webhooks.Service
-	// AccessLog takes the one line per request; nil logs it through Logger instead.
-	AccessLog *AccessLog
 }
 
 // New returns the sandbox's HTTP handler.
@@ -46,7 +44,7 @@ func New(d Deps) http.Handler {
 	if d.Logger == nil {
 		d.Logger = slog.New(slog.DiscardHandler)
 	}
-	return middleware(withControl(serveHeadAsGet(router(d)), d), d.Logger, d.AccessLog)
+	return middleware(withControl(serveHeadAsGet(router(d)), d), d.Logger)
 }
 
 // router builds the router over every route of mount. It never redirects: gorilla/mux's path

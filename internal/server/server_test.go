@@ -261,8 +261,8 @@ func TestDotSegmentsAndEncodedSlashes(t *testing.T) {
 func TestErrorNoteGoesToTheAccessLog(t *testing.T) {
 	h := sandboxtest.MustStart(t)
 	var out lockedWriter
-	access := server.NewAccessLog(&out, "text")
-	srv := httptest.NewServer(server.New(server.Deps{Store: h.Store, Tokens: h.Tokens, Now: h.Clock.Now, AccessLog: access}))
+	logs := server.NewLogWriter(&out)
+	srv := httptest.NewServer(server.New(server.Deps{Store: h.Store, Tokens: h.Tokens, Now: h.Clock.Now, Logger: server.NewLogger(logs, "text")}))
 	defer srv.Close()
 	req, _ := http.NewRequest(http.MethodGet, srv.URL+"/v2.0/vehicles/"+teslaID+"/odometer", nil)
 	req.Header.Set("Authorization", "Token nope")
@@ -272,7 +272,7 @@ func TestErrorNoteGoesToTheAccessLog(t *testing.T) {
 	}
 	body, _ := io.ReadAll(res.Body)
 	res.Body.Close()
-	access.Close()
+	logs.Close()
 	const note = "The Authorization header must be 'Bearer <access token>'."
 	if strings.Contains(string(body), "Bearer <access token>") {
 		t.Errorf("the note reached the body: %s", body)

@@ -47,13 +47,14 @@ func BenchmarkRenderSecurity(b *testing.B) {
 
 // BenchmarkOdometerDefaults is BenchmarkOdometer with the wiring the binary runs by default:
 // the request log (1,000 entries), the fault middleware (no rules, header on), the admin API
-// and the buffered access log, so the allocations counted here are the ones make bench pays.
+// and the access line through slog on the buffered log writer, so the allocations counted here
+// are the ones make bench pays.
 func BenchmarkOdometerDefaults(b *testing.B) {
 	h := sandboxtest.MustStart(b)
 	tok, _ := h.Connect(b, sandboxtest.ClientID, sandboxtest.DemoUser, "read_odometer")
-	access := server.NewAccessLog(io.Discard, "text")
-	defer access.Close()
-	handler := server.New(server.Deps{Store: h.Store, Tokens: h.Tokens, Origin: h.URL, Now: h.Clock.Now, AccessLog: access,
+	logs := server.NewLogWriter(io.Discard)
+	defer logs.Close()
+	handler := server.New(server.Deps{Store: h.Store, Tokens: h.Tokens, Origin: h.URL, Now: h.Clock.Now, Logger: server.NewLogger(logs, "text"),
 		Control: &server.Control{AdminToken: "bench", FaultHeader: true, Requests: requestlog.New(1000, h.Clock.Now)}})
 	req := httptest.NewRequest(http.MethodGet, "/v2.0/vehicles/"+teslaID+"/odometer", nil)
 	req.Header.Set("Authorization", "Bearer "+tok)
