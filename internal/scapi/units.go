@@ -96,56 +96,9 @@ const TimeFormat = "2006-01-02T15:04:05.000Z"
 
 // SetDataHeaders sets SC-Data-Age (when the vehicle recorded the data), SC-Fetched-At (when the
 // sandbox "fetched" it: now) and SC-Unit-System on a data response.
-//
-// It runs on every data response, so it allocates twice instead of eight times: both times
-// are formatted by hand into one string (time.Format parses its layout on every call), the
-// three values share one backing array (each a full slice expression of length and capacity
-// 1, so a later Add reallocates instead of writing into its neighbour), and the keys are
-// assigned in their canonical form (Header.Set would allocate a canonical copy of each
-// "SC-..." key). The wire spelling of the keys is the same either way.
 func SetDataHeaders(h http.Header, u Units, dataAge, fetchedAt time.Time) {
-	var buf [2 * len(TimeFormat)]byte
-	b := appendTime(buf[:0], dataAge.UTC())
-	n := len(b)
-	b = appendTime(b, fetchedAt.UTC())
-	both := string(b)
-	vals := &[3]string{both[:n], both[n:], string(u)}
-	h["Sc-Data-Age"] = vals[0:1:1]
-	h["Sc-Fetched-At"] = vals[1:2:2]
-	h["Sc-Unit-System"] = vals[2:3:3]
+	h.Set("SC-Data-Age", dataAge.UTC().Format(TimeFormat))
+	h.Set("SC-Fetched-At", fetchedAt.UTC().Format(TimeFormat))
+	h.Set("SC-Unit-System", string(u))
 }
 
-// appendTime appends t (already in UTC) in TimeFormat. Years outside 0–9999 do not fit the
-// fixed-width form and go through time.AppendFormat, which spells them as Format does.
-func appendTime(b []byte, t time.Time) []byte {
-	year, month, day := t.Date()
-	if year < 0 || year > 9999 {
-		return t.AppendFormat(b, TimeFormat)
-	}
-	hour, minute, sec := t.Clock()
-	ms := t.Nanosecond() / 1e6
-	b = appendDigits(b, year, 4)
-	b = append(b, '-')
-	b = appendDigits(b, int(month), 2)
-	b = append(b, '-')
-	b = appendDigits(b, day, 2)
-	b = append(b, 'T')
-	b = appendDigits(b, hour, 2)
-	b = append(b, ':')
-	b = appendDigits(b, minute, 2)
-	b = append(b, ':')
-	b = appendDigits(b, sec, 2)
-	b = append(b, '.')
-	b = appendDigits(b, ms, 3)
-	return append(b, 'Z')
-}
-
-// appendDigits appends v (0 <= v < 10^width) zero-padded to width digits.
-func appendDigits(b []byte, v, width int) []byte {
-	var d [4]byte
-	for i := width - 1; i >= 0; i-- {
-		d[i] = byte('0' + v%10)
-		v /= 10
-	}
-	return append(b, d[:width]...)
-}

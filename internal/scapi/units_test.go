@@ -1,34 +1,10 @@
 package scapi
 
 import (
-	"math/rand/v2"
 	"net/http"
 	"testing"
 	"time"
 )
-
-// The hand-written formatter must spell every time exactly as time.Format(TimeFormat) does.
-func TestAppendTimeMatchesFormat(t *testing.T) {
-	times := []time.Time{
-		time.Date(2026, 11, 25, 23, 52, 44, 999_999_999, time.UTC), // truncated, not rounded
-		time.Date(2024, 2, 29, 0, 0, 0, 0, time.UTC),
-		time.Date(1, 1, 1, 0, 0, 0, 1_000_000, time.UTC),
-		time.Date(999, 12, 31, 9, 5, 7, 12_000_000, time.UTC),
-		time.Date(9999, 12, 31, 23, 59, 59, 999_000_000, time.UTC),
-		time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC), // beyond 4 digits: the fallback
-		time.Date(-5, 3, 4, 5, 6, 7, 0, time.UTC),
-		{}, // the zero time
-	}
-	r := rand.New(rand.NewPCG(1, 2))
-	for range 10000 {
-		times = append(times, time.Unix(r.Int64N(300_000_000_000)-62_000_000_000, r.Int64N(1e9)).UTC())
-	}
-	for _, tm := range times {
-		if got, want := string(appendTime(nil, tm)), tm.Format(TimeFormat); got != want {
-			t.Fatalf("appendTime(%v) = %q, want %q", tm, got, want)
-		}
-	}
-}
 
 func TestSetDataHeaders(t *testing.T) {
 	age := time.Date(2026, 1, 2, 3, 4, 5, 6_000_000, time.FixedZone("x", 3600))
