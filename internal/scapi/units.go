@@ -101,4 +101,3 @@ func SetDataHeaders(h http.Header, u Units, dataAge, fetchedAt time.Time) {
 	h.Set("SC-Fetched-At", fetchedAt.UTC().Format(TimeFormat))
 	h.Set("SC-Unit-System", string(u))
 }
-
