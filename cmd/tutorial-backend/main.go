@@ -22,6 +22,7 @@ import (
 	"time"
 
 	"github.com/smartcar-sandbox/smartcar-sandbox/client"
+	"github.com/smartcar-sandbox/smartcar-sandbox/internal/qrterm"
 	"github.com/smartcar-sandbox/smartcar-sandbox/internal/tutorial"
 )
 
@@ -48,11 +49,15 @@ func run(ctx context.Context, args []string, lookup func(string) (string, bool),
 	scope := fs.String("scope", "required:read_vehicle_info", "space-separated permissions for Connect")
 	defDataDir, _ := lookup("TUTORIAL_DATA_DIR")
 	dataDir := fs.String("data-dir", defDataDir, "keep sessions in this folder, so phones stay connected across restarts (env TUTORIAL_DATA_DIR); empty: in memory")
+	qr := fs.String("qr", "", "print this URL as a QR code for a phone's camera, and exit (make demo's banner)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	if fs.NArg() > 0 {
 		return fmt.Errorf("unexpected arguments: %q", fs.Args())
+	}
+	if *qr != "" {
+		return qrterm.Write(stdout, *qr)
 	}
 
 	cfg := client.Config{}.WithEnv(lookup)
