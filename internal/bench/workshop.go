@@ -206,6 +206,7 @@ type phone struct {
 	backend, username string
 	http              *http.Client
 	steps             map[string]*Histogram
+	offered           []string // the cars the phone's sign-in shared
 }
 
 func newPhone(backend, username string) *phone {
@@ -230,6 +231,7 @@ func (p *phone) run(ctx context.Context, polls int, every time.Duration) error {
 	if err != nil {
 		return err
 	}
+	p.offered = offered
 	res, body, err := p.get(ctx, StepExchange, p.backend+"/exchange?code="+url.QueryEscape(code))
 	if err != nil || res.StatusCode != http.StatusOK {
 		return fmt.Errorf("/exchange: %v %s", err, statusBody(res, body))
