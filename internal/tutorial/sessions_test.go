@@ -8,6 +8,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -250,5 +251,21 @@ func TestRoomTransportReusesConnections(t *testing.T) {
 	}
 	if n := wave(); n != 0 {
 		t.Errorf("second wave opened %d new connections, want 0 (all reused)", n)
+	}
+}
+
+// The backend's share of /exchange with a data folder: one session file written atomically.
+func BenchmarkSessionSave(b *testing.B) {
+	d, err := openSessionDir(b.TempDir())
+	if err != nil {
+		b.Fatal(err)
+	}
+	now := time.Now()
+	a := client.Access{AccessToken: strings.Repeat("a", 600), RefreshToken: newID(), Expiration: now.Add(2 * time.Hour), RefreshExpiration: now.Add(60 * 24 * time.Hour)}
+	id := newID()
+	for b.Loop() {
+		if err := d.save(id, a, now); err != nil {
+			b.Fatal(err)
+		}
 	}
 }
