@@ -269,3 +269,24 @@ func BenchmarkSessionSave(b *testing.B) {
 		}
 	}
 }
+
+// A restart with a lower bound keeps the newest sessions, on disk as in memory.
+func TestRestartWithFewerSessionsKeepsTheNewest(t *testing.T) {
+	dir := t.TempDir()
+	e := newEnv(t, func(c *Config) { c.DataDir = dir })
+	older, newer := phone(t), phone(t)
+	get(t, older, e.backend.URL+"/exchange?code=code-a")
+	e.clock.Advance(time.Second)
+	get(t, newer, e.backend.URL+"/exchange?code=code-b")
+	e.h.cfg.MaxSessions = 1
+	e.restart(t)
+	if status, _, _ := get(t, newer, e.backend.URL+"/vehicle"); status != http.StatusOK {
+		t.Errorf("newest session: /vehicle = %d", status)
+	}
+	if status, _, _ := get(t, older, e.backend.URL+"/vehicle"); status != http.StatusUnauthorized {
+		t.Errorf("older session beyond the bound: /vehicle = %d", status)
+	}
+	if n := len(sessionFiles(t, dir)); n != 1 {
+		t.Errorf("%d session files, want 1", n)
+	}
+}

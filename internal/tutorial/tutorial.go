@@ -336,6 +336,12 @@ func (h *Handler) store(id string, access client.Access) string {
 	}
 	id = newID()
 	h.sessions[id] = h.order.PushBack(&session{id: id, access: access})
+	h.evictLocked()
+	return id
+}
+
+// evictLocked drops the oldest sessions beyond MaxSessions (with h.mu held).
+func (h *Handler) evictLocked() {
 	for len(h.sessions) > h.cfg.MaxSessions {
 		oldest := h.order.Front()
 		h.order.Remove(oldest)
@@ -343,7 +349,6 @@ func (h *Handler) store(id string, access client.Access) string {
 		delete(h.sessions, old)
 		h.unpersist(old)
 	}
-	return id
 }
 
 // loadSessions opens the session folder and takes back the sessions kept there, oldest first
@@ -366,13 +371,7 @@ func (h *Handler) loadSessions(dir string) error {
 	for _, s := range saved {
 		el := h.order.PushBack(&session{id: s.ID, access: s.access()})
 		h.sessions[s.ID] = el
-		for len(h.sessions) > h.cfg.MaxSessions {
-			oldest := h.order.Front()
-			h.order.Remove(oldest)
-			old := oldest.Value.(*session).id
-			delete(h.sessions, old)
-			h.unpersist(old)
-		}
+		h.evictLocked()
 	}
 	h.cfg.Logger.Info("sessions loaded", "count", len(h.sessions), "dir", dir)
 	return nil
