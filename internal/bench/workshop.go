@@ -10,7 +10,9 @@ import (
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
+	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -53,6 +55,9 @@ type WorkshopResult struct {
 	// Peak resident memory and CPU used (as a share of one core over the run) per process.
 	SandboxRSS, BackendRSS int64
 	SandboxCPU, BackendCPU float64
+	// TimeWait is the number of sockets to or from the sandbox's port in TIME_WAIT when the
+	// last phone finished (each lingers 60 s): connections opened and closed rather than reused.
+	TimeWait int
 }
 
 // RunWorkshop starts the sandbox and the tutorial backend as `make demo` does, plays
@@ -137,6 +142,9 @@ func RunWorkshop(ctx context.Context, o WorkshopOptions) (*WorkshopResult, error
 	wg.Wait()
 	res.Wall = time.Since(t0)
 	stopSampling()
+	if res.TimeWait, err = timeWaitSockets(sb.Origin); err != nil {
+		return nil, err
+	}
 	cpu1s, err := sb.CPUTime()
 	if err != nil {
 		return nil, err
@@ -148,8 +156,8 @@ func RunWorkshop(ctx context.Context, o WorkshopOptions) (*WorkshopResult, error
 	res.SandboxCPU = float64(cpu1s-cpu0s) / float64(res.Wall)
 	res.BackendCPU = float64(cpu1b-cpu0b) / float64(res.Wall)
 	if o.Progress != nil {
-		fmt.Fprintf(o.Progress, "workshop, %d phones, %s: %d completed, %d failed, %d shown another's car; %s\n",
-			o.Phones, res.Storage(), res.Completed, res.Failed, res.Crossed, res.stepsLine())
+		fmt.Fprintf(o.Progress, "workshop, %d phones, %s: %d completed, %d failed, %d shown another's car; %s; %d sockets to the sandbox in TIME_WAIT\n",
+			o.Phones, res.Storage(), res.Completed, res.Failed, res.Crossed, res.stepsLine(), res.TimeWait)
 	}
 	return res, ctx.Err()
 }
@@ -195,6 +203,38 @@ func sampleRSS(sb, be *Proc, sbPeak, bePeak *int64) (stop func()) {
 		}
 	}()
 	return func() { close(done); wg.Wait() }
+}
+
+// timeWaitSockets counts the TCP sockets in TIME_WAIT whose local or remote port is the port
+// of origin (Linux: /proc/net/tcp and tcp6; everything here is on loopback).
+func timeWaitSockets(origin string) (int, error) {
+	u, err := url.Parse(origin)
+	if err != nil {
+		return 0, err
+	}
+	port, err := strconv.ParseUint(u.Port(), 10, 16)
+	if err != nil {
+		return 0, fmt.Errorf("origin %s: %v", origin, err)
+	}
+	hexPort := fmt.Sprintf(":%04X", port)
+	n := 0
+	for _, f := range []string{"/proc/net/tcp", "/proc/net/tcp6"} {
+		raw, err := os.ReadFile(f)
+		if errors.Is(err, os.ErrNotExist) {
+			continue
+		}
+		if err != nil {
+			return 0, err
+		}
+		for _, line := range strings.Split(string(raw), "\n")[1:] {
+			// sl local_address rem_address st ...; TIME_WAIT is state 06.
+			fs := strings.Fields(line)
+			if len(fs) > 3 && fs[3] == "06" && (strings.HasSuffix(fs[1], hexPort) || strings.HasSuffix(fs[2], hexPort)) {
+				n++
+			}
+		}
+	}
+	return n, nil
 }
 
 // errCrossed marks a phone shown a car that is not its own.
@@ -360,19 +400,20 @@ func WriteWorkshop(w io.Writer, runs []*WorkshopResult) {
 	}
 	o := runs[0].Opts
 	fmt.Fprintf(w, "Workshop phase: the phones start spread over %v, each walks the backend's /login, the Connect pages (its own username, its own cookies and connections), /exchange, then /vehicle %d times %v apart.\n\n", o.Ramp, o.Polls, o.PollEvery)
-	fmt.Fprintln(w, "| phones | storage | step | requests | p50 | p95 | p99 | max | phones completed / shown another's car | peak RSS sandbox / backend | CPU sandbox / backend |")
-	fmt.Fprintln(w, "|---|---|---|---|---|---|---|---|---|---|---|")
+	fmt.Fprintln(w, "| phones | storage | step | requests | p50 | p95 | p99 | max | phones completed / shown another's car | peak RSS sandbox / backend | CPU sandbox / backend | sockets to the sandbox in TIME_WAIT at the end |")
+	fmt.Fprintln(w, "|---|---|---|---|---|---|---|---|---|---|---|---|")
 	for _, r := range runs {
 		for i, s := range []string{StepConnectPage, StepExchange, StepVehicle} {
 			h := r.Steps[s]
-			outcome, mem, cpu := "", "", ""
+			outcome, mem, cpu, tw := "", "", "", ""
 			if i == 0 {
 				outcome = fmt.Sprintf("%d of %d / %d", r.Completed, r.Opts.Phones, r.Crossed)
 				mem = mb(r.SandboxRSS) + " / " + mb(r.BackendRSS)
 				cpu = fmt.Sprintf("%.0f %% / %.0f %% of a core", 100*r.SandboxCPU, 100*r.BackendCPU)
+				tw = strconv.Itoa(r.TimeWait)
 			}
-			fmt.Fprintf(w, "| %d | %s | %s | %d | %s | %s | %s | %s | %s | %s | %s |\n", r.Opts.Phones, r.Storage(), s, h.Count(),
-				ms(h.Quantile(0.5)), ms(h.Quantile(0.95)), ms(h.Quantile(0.99)), ms(h.Max()), outcome, mem, cpu)
+			fmt.Fprintf(w, "| %d | %s | %s | %d | %s | %s | %s | %s | %s | %s | %s | %s |\n", r.Opts.Phones, r.Storage(), s, h.Count(),
+				ms(h.Quantile(0.5)), ms(h.Quantile(0.95)), ms(h.Quantile(0.99)), ms(h.Max()), outcome, mem, cpu, tw)
 		}
 	}
 }

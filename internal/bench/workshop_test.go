@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -86,5 +87,35 @@ func TestPhoneShownAnotherCarIsCaught(t *testing.T) {
 	err := newPhone(backend, "victim@sandbox.test").run(context.Background(), 1, 0)
 	if !errors.Is(err, errCrossed) {
 		t.Fatalf("err = %v, want the crossed-car error", err)
+	}
+}
+
+// Sockets closed on our side linger in TIME_WAIT; they are counted by the server's port.
+func TestTimeWaitSocketsCountsClosedConnections(t *testing.T) {
+	if _, err := os.Stat("/proc/net/tcp"); err != nil {
+		t.Skip("no /proc/net/tcp (not Linux)")
+	}
+	srv := httptest.NewServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}))
+	defer srv.Close()
+	before, err := timeWaitSockets(srv.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const closed = 3
+	for range closed {
+		// A connection per request, closed by the client first: its side goes to TIME_WAIT.
+		c := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}}
+		res, err := c.Get(srv.URL)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+	}
+	after, err := timeWaitSockets(srv.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if after-before < closed {
+		t.Errorf("TIME_WAIT sockets on the server's port: %d before, %d after %d closed connections", before, after, closed)
 	}
 }
