@@ -3,7 +3,7 @@
 GO ?= go
 BIN := bin
 
-.PHONY: run test test-go test-e2e build lint docker bench demo clean
+.PHONY: run test test-go test-e2e build lint docker bench demo demo-reset clean
 
 run:
 	$(GO) run ./cmd/smartcar-sandbox
@@ -23,9 +23,16 @@ lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
 
-# The offline tutorial: sandbox + tutorial backend with the demo app (docs/tutorial.md). Ctrl-C stops both.
+# The offline tutorial: sandbox + tutorial backend with the demo app (docs/tutorial.md,
+# docs/workshop.md). Ctrl-C stops both; their state stays in demo-data/ (ignored by git), so
+# running it again keeps every phone connected.
 demo:
 	bash scripts/demo.sh
+
+# Forget the demo's state (users, grants, keys, sessions): the next `make demo` starts clean.
+demo-reset:
+	rm -rf demo-data
+	@echo "demo state removed; the next \`make demo\` starts clean"
 
 # Only the end-to-end suites (headless Chromium, the Node SDK), verbose.
 test-e2e:

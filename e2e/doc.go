@@ -4,6 +4,8 @@
 //     pages, a real tutorial backend, the redirect to scsandbox-demo://exchange caught in flight.
 //   - node_sdk_test.go runs the official, unmodified Smartcar Node SDK (e2e/node) against a
 //     real sandbox, pointed at it only through the SDK's SMARTCAR_* environment variables.
+//   - demo_restart_test.go runs `make demo`'s script, connects 20 phones, restarts both servers
+//     and checks that no phone notices (sessions, grants and keys kept in the demo's data folder).
 //
 // Both need tools outside Go (Debian's chromium, node_modules from `npm ci --prefix e2e/node`).
 // `make test` installs them when missing; without them the suites skip locally and fail in CI.

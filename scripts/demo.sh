@@ -9,8 +9,16 @@
 #                        then listen on all interfaces and the printed URLs use that host
 #   SMARTCAR_CLIENT_ID / SMARTCAR_CLIENT_SECRET / SMARTCAR_REDIRECT_URI (/ SMARTCAR_APP_NAME)
 #                        another application than the demo one (registered in the sandbox too)
+#   DEMO_DATA_DIR        where both servers keep their state (default demo-data/ in the checkout,
+#                        ignored by git); `make demo-reset` deletes it. Empty: in memory only
+#                        (a restart then disconnects every phone).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+
+# State survives a restart by default: the sandbox's users, grants, refresh tokens and keys
+# (a Connect page open on a phone still works), and the backend's sessions (a phone that
+# connected stays connected). See docs/workshop.md.
+DATA_DIR=${DEMO_DATA_DIR-demo-data}
 
 SANDBOX_PORT=${SANDBOX_PORT:-8080}
 TUTORIAL_PORT=${TUTORIAL_PORT:-8000}
@@ -57,8 +65,16 @@ else
 fi
 public_flag=()
 [ -n "${SANDBOX_PUBLIC_URL:-}" ] && public_flag=(-public-url "$SANDBOX_PUBLIC_URL")
+sandbox_data=() backend_data=()
+if [ -n "$DATA_DIR" ]; then
+	echo "state kept in ${DATA_DIR}/ (sandbox: ${DATA_DIR}/sandbox, backend sessions: ${DATA_DIR}/backend): a restart keeps every phone connected; \`make demo-reset\` starts clean"
+	sandbox_data=(-data-dir "${DATA_DIR}/sandbox")
+	backend_data=(-data-dir "${DATA_DIR}/backend")
+else
+	echo "state kept in memory (DEMO_DATA_DIR is empty): a restart disconnects every phone"
+fi
 
-"${sandbox_env[@]}" bin/smartcar-sandbox -addr "${listen_host}:${SANDBOX_PORT}" "${public_flag[@]}" \
+"${sandbox_env[@]}" bin/smartcar-sandbox -addr "${listen_host}:${SANDBOX_PORT}" "${public_flag[@]}" "${sandbox_data[@]}" \
 	> >(sed -u 's/^/[sandbox] /') 2>&1 &
 pids+=($!)
 
@@ -72,7 +88,7 @@ done
 SMARTCAR_CLIENT_ID="$CLIENT_ID" SMARTCAR_CLIENT_SECRET="$CLIENT_SECRET" SMARTCAR_REDIRECT_URI="$REDIRECT_URI" \
 SMARTCAR_CONNECT_ORIGIN="$connect_origin" SMARTCAR_API_ORIGIN="$internal_origin" \
 SMARTCAR_AUTH_ORIGIN="$internal_origin" SMARTCAR_MANAGEMENT_API_ORIGIN="$internal_origin" \
-	bin/tutorial-backend -addr "${listen_host}:${TUTORIAL_PORT}" > >(sed -u 's/^/[backend] /') 2>&1 &
+	bin/tutorial-backend -addr "${listen_host}:${TUTORIAL_PORT}" "${backend_data[@]}" > >(sed -u 's/^/[backend] /') 2>&1 &
 pids+=($!)
 sleep 0.5
 if ! kill -0 "${pids[1]}" 2>/dev/null; then echo "the tutorial backend did not start (see above)"; exit 1; fi
@@ -94,9 +110,19 @@ cat <<INFO
 
  Sign in on Connect with any username and password; demo@sandbox.test has a 2022 TESLA Model 3.
  Walk Connect in a browser: ${app_server}/login (it ends at ${REDIRECT_URI}?code=…, which only the app opens)
- Ctrl-C stops both.
+ Ctrl-C stops both; \`make demo\` again picks up where it stopped, \`make demo-reset\` starts clean.
 ==================================================================
 
 INFO
+if [ -n "${SANDBOX_PUBLIC_URL:-}" ]; then
+	# Phones open Connect by camera: /login redirects to the Connect URL above.
+	echo " On a phone: ${app_server}/login (leads to Connect)"
+	bin/tutorial-backend -qr "${app_server}/login" || true
+	echo
+else
+	echo " Phones on the LAN: SANDBOX_PUBLIC_URL=http://<this machine's LAN address>:${SANDBOX_PORT} make demo"
+	echo " (docs/workshop.md); the banner then shows a QR code to open Connect."
+	echo
+fi
 wait -n "${pids[@]}" || true
 echo "a server stopped; stopping the demo"

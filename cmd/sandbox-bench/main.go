@@ -19,6 +19,8 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/smartcar-sandbox/smartcar-sandbox/internal/bench"
@@ -45,6 +47,12 @@ func run() error {
 	fs.IntVar(&o.StartupRuns, "startups", 5, "start-ups measured per fixture set")
 	fs.IntVar(&o.Vehicles, "vehicles", 1000, "vehicles in the generated fixture set")
 	sandboxBin := fs.String("sandbox", "", "smartcar-sandbox binary to measure (default: go build ./cmd/smartcar-sandbox into a temp dir)")
+	phones := fs.String("workshop", "100,300", "workshop phase: phone counts to play, comma-separated, each in memory and with -data-dir (empty: skip the phase)")
+	workshopOnly := fs.Bool("workshop-only", false, "run only the workshop phase")
+	w := bench.WorkshopOptions{Progress: os.Stderr}
+	fs.DurationVar(&w.Ramp, "workshop-ramp", 30*time.Second, "workshop phase: the phones' starts are spread over this long")
+	fs.IntVar(&w.Polls, "workshop-polls", 15, "workshop phase: /vehicle requests per phone after connecting")
+	fs.DurationVar(&w.PollEvery, "workshop-every", 2*time.Second, "workshop phase: time between a phone's /vehicle requests")
 	serveBaseline := fs.Bool("serve-baseline", false, "internal: be the baseline server")
 	if err := fs.Parse(os.Args[1:]); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -79,13 +87,57 @@ func run() error {
 		env := append(bench.CleanEnv(), keyEnv+"="+hex.EncodeToString(key))
 		return bench.StartProc(ctx, self, []string{"-serve-baseline"}, env, dir, false)
 	}
-	rep, err := bench.RunAll(ctx, o)
+	counts, err := phoneCounts(*phones)
 	if err != nil {
 		return err
 	}
+	var rep *bench.Report
+	if !*workshopOnly {
+		if rep, err = bench.RunAll(ctx, o); err != nil {
+			return err
+		}
+	}
+	var runs []*bench.WorkshopResult
+	if len(counts) > 0 {
+		w.WorkDir, w.Sandbox = dir, o.Sandbox
+		fmt.Fprintln(os.Stderr, "building ./cmd/tutorial-backend ...")
+		if w.Backend, err = bench.Build(ctx, dir, "tutorial-backend"); err != nil {
+			return err
+		}
+		for _, n := range counts {
+			for _, persist := range []bool{false, true} {
+				w.Phones, w.Persist = n, persist
+				r, err := bench.RunWorkshop(ctx, w)
+				if err != nil {
+					return err
+				}
+				runs = append(runs, r)
+			}
+		}
+	}
 	fmt.Println()
-	rep.Write(os.Stdout)
+	if rep != nil {
+		rep.Write(os.Stdout)
+		fmt.Println()
+	}
+	bench.WriteWorkshop(os.Stdout, runs)
 	return nil
+}
+
+// phoneCounts parses -workshop ("100,300"; "" for none).
+func phoneCounts(s string) ([]int, error) {
+	var out []int
+	for _, f := range strings.Split(s, ",") {
+		if f = strings.TrimSpace(f); f == "" {
+			continue
+		}
+		n, err := strconv.Atoi(f)
+		if err != nil || n < 1 {
+			return nil, fmt.Errorf("-workshop: %q is not a number of phones", f)
+		}
+		out = append(out, n)
+	}
+	return out, nil
 }
 
 // baseline serves bench.BaselineHandler until interrupted.

@@ -22,6 +22,7 @@ import (
 	"time"
 
 	"github.com/smartcar-sandbox/smartcar-sandbox/client"
+	"github.com/smartcar-sandbox/smartcar-sandbox/internal/qrterm"
 	"github.com/smartcar-sandbox/smartcar-sandbox/internal/tutorial"
 )
 
@@ -46,11 +47,17 @@ func run(ctx context.Context, args []string, lookup func(string) (string, bool),
 	addr := fs.String("addr", defAddr, "listen address (env TUTORIAL_ADDR); port 0 picks a free port")
 	mode := fs.String("mode", "test", "Connect mode: live, test or simulated")
 	scope := fs.String("scope", "required:read_vehicle_info", "space-separated permissions for Connect")
+	defDataDir, _ := lookup("TUTORIAL_DATA_DIR")
+	dataDir := fs.String("data-dir", defDataDir, "keep sessions in this folder, so phones stay connected across restarts (env TUTORIAL_DATA_DIR); empty: in memory")
+	qr := fs.String("qr", "", "print this URL as a QR code for a phone's camera, and exit (make demo's banner)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	if fs.NArg() > 0 {
 		return fmt.Errorf("unexpected arguments: %q", fs.Args())
+	}
+	if *qr != "" {
+		return qrterm.Write(stdout, *qr)
 	}
 
 	cfg := client.Config{}.WithEnv(lookup)
@@ -63,6 +70,8 @@ func run(ctx context.Context, args []string, lookup func(string) (string, bool),
 		}
 	}
 	cfg.Mode = client.Mode(*mode)
+	// One connection pool for the whole room (see tutorial.NewTransport).
+	cfg.HTTPClient = &http.Client{Transport: tutorial.NewTransport(tutorial.RoomIdleConns)}
 	c, err := client.New(cfg)
 	if err != nil {
 		problems = append(problems, err.Error())
@@ -71,7 +80,7 @@ func run(ctx context.Context, args []string, lookup func(string) (string, bool),
 		return errors.New("invalid configuration:\n  " + strings.Join(problems, "\n  "))
 	}
 	logger := slog.New(slog.NewTextHandler(stderr, nil))
-	h, err := tutorial.NewHandler(tutorial.Config{Client: c, Scope: strings.Fields(*scope), Mode: cfg.Mode, Logger: logger})
+	h, err := tutorial.NewHandler(tutorial.Config{Client: c, Scope: strings.Fields(*scope), Mode: cfg.Mode, Logger: logger, DataDir: *dataDir})
 	if err != nil {
 		return fmt.Errorf("invalid configuration: %w", err)
 	}
@@ -84,6 +93,11 @@ func run(ctx context.Context, args []string, lookup func(string) (string, bool),
 	eff := c.Config()
 	fmt.Fprintf(stdout, "tutorial-backend listening on http://%s (auth %s, api %s, connect %s)\n",
 		ln.Addr(), eff.AuthOrigin, eff.APIOrigin, eff.ConnectOrigin)
+	if *dataDir != "" {
+		fmt.Fprintf(stdout, "sessions kept in %s (%d loaded)\n", *dataDir, h.Sessions())
+	} else {
+		fmt.Fprintln(stdout, "sessions kept in memory: a restart disconnects every phone (use -data-dir to keep them)")
+	}
 
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()

@@ -93,3 +93,14 @@ func TestRunServesAndShutsDown(t *testing.T) {
 		t.Errorf("output = %q", out.String())
 	}
 }
+
+func TestRunPrintsAQRCodeWithoutConfiguration(t *testing.T) {
+	var out strings.Builder
+	if err := run(context.Background(), []string{"-qr", "http://192.168.1.20:8000/login"}, lookupFrom(nil), &out, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
+	if len(lines) < 10 || !strings.ContainsAny(out.String(), "█▀▄") {
+		t.Errorf("no QR code printed:\n%s", out.String())
+	}
+}

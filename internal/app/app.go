@@ -18,6 +18,7 @@ import (
 	"github.com/smartcar-sandbox/smartcar-sandbox/internal/clock"
 	"github.com/smartcar-sandbox/smartcar-sandbox/internal/config"
 	"github.com/smartcar-sandbox/smartcar-sandbox/internal/fixtures"
+	"github.com/smartcar-sandbox/smartcar-sandbox/internal/keys"
 	"github.com/smartcar-sandbox/smartcar-sandbox/internal/server"
 	"github.com/smartcar-sandbox/smartcar-sandbox/internal/simulator"
 	"github.com/smartcar-sandbox/smartcar-sandbox/internal/store"
@@ -72,13 +73,13 @@ func Start(cfg config.Config, logOut io.Writer) (*App, error) {
 			return nil, err
 		}
 	}
-	key := token.NewKey()
-	if cfg.DataDir != "" {
-		if key, err = token.LoadOrCreateKey(cfg.DataDir); err != nil {
-			return nil, fmt.Errorf("signing key: %w", err)
-		}
+	// Every key lives under the data dir with the rest of the state (fresh ones without it),
+	// so tokens and Connect pages handed out before a restart still work after it.
+	ks, err := keys.Load(cfg.DataDir)
+	if err != nil {
+		return nil, err
 	}
-	issuer, err := token.NewIssuer(key, clk.Now)
+	issuer, err := token.NewIssuer(ks.Signing, clk.Now)
 	if err != nil {
 		return nil, err
 	}
@@ -103,7 +104,7 @@ func Start(cfg config.Config, logOut io.Writer) (*App, error) {
 		return nil, err
 	}
 	a.srv = &http.Server{
-		Handler: server.New(server.Deps{Store: st, Tokens: issuer, Logger: logger, Origin: a.Origin, Now: clk.Now, Control: a.Control, Webhooks: a.Webhooks}),
+		Handler: server.New(server.Deps{Store: st, Tokens: issuer, ConnectKey: ks.ConnectFlow, Logger: logger, Origin: a.Origin, Now: clk.Now, Control: a.Control, Webhooks: a.Webhooks}),
 		// Timeouts keep slow or stalled clients from holding connections forever.
 		ReadHeaderTimeout: 5 * time.Second,
 		ReadTimeout:       30 * time.Second,

@@ -28,11 +28,16 @@ type Proc struct {
 // BuildSandbox builds ./cmd/smartcar-sandbox (run from the module root) into dir, as
 // `make build` would, and returns the binary's path.
 func BuildSandbox(ctx context.Context, dir string) (string, error) {
-	bin := filepath.Join(dir, "smartcar-sandbox")
-	cmd := exec.CommandContext(ctx, "go", "build", "-trimpath", "-o", bin, "./cmd/smartcar-sandbox")
+	return Build(ctx, dir, "smartcar-sandbox")
+}
+
+// Build builds ./cmd/<name> (run from the module root) into dir and returns the binary's path.
+func Build(ctx context.Context, dir, name string) (string, error) {
+	bin := filepath.Join(dir, name)
+	cmd := exec.CommandContext(ctx, "go", "build", "-trimpath", "-o", bin, "./cmd/"+name)
 	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
 	if out, err := cmd.CombinedOutput(); err != nil {
-		return "", fmt.Errorf("go build ./cmd/smartcar-sandbox: %v\n%s", err, out)
+		return "", fmt.Errorf("go build ./cmd/%s: %v\n%s", name, err, out)
 	}
 	return bin, nil
 }

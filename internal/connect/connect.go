@@ -41,8 +41,8 @@ const (
 // Config is what Connect needs.
 type Config struct {
 	Store *store.Store
-	// Key signs flow tokens (at least 32 random bytes). A key made at start is fine: flows in
-	// progress then just do not survive a restart.
+	// Key signs flow tokens (at least 32 random bytes). The app keeps it under the data dir
+	// (internal/keys), so a page shown before a restart can be submitted after it.
 	Key []byte
 	// Origin is the public origin; an https origin makes the CSRF cookie Secure.
 	Origin string

@@ -19,6 +19,7 @@ import (
 	defaultfixtures "github.com/smartcar-sandbox/smartcar-sandbox/fixtures"
 	"github.com/smartcar-sandbox/smartcar-sandbox/internal/faults"
 	"github.com/smartcar-sandbox/smartcar-sandbox/internal/fixtures"
+	"github.com/smartcar-sandbox/smartcar-sandbox/internal/keys"
 	"github.com/smartcar-sandbox/smartcar-sandbox/internal/requestlog"
 	"github.com/smartcar-sandbox/smartcar-sandbox/internal/server"
 	"github.com/smartcar-sandbox/smartcar-sandbox/internal/store"
@@ -64,6 +65,8 @@ type Harness struct {
 	Control *server.Control
 	// Webhooks is the running sandbox's webhook service.
 	Webhooks *webhooks.Service
+	// connectKey signs Connect's flow state (nil: a fresh key per start).
+	connectKey []byte
 }
 
 // Options tweak MustStart.
@@ -107,17 +110,18 @@ func MustStartWith(t testing.TB, o Options) *Harness {
 	if err != nil {
 		t.Fatal(err)
 	}
-	key := []byte(strings.Repeat("sandbox-test-key", 2))
+	ks := keys.Set{Signing: []byte(strings.Repeat("sandbox-test-key", 2))}
 	if o.DataDir != "" {
-		if key, err = token.LoadOrCreateKey(o.DataDir); err != nil {
+		// As the app keeps them, so a harness restarted on the same dir accepts old tokens and pages.
+		if ks, err = keys.Load(o.DataDir); err != nil {
 			t.Fatal(err)
 		}
 	}
-	issuer, err := token.NewIssuer(key, clock.Now)
+	issuer, err := token.NewIssuer(ks.Signing, clock.Now)
 	if err != nil {
 		t.Fatal(err)
 	}
-	h := &Harness{Store: st, Tokens: issuer, Dataset: ds, Clock: clock}
+	h := &Harness{Store: st, Tokens: issuer, Dataset: ds, Clock: clock, connectKey: ks.ConnectFlow}
 	issuer.OnIssue = server.RecordTokens(st, nil)
 	h.Control = &server.Control{
 		Faults:      faults.NewSet(),
@@ -157,7 +161,7 @@ func MustStartWith(t testing.TB, o Options) *Harness {
 
 // Deps are the server dependencies the harness serves with.
 func (h *Harness) Deps() server.Deps {
-	return server.Deps{Store: h.Store, Tokens: h.Tokens, Origin: h.URL, Now: h.Clock.Now, Control: h.Control, Webhooks: h.Webhooks}
+	return server.Deps{Store: h.Store, Tokens: h.Tokens, ConnectKey: h.connectKey, Origin: h.URL, Now: h.Clock.Now, Control: h.Control, Webhooks: h.Webhooks}
 }
 
 // Connect grants clientID access to every vehicle of username's account with perms, the

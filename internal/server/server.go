@@ -11,6 +11,7 @@ import (
 	"github.com/gorilla/mux"
 
 	"github.com/smartcar-sandbox/smartcar-sandbox/internal/connect"
+	"github.com/smartcar-sandbox/smartcar-sandbox/internal/keys"
 	"github.com/smartcar-sandbox/smartcar-sandbox/internal/oauth"
 	"github.com/smartcar-sandbox/smartcar-sandbox/internal/scapi"
 	"github.com/smartcar-sandbox/smartcar-sandbox/internal/store"
@@ -24,7 +25,10 @@ import (
 type Deps struct {
 	Store  *store.Store
 	Tokens *token.Issuer
-	Logger *slog.Logger
+	// ConnectKey signs Connect's flow state (internal/keys keeps it under the data dir, so a
+	// Connect page shown before a restart can be submitted after it); nil makes a fresh one.
+	ConnectKey []byte
+	Logger     *slog.Logger
 	// Origin is the public origin (scheme://host:port) written into links and pages.
 	Origin string
 	// Now is the clock shared by every door; nil means time.Now.
@@ -81,11 +85,13 @@ func mount(r *mux.Router, d Deps) {
 	handle(r, "/", landing(d)).Methods(get)
 
 	// --- Connect (connect.smartcar.com) ---
-	// The flow-token key is made at each start: a Connect flow in progress does not survive a
-	// restart (one retry for the person), and no secret needs to be kept on disk.
-	conn, err := connect.New(connect.Config{Store: d.Store, Key: token.NewKey(), Origin: d.Origin, Now: d.Now, Logger: d.Logger})
+	key := d.ConnectKey
+	if key == nil {
+		key = keys.New()
+	}
+	conn, err := connect.New(connect.Config{Store: d.Store, Key: key, Origin: d.Origin, Now: d.Now, Logger: d.Logger})
 	if err != nil {
-		panic(err) // only a programming error: the store is required and the key is made here
+		panic(err) // only a programming error: the store is required and keys.Load makes full-size keys
 	}
 	handle(r, connect.PathAuthorize, conn.Authorize()).Methods(get)
 	handle(r, connect.PathStart, conn.Start()).Methods(post)

@@ -4,16 +4,14 @@
 package token
 
 import (
-	"crypto/rand"
 	"errors"
 	"fmt"
-	"os"
-	"path/filepath"
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
 
 	sandbox "github.com/smartcar-sandbox/smartcar-sandbox"
+	"github.com/smartcar-sandbox/smartcar-sandbox/internal/keys"
 )
 
 // Lifetimes Smartcar documents.
@@ -97,36 +95,11 @@ func NewIssuer(key []byte, now func() time.Time) (*Issuer, error) {
 }
 
 // NewKey returns a fresh random signing key.
-func NewKey() []byte {
-	k := make([]byte, 32)
-	_, _ = rand.Read(k)
-	return k
-}
+func NewKey() []byte { return keys.New() }
 
 // LoadOrCreateKey reads the signing key from dir/signing.key, creating it on first use, so
-// tokens stay valid across restarts with a data dir.
-func LoadOrCreateKey(dir string) ([]byte, error) {
-	path := filepath.Join(dir, "signing.key")
-	k, err := os.ReadFile(path)
-	if err == nil {
-		if len(k) < 32 {
-			return nil, fmt.Errorf("token: %s is too short; delete it to make a new key", path)
-		}
-		return k, nil
-	}
-	if !os.IsNotExist(err) {
-		return nil, err
-	}
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return nil, err
-	}
-	k = NewKey()
-	tmp := path + ".tmp"
-	if err := os.WriteFile(tmp, k, 0o600); err != nil {
-		return nil, err
-	}
-	return k, os.Rename(tmp, path)
-}
+// tokens stay valid across restarts with a data dir (see internal/keys, which keeps every key).
+func LoadOrCreateKey(dir string) ([]byte, error) { return keys.LoadOrCreate(dir, keys.Signing) }
 
 // VehicleGrant is what a vehicle access token is issued for.
 type VehicleGrant struct {

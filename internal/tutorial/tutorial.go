@@ -13,6 +13,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"path/filepath"
 	"sync"
 	"time"
 
@@ -40,6 +41,9 @@ type Config struct {
 	RefreshMargin time.Duration  // refresh this long before the access token expires
 	Now           func() time.Time
 	Logger        *slog.Logger
+	// DataDir keeps the sessions on disk (DataDir/sessions, one file each), so phones stay
+	// connected across a restart of the backend; "" keeps them in memory only.
+	DataDir string
 }
 
 // Handler serves /login, /exchange and /vehicle.
@@ -50,6 +54,8 @@ type Handler struct {
 	mu       sync.Mutex
 	sessions map[string]*list.Element // of *session
 	order    *list.List               // oldest first
+
+	disk *sessionDir // nil: sessions live in memory only
 }
 
 // session is one browser's or app's tokens. mu serialises refreshes, so two parallel requests
@@ -88,6 +94,11 @@ func NewHandler(cfg Config) (*Handler, error) {
 		return nil, err
 	}
 	h := &Handler{cfg: cfg, mux: http.NewServeMux(), sessions: map[string]*list.Element{}, order: list.New()}
+	if cfg.DataDir != "" {
+		if err := h.loadSessions(filepath.Join(cfg.DataDir, "sessions")); err != nil {
+			return nil, err
+		}
+	}
 	h.mux.HandleFunc("GET /login", h.login)
 	h.mux.HandleFunc("GET /exchange", h.exchange)
 	h.mux.HandleFunc("GET /vehicle", h.vehicle)
@@ -156,7 +167,7 @@ func (h *Handler) exchange(w http.ResponseWriter, r *http.Request) {
 			})
 			return
 		}
-		writeError(w, http.StatusBadGateway, "exchange_failed", err.Error(), "")
+		writeUnreachable(w, "exchange_failed", err) // the code was not spent: the app can retry it
 		return
 	}
 	id := ""
@@ -164,6 +175,7 @@ func (h *Handler) exchange(w http.ResponseWriter, r *http.Request) {
 		id = c.Value
 	}
 	id = h.store(id, *access)
+	h.persist(id, *access)
 	http.SetCookie(w, &http.Cookie{
 		Name: SessionCookie, Value: id, Path: "/", HttpOnly: true, SameSite: http.SameSiteLaxMode,
 		// Max-Age, not Expires: relative to the browser's clock, which the refresh token outlives.
@@ -251,6 +263,7 @@ func (h *Handler) token(ctx context.Context, s *session, stale string) (string, 
 		fresh.RefreshExpiration = a.RefreshExpiration
 	}
 	s.access = *fresh
+	h.persist(s.id, *fresh) // the old refresh token is spent: a restart must find the new one
 	return fresh.AccessToken, nil
 }
 
@@ -287,8 +300,19 @@ func (h *Handler) writeAPIError(w http.ResponseWriter, err error) {
 		}
 		writeJSON(w, status, body)
 	default:
-		writeError(w, http.StatusBadGateway, "smartcar_unreachable", err.Error(), "")
+		writeUnreachable(w, "smartcar_unreachable", err)
 	}
+}
+
+// unreachableRetryAfter is the Retry-After, in seconds, of a 502 for a Smartcar (sandbox) that
+// did not answer: long enough for a restarting sandbox to come back, short enough for a phone.
+const unreachableRetryAfter = "2"
+
+// writeUnreachable answers a request Smartcar did not answer (down, restarting, no network):
+// a 502 the app can retry as it is, with Retry-After, and the session kept.
+func writeUnreachable(w http.ResponseWriter, code string, err error) {
+	w.Header().Set("Retry-After", unreachableRetryAfter)
+	writeError(w, http.StatusBadGateway, code, err.Error(), "Smartcar did not answer (a sandbox restarting?); retry in a moment, the session is kept")
 }
 
 func nullable(s string) any {
@@ -299,6 +323,7 @@ func nullable(s string) any {
 }
 
 // store saves access under id (a new random id when id is "" or unknown) and returns the id.
+// The caller persists it (outside h.mu, so one phone's disk write never holds up the others).
 func (h *Handler) store(id string, access client.Access) string {
 	h.mu.Lock()
 	defer h.mu.Unlock()
@@ -311,12 +336,65 @@ func (h *Handler) store(id string, access client.Access) string {
 	}
 	id = newID()
 	h.sessions[id] = h.order.PushBack(&session{id: id, access: access})
+	h.evictLocked()
+	return id
+}
+
+// evictLocked drops the oldest sessions beyond MaxSessions (with h.mu held).
+func (h *Handler) evictLocked() {
 	for len(h.sessions) > h.cfg.MaxSessions {
 		oldest := h.order.Front()
 		h.order.Remove(oldest)
-		delete(h.sessions, oldest.Value.(*session).id)
+		old := oldest.Value.(*session).id
+		delete(h.sessions, old)
+		h.unpersist(old)
 	}
-	return id
+}
+
+// loadSessions opens the session folder and takes back the sessions kept there, oldest first
+// (so the bound on sessions evicts the same ones it would have before the restart).
+func (h *Handler) loadSessions(dir string) error {
+	d, err := openSessionDir(dir)
+	if err != nil {
+		return err
+	}
+	saved, problems, err := d.load(h.cfg.Now())
+	if err != nil {
+		return err
+	}
+	for _, p := range problems {
+		h.cfg.Logger.Warn("unusable session file", "problem", p)
+	}
+	h.disk = d
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for _, s := range saved {
+		el := h.order.PushBack(&session{id: s.ID, access: s.access()})
+		h.sessions[s.ID] = el
+		h.evictLocked()
+	}
+	h.cfg.Logger.Info("sessions loaded", "count", len(h.sessions), "dir", dir)
+	return nil
+}
+
+// persist writes a session's tokens to the session folder, when there is one. A failed write
+// is logged, not answered: the session still works until the backend restarts.
+func (h *Handler) persist(id string, access client.Access) {
+	if h.disk == nil {
+		return
+	}
+	if err := h.disk.save(id, access, h.cfg.Now()); err != nil {
+		h.cfg.Logger.Error("saving a session failed; it will not survive a restart", "err", err)
+	}
+}
+
+func (h *Handler) unpersist(id string) {
+	if h.disk == nil {
+		return
+	}
+	if err := h.disk.remove(id); err != nil {
+		h.cfg.Logger.Error("removing a session file failed", "err", err)
+	}
 }
 
 func (h *Handler) sessionFor(r *http.Request) *session {
@@ -338,6 +416,7 @@ func (h *Handler) drop(id string) {
 	if el, ok := h.sessions[id]; ok {
 		h.order.Remove(el)
 		delete(h.sessions, id)
+		h.unpersist(id)
 	}
 }
 
