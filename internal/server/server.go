@@ -65,6 +65,10 @@ func router(d Deps) *mux.Router {
 // oauthTokenPath is the token endpoint (auth.smartcar.com/oauth/token).
 const oauthTokenPath = "/oauth/token"
 
+// iamTokenPath is v3's application-token endpoint (iam.smartcar.com/oauth2/token). It is not
+// in the request log: a JSON body's client_secret would not be redacted there.
+const iamTokenPath = "/oauth2/token"
+
 // mount declares every route of the sandbox.
 func mount(r *mux.Router, d Deps) {
 	auth := &scapi.Auth{Tokens: d.Tokens, Store: d.Store}
@@ -100,6 +104,7 @@ func mount(r *mux.Router, d Deps) {
 	// --- token endpoint (auth.smartcar.com) ---
 	// Every method reaches the handler, so a GET gets the OAuth 405 JSON rather than the HTML 404.
 	handle(r, oauthTokenPath, oauth.New(d.Store, d.Tokens, d.Now))
+	handle(r, iamTokenPath, oauth.NewIAM(d.Store, d.Tokens, d.Now))
 
 	// --- vehicle API v2.0 (api.smartcar.com/v2.0) and management API ---
 	mountVehicleAPI(r, scapi.V2, v2, auth, d.Webhooks)
