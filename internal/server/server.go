@@ -116,11 +116,10 @@ func mount(r *mux.Router, d Deps) {
 	handle(r, "/v3/vehicles/{id}", scapi.Handle(scapi.V3, v3.Vehicle)).Methods(get)
 	handle(r, "/v3/vehicles/{id}/signals", scapi.Handle(scapi.V3, v3.Signals)).Methods(get)
 	handle(r, "/v3/vehicles/{id}/signals/{code}", scapi.Handle(scapi.V3, v3.Signal)).Methods(get)
-	handle(r, "/v3/vehicles/{id}/commands/security/lock", scapi.Handle(scapi.V3, v3.Lock)).Methods(post)
-	handle(r, "/v3/vehicles/{id}/commands/security/unlock", scapi.Handle(scapi.V3, v3.Unlock)).Methods(post)
-	handle(r, "/v3/vehicles/{id}/commands/charging/start", scapi.Handle(scapi.V3, v3.StartCharge)).Methods(post)
-	handle(r, "/v3/vehicles/{id}/commands/charging/stop", scapi.Handle(scapi.V3, v3.StopCharge)).Methods(post)
-	handle(r, "/v3/vehicles/{id}/commands/charging/limit", scapi.Handle(scapi.V3, v3.SetChargeLimit)).Methods(post)
+	for _, c := range vehicleapiv3.CommandPaths {
+		handle(r, "/v3/vehicles/{id}/commands/"+c.Path, scapi.Handle(scapi.V3, v3.Command(c.Type))).Methods(post)
+	}
+	handle(r, "/v3/vehicles/{id}/command-executions/{executionId}", scapi.Handle(scapi.V3, v3.CommandExecution)).Methods(get)
 	handle(r, "/v3/connections", scapi.Handle(scapi.V3, v3.Connections)).Methods(get)
 	handle(r, "/v3/connections/{id}", scapi.Handle(scapi.V3, v3.Connection)).Methods(get)
 

@@ -252,7 +252,7 @@ func TestV2AndV3Agree(t *testing.T) {
 					return
 				}
 				// A v3 charge limit shows in v2.0, and a v2.0 one in v3.
-				if res := h.Do(t, "POST", "/v3/vehicles/"+id+"/commands/charging/limit", tok, map[string]int{"limit": 65}); res.Status != 200 {
+				if res := h.Do(t, "POST", "/v3/vehicles/"+id+"/commands/charge/set-limit", tok, map[string]any{"data": map[string]any{"attributes": map[string]int{"percent": 65}}}); res.Status != 200 {
 					t.Fatalf("v3 limit: %d %s", res.Status, res.Body)
 				}
 				both("after v3 charge limit")

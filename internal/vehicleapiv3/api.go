@@ -28,6 +28,8 @@ type API struct {
 	Now func() time.Time
 	// NewID makes command-execution ids; nil means a random UUID.
 	NewID func() string
+	// executions remembers command results for GET …/command-executions/{id}.
+	executions executionLog
 }
 
 // New builds the v3 API over the store. now may be nil (time.Now).

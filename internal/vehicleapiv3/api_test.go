@@ -8,6 +8,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -28,10 +29,14 @@ const (
 	bolt  = "21439c28-806e-5a64-9f25-afdfe2341547" // ev: BEV, unplugged
 )
 
+// execID matches the random command-execution ids wherever they appear (id, links).
+var execID = regexp.MustCompile(`exec_[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}`)
+
 // golden compares a JSON body with testdata/<name>.json after replacing the values that
 // change per request (request ids, command execution ids).
 func golden(t *testing.T, name string, body []byte) {
 	t.Helper()
+	body = execID.ReplaceAll(body, []byte("exec_<id>"))
 	var v any
 	if err := json.Unmarshal(body, &v); err != nil {
 		t.Fatalf("%s: body is not JSON: %v\n%s", name, err, body)
@@ -40,9 +45,11 @@ func golden(t *testing.T, name string, body []byte) {
 		if _, ok := m["requestId"]; ok {
 			m["requestId"] = "<request-id>"
 		}
-		if d, ok := m["data"].(map[string]any); ok {
-			if id, _ := d["id"].(string); strings.HasPrefix(id, "exec_") {
-				d["id"] = "exec_<id>"
+		if errs, ok := m["errors"].([]any); ok {
+			for _, e := range errs {
+				if meta, ok := e.(map[string]any)["meta"].(map[string]any); ok {
+					meta["requestId"] = "<request-id>"
+				}
 			}
 		}
 	}
@@ -76,23 +83,8 @@ func golden(t *testing.T, name string, body []byte) {
 // errorOf decodes a Smartcar error body and checks the status agrees with it.
 func errorOf(t *testing.T, res *sandboxtest.Response) (typ, code string) {
 	t.Helper()
-	var e struct {
-		Type       string  `json:"type"`
-		Code       *string `json:"code"`
-		DocURL     string  `json:"docURL"`
-		StatusCode int     `json:"statusCode"`
-	}
-	res.JSON(t, &e)
-	if e.StatusCode != res.Status {
-		t.Errorf("statusCode %d in body, HTTP status %d", e.StatusCode, res.Status)
-	}
-	if !strings.HasPrefix(e.DocURL, "https://smartcar.com/docs/errors/api-errors/v3/") {
-		t.Errorf("docURL %q is not a v3 one", e.DocURL)
-	}
-	if e.Code != nil {
-		code = *e.Code
-	}
-	return e.Type, code
+	e := res.V3Error(t)
+	return e.Type, e.Code
 }
 
 func appToken(t *testing.T, h *sandboxtest.Harness) string {
@@ -449,6 +441,15 @@ func TestUnitSystem(t *testing.T) {
 	}
 }
 
+// attrs builds a v3 command body {"data":{"attributes":{k: v, …}}}.
+func attrs(kv ...any) map[string]any {
+	a := map[string]any{}
+	for i := 0; i+1 < len(kv); i += 2 {
+		a[kv[i].(string)] = kv[i+1]
+	}
+	return map[string]any{"data": map[string]any{"attributes": a}}
+}
+
 func TestCommands(t *testing.T) {
 	h := sandboxtest.MustStart(t)
 	tok, _ := h.Connect(t, sandboxtest.ClientID, sandboxtest.DemoUser, sandboxtest.AllPermissions()...)
@@ -487,20 +488,59 @@ func TestCommands(t *testing.T) {
 	}
 
 	// Charging: Tesla is plugged in and charging.
-	if res := post(tok, tesla, "charging/stop", nil); res.Status != 200 {
+	if res := post(tok, tesla, "charge/stop", nil); res.Status != 200 {
 		t.Fatalf("stop: %d %s", res.Status, res.Body)
 	}
 	if boolSignal(tok, tesla, "charge-ischarging") {
 		t.Error("charging after stop")
 	}
-	if res := post(tok, tesla, "charging/start", nil); res.Status != 200 {
+	if res := post(tok, tesla, "charge/start", nil); res.Status != 200 {
 		t.Fatalf("start: %d %s", res.Status, res.Body)
 	}
 	if !boolSignal(tok, tesla, "charge-ischarging") {
 		t.Error("not charging after start")
 	}
-	if res := post(tok, tesla, "charging/limit", map[string]any{"limit": 75}); res.Status != 200 {
-		t.Fatalf("limit: %d %s", res.Status, res.Body)
+	limitRes := post(tok, tesla, "charge/set-limit", attrs("percent", 75))
+	if limitRes.Status != 200 {
+		t.Fatalf("limit: %d %s", limitRes.Status, limitRes.Body)
+	}
+	var exec struct {
+		Data struct {
+			ID         string
+			Attributes struct {
+				CommandType string
+				Parameters  map[string]any
+			}
+		}
+	}
+	limitRes.JSON(t, &exec)
+	if exec.Data.Attributes.CommandType != "charge-set-limit" || exec.Data.Attributes.Parameters["percent"] != float64(75) {
+		t.Errorf("set-limit execution: %s", limitRes.Body)
+	}
+	// The execution can be read back by its id, the same body, for the same user only.
+	if res := h.Do(t, "GET", "/v3/vehicles/"+tesla+"/command-executions/"+exec.Data.ID, tok, nil); res.Status != 200 || !bytes.Equal(res.Body, limitRes.Body) {
+		t.Errorf("execution lookup: %d %s, want %s", res.Status, res.Body, limitRes.Body)
+	}
+	if res := h.Do(t, "GET", "/v3/vehicles/"+tesla+"/command-executions/exec_nope", tok, nil); res.Status != 404 {
+		t.Errorf("unknown execution: %d %s", res.Status, res.Body)
+	}
+
+	// Charge port: the Tesla's flap is open with the cable in; closing it is refused, opening
+	// is fine; unplugged, the Bolt closes and opens its flap, and v2.0's security shows it.
+	if res := post(evTok, bolt, "charge-port/close", nil); res.Status != 200 {
+		t.Fatalf("close port: %d %s", res.Status, res.Body)
+	}
+	if v, _ := h.Store.Vehicle(bolt); v.State.Security.ChargingPort[0].Status != sandbox.StatusClosed {
+		t.Errorf("charging port %+v after close", v.State.Security.ChargingPort)
+	}
+	if res := post(evTok, bolt, "charge-port/open", nil); res.Status != 200 {
+		t.Fatalf("open port: %d %s", res.Status, res.Body)
+	}
+	if v, _ := h.Store.Vehicle(bolt); v.State.Security.ChargingPort[0].Status != sandbox.StatusOpen {
+		t.Errorf("charging port %+v after open", v.State.Security.ChargingPort)
+	}
+	if res := post(tok, tesla, "navigation/set-destination", attrs("latitude", 37.77, "longitude", -122.42)); res.Status != 200 {
+		t.Fatalf("destination: %d %s", res.Status, res.Body)
 	}
 	var limits struct {
 		Values      []struct{ Limit float64 }
@@ -528,17 +568,25 @@ func TestCommands(t *testing.T) {
 		status             int
 		typ, code          string
 	}{
-		{"start unplugged", evTok, bolt, "charging/start", nil, 409, sandbox.ErrVehicleState, "CHARGING_PLUG_NOT_CONNECTED"},
-		{"stop unplugged", evTok, bolt, "charging/stop", nil, 409, sandbox.ErrVehicleState, "CHARGING_PLUG_NOT_CONNECTED"},
-		{"start on ICE", tok, ford, "charging/start", nil, 501, sandbox.ErrCompatibility, "VEHICLE_NOT_CAPABLE"},
-		{"limit on ICE", tok, ford, "charging/limit", map[string]any{"limit": 80}, 501, sandbox.ErrCompatibility, "VEHICLE_NOT_CAPABLE"},
-		{"limit too low", tok, tesla, "charging/limit", map[string]any{"limit": 10}, 400, sandbox.ErrValidation, "PARAMETER"},
-		{"limit as fraction", tok, tesla, "charging/limit", map[string]any{"limit": 0.8}, 400, sandbox.ErrValidation, "PARAMETER"},
-		{"limit missing", tok, tesla, "charging/limit", map[string]any{}, 400, sandbox.ErrValidation, "PARAMETER"},
-		{"limit not JSON", tok, tesla, "charging/limit", "limit=80", 400, sandbox.ErrValidation, "PARAMETER"},
-		{"limit not a number", tok, tesla, "charging/limit", map[string]any{"limit": "lots"}, 400, sandbox.ErrValidation, "PARAMETER"},
-		{"lock without control_security", readOnly, ford, "security/lock", nil, 403, sandbox.ErrPermission, ""},
-		{"charge without control_charge", readOnly, tesla, "charging/start", nil, 403, sandbox.ErrPermission, ""},
+		{"start unplugged", evTok, bolt, "charge/start", nil, 409, sandbox.ErrVehicleState, "CHARGING_PLUG_NOT_CONNECTED"},
+		{"stop unplugged", evTok, bolt, "charge/stop", nil, 409, sandbox.ErrVehicleState, "CHARGING_PLUG_NOT_CONNECTED"},
+		{"start on ICE", tok, ford, "charge/start", nil, 501, sandbox.ErrCompatibility, "VEHICLE_NOT_CAPABLE"},
+		{"limit on ICE", tok, ford, "charge/set-limit", attrs("percent", 80), 501, sandbox.ErrCompatibility, "VEHICLE_NOT_CAPABLE"},
+		{"limit too low", tok, tesla, "charge/set-limit", attrs("percent", 10), 400, sandbox.ErrValidation, "PARAMETER"},
+		{"limit as fraction", tok, tesla, "charge/set-limit", attrs("percent", 0.8), 400, sandbox.ErrValidation, "PARAMETER"},
+		{"limit not whole", tok, tesla, "charge/set-limit", attrs("percent", 80.5), 400, sandbox.ErrValidation, "PARAMETER"},
+		{"limit missing", tok, tesla, "charge/set-limit", attrs(), 400, sandbox.ErrValidation, "PARAMETER"},
+		{"limit v2-style body", tok, tesla, "charge/set-limit", map[string]any{"limit": 80}, 400, sandbox.ErrValidation, "PARAMETER"},
+		{"limit not JSON", tok, tesla, "charge/set-limit", "percent=80", 400, sandbox.ErrValidation, "PARAMETER"},
+		{"limit empty body", tok, tesla, "charge/set-limit", nil, 400, sandbox.ErrValidation, "PARAMETER"},
+		{"limit not a number", tok, tesla, "charge/set-limit", attrs("percent", "lots"), 400, sandbox.ErrValidation, "PARAMETER"},
+		{"destination out of range", tok, tesla, "navigation/set-destination", attrs("latitude", 91, "longitude", 0), 400, sandbox.ErrValidation, "PARAMETER"},
+		{"destination missing longitude", tok, tesla, "navigation/set-destination", attrs("latitude", 1), 400, sandbox.ErrValidation, "PARAMETER"},
+		{"close port over the cable", tok, tesla, "charge-port/close", nil, 409, sandbox.ErrVehicleState, "CHARGING_PLUG_CONNECTED"},
+		{"open port on ICE", tok, ford, "charge-port/open", nil, 501, sandbox.ErrCompatibility, "VEHICLE_NOT_CAPABLE"},
+		{"lock without control_security", readOnly, ford, "security/lock", nil, 403, sandbox.ErrPermission, "FORBIDDEN"},
+		{"charge without control_charge", readOnly, tesla, "charge/start", nil, 403, sandbox.ErrPermission, "FORBIDDEN"},
+		{"old sandbox-only path", tok, tesla, "charging/start", nil, 404, sandbox.ErrResourceNotFound, "PATH"},
 		{"unknown command", tok, ford, "security/open-sesame", nil, 404, sandbox.ErrResourceNotFound, "PATH"},
 	}
 	for _, tc := range errs {
@@ -552,9 +600,9 @@ func TestCommands(t *testing.T) {
 			}
 		})
 	}
-	// The string form the Node SDK uses for v2.0 limits is accepted too.
-	if res := post(tok, tesla, "charging/limit", `{"limit":"90"}`); res.Status != 200 {
-		t.Errorf("limit as string: %d %s", res.Status, res.Body)
+	// v3's percent is an integer: the string v2.0's Node SDK sends for limits is refused.
+	if res := post(tok, tesla, "charge/set-limit", `{"data":{"attributes":{"percent":"90"}}}`); res.Status != 400 {
+		t.Errorf("percent as string: %d %s", res.Status, res.Body)
 	}
 }
 
