@@ -41,7 +41,7 @@ func doorOf(path string) (door, bool) {
 		return doorV2, true
 	case strings.HasPrefix(path, "/v3/"):
 		return doorV3, true
-	case path == "/oauth/token":
+	case path == "/oauth/token" || path == "/oauth2/token":
 		return doorOAuth, true
 	case path == "/admin" || strings.HasPrefix(path, "/admin/"):
 		return doorAdmin, true

@@ -122,6 +122,8 @@ func mount(r *mux.Router, d Deps) {
 	handle(r, "/v3/vehicles/{id}/command-executions/{executionId}", scapi.Handle(scapi.V3, v3.CommandExecution)).Methods(get)
 	handle(r, "/v3/connections", scapi.Handle(scapi.V3, v3.Connections)).Methods(get)
 	handle(r, "/v3/connections/{id}", scapi.Handle(scapi.V3, v3.Connection)).Methods(get)
+	handle(r, "/v3/connections/{id}", scapi.Handle(scapi.V3, v3.DeleteConnection)).Methods(http.MethodDelete)
+	handle(r, "/v3/users/{userId}", scapi.Handle(scapi.V3, v3.DeleteUser)).Methods(http.MethodDelete)
 
 	// --- vehicle API v1.0: the SDKs' setApiVersion('1.0'), served by the same handlers ---
 	// Last, so the v2.0 and v3 routes are tried first.

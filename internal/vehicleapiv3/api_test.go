@@ -126,10 +126,17 @@ type signalPage struct {
 	} `json:"links"`
 }
 
+// TestGoldenShapes pins every v3 response and error shape, in order (the commands change the
+// state later cases read).
 func TestGoldenShapes(t *testing.T) {
 	h := sandboxtest.MustStart(t)
 	tok, acct := h.Connect(t, sandboxtest.ClientID, sandboxtest.DemoUser, sandboxtest.AllPermissions()...)
+	_, ev := h.Connect(t, sandboxtest.ClientID, "ev@sandbox.test", sandboxtest.AllPermissions()...)
+	readOnly, _ := h.Connect(t, "read-only-app", sandboxtest.DemoUser, "read_security", "read_charge")
 	app := appToken(t, h)
+	demoUser := []string{"sc-user-id", acct.UserID}
+	evUser := []string{"sc-user-id", ev.UserID}
+	cmd := func(id, c string) string { return "/v3/vehicles/" + id + "/commands/" + c }
 
 	tests := []struct {
 		name       string
@@ -137,21 +144,43 @@ func TestGoldenShapes(t *testing.T) {
 		path       string
 		tok        string
 		hdr        []string
+		body       any
 		wantStatus int
 	}{
-		// The Node SDK sends the trailing slash.
-		{"vehicle", "GET", "/v3/vehicles/" + tesla + "/", tok, nil, 200},
-		{"signal-odometer", "GET", "/v3/vehicles/" + tesla + "/signals/odometer-traveleddistance", tok, nil, 200},
-		{"signal-doors", "GET", "/v3/vehicles/" + ford + "/signals/closure-doors", tok, nil, 200},
-		{"signal-list-page", "GET", "/v3/vehicles/" + tesla + "/signals?page=2&pageSize=4", tok, []string{"sc-unit-system", "imperial"}, 200},
-		{"command-lock", "POST", "/v3/vehicles/" + ford + "/commands/security/lock", app, []string{"sc-user-id", acct.UserID}, 200},
-		{"connection", "GET", "/v3/connections/" + tesla, app, nil, 200},
-		{"connections-list", "GET", "/v3/connections?userId=" + acct.UserID + "&pageSize=2", app, nil, 200},
-		{"error-not-capable", "GET", "/v3/vehicles/" + tesla + "/signals/internalcombustionengine-fuellevel", tok, nil, 501},
+		// The Node SDK sends the trailing slash and a Connect token: the unwrapped resource.
+		{"vehicle", "GET", "/v3/vehicles/" + tesla + "/", tok, nil, nil, 200},
+		{"vehicle-app-token", "GET", "/v3/vehicles/" + tesla, app, nil, nil, 200},
+		{"signal-odometer", "GET", "/v3/vehicles/" + tesla + "/signals/odometer-traveleddistance", tok, nil, nil, 200},
+		{"signal-doors", "GET", "/v3/vehicles/" + ford + "/signals/closure-doors", tok, nil, nil, 200},
+		{"signal-list-page", "GET", "/v3/vehicles/" + tesla + "/signals?page=2&pageSize=4", tok, []string{"sc-unit-system", "imperial"}, nil, 200},
+		{"command-lock", "POST", cmd(ford, "security/lock"), app, demoUser, nil, 200},
+		{"command-unlock", "POST", cmd(ford, "security/unlock"), app, demoUser, nil, 200},
+		{"command-charge-stop", "POST", cmd(tesla, "charge/stop"), app, demoUser, nil, 200},
+		{"command-charge-start", "POST", cmd(tesla, "charge/start"), app, demoUser, nil, 200},
+		{"command-charge-set-limit", "POST", cmd(tesla, "charge/set-limit"), app, demoUser, attrs("percent", 80), 200},
+		{"command-navigation-set-destination", "POST", cmd(tesla, "navigation/set-destination"), app, demoUser, attrs("latitude", 37.7749, "longitude", -122.4194), 200},
+		{"command-charge-port-close", "POST", cmd(bolt, "charge-port/close"), app, evUser, nil, 200},
+		{"command-charge-port-open", "POST", cmd(bolt, "charge-port/open"), app, evUser, nil, 200},
+		{"connection", "GET", "/v3/connections/" + tesla, app, nil, nil, 200},
+		{"connections-list", "GET", "/v3/connections?filter[userId]=" + acct.UserID + "&page[size]=2", app, nil, nil, 200},
+
+		{"error-not-capable", "GET", "/v3/vehicles/" + tesla + "/signals/internalcombustionengine-fuellevel", tok, nil, nil, 501},
+		{"error-authentication", "GET", "/v3/vehicles/" + tesla + "/signals", "", nil, nil, 401},
+		{"error-permission", "POST", cmd(ford, "security/lock"), readOnly, nil, nil, 403},
+		{"error-missing-sc-user-id", "GET", "/v3/vehicles/" + tesla + "/signals", app, nil, nil, 400},
+		{"error-unknown-filter", "GET", "/v3/connections?filter[make]=TESLA", app, nil, nil, 400},
+		{"error-set-limit-body", "POST", cmd(tesla, "charge/set-limit"), app, demoUser, map[string]any{"limit": 80}, 400},
+		{"error-destination-range", "POST", cmd(tesla, "navigation/set-destination"), app, demoUser, attrs("latitude", 95, "longitude", 0), 400},
+		{"error-vehicle-state", "POST", cmd(bolt, "charge/start"), app, evUser, nil, 409},
+		{"error-path", "GET", "/v3/vehicles/" + tesla + "/warp-drive", app, demoUser, nil, 404},
+		{"error-method", "DELETE", "/v3/vehicles/" + tesla + "/signals", app, demoUser, nil, 405},
+		{"error-connection-not-found", "GET", "/v3/connections/00000000-0000-4000-8000-000000000000", app, nil, nil, 404},
+		{"error-user-not-found", "DELETE", "/v3/users/00000000-0000-4000-8000-000000000000", app, nil, nil, 404},
 	}
+	var lastExec string
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			res := h.Do(t, tc.method, tc.path, tc.tok, nil, tc.hdr...)
+			res := h.Do(t, tc.method, tc.path, tc.tok, tc.body, tc.hdr...)
 			if res.Status != tc.wantStatus {
 				t.Fatalf("status %d, want %d: %s", res.Status, tc.wantStatus, res.Body)
 			}
@@ -161,9 +190,24 @@ func TestGoldenShapes(t *testing.T) {
 			if res.Header.Get("SC-Request-Id") == "" {
 				t.Error("no SC-Request-Id header")
 			}
+			if res.Status >= 400 {
+				res.V3Error(t)
+			}
+			if strings.HasPrefix(tc.name, "command-") {
+				var e struct{ Data struct{ ID string } }
+				res.JSON(t, &e)
+				lastExec = e.Data.ID
+			}
 			golden(t, tc.name, res.Body)
 		})
 	}
+	t.Run("command-execution", func(t *testing.T) {
+		res := h.Do(t, "GET", "/v3/vehicles/"+bolt+"/command-executions/"+lastExec, app, nil, evUser...)
+		if res.Status != 200 {
+			t.Fatalf("status %d: %s", res.Status, res.Body)
+		}
+		golden(t, "command-execution", res.Body)
+	})
 }
 
 func TestAuthModels(t *testing.T) {
@@ -616,9 +660,16 @@ type connectionList struct {
 			User struct {
 				Data struct{ ID string } `json:"data"`
 			} `json:"user"`
+			Vehicle struct {
+				Data struct{ ID string } `json:"data"`
+			} `json:"vehicle"`
 		} `json:"relationships"`
 	} `json:"data"`
-	Meta struct{ Page, PageSize, TotalCount int } `json:"meta"`
+	Meta  struct{ PageNumber, PageSize, TotalCount int } `json:"meta"`
+	Links struct {
+		Self, First, Last string
+		Prev, Next        *string
+	} `json:"links"`
 }
 
 func TestConnections(t *testing.T) {
@@ -638,7 +689,7 @@ func TestConnections(t *testing.T) {
 		res.JSON(t, &l)
 		var out []string
 		for _, c := range l.Data {
-			out = append(out, c.ID)
+			out = append(out, c.Relationships.Vehicle.Data.ID)
 		}
 		return strings.Join(out, ","), l.Meta.TotalCount
 	}
@@ -646,37 +697,41 @@ func TestConnections(t *testing.T) {
 	if _, n := ids(app, ""); n != all {
 		t.Errorf("app sees %d connections, want %d (its own app only)", n, all)
 	}
-	for _, q := range []string{"?userId=" + ev.UserID, "?user_id=" + ev.UserID} {
-		got, n := ids(app, q)
-		if n != len(ev.VehicleIDs) || !strings.Contains(got, bolt) {
-			t.Errorf("%s: %s (%d)", q, got, n)
-		}
+	if got, n := ids(app, "?filter[userId]="+ev.UserID); n != len(ev.VehicleIDs) || !strings.Contains(got, bolt) {
+		t.Errorf("filter[userId]: %s (%d)", got, n)
 	}
-	for _, q := range []string{"?vehicleId=" + bolt, "?vehicle_id=" + bolt} {
-		if got, _ := ids(app, q); got != bolt {
-			t.Errorf("%s: %q, want %s", q, got, bolt)
-		}
+	if got, _ := ids(app, "?filter%5BvehicleId%5D="+bolt); got != bolt {
+		t.Errorf("filter[vehicleId] (encoded brackets): %q, want %s", got, bolt)
 	}
-	if _, n := ids(app, "?mode=live"); n != all {
-		t.Errorf("mode=live: %d, want %d", n, all)
+	if _, n := ids(app, "?filter[vehicle.mode]=live"); n != all {
+		t.Errorf("filter[vehicle.mode]=live: %d, want %d", n, all)
 	}
-	if _, n := ids(app, "?mode=simulated"); n != 0 {
-		t.Errorf("mode=simulated: %d, want 0", n)
+	if _, n := ids(app, "?filter[vehicle.mode]=simulated"); n != 0 {
+		t.Errorf("filter[vehicle.mode]=simulated: %d, want 0", n)
 	}
 	// A vehicle token sees only its own user's connections, even when asking for others.
 	if _, n := ids(demoTok, ""); n != len(demo.VehicleIDs) {
 		t.Errorf("vehicle token sees %d, want %d", n, len(demo.VehicleIDs))
 	}
-	if _, n := ids(demoTok, "?userId="+ev.UserID); n != 0 {
+	if _, n := ids(demoTok, "?filter[userId]="+ev.UserID); n != 0 {
 		t.Errorf("vehicle token asking for another user sees %d, want 0", n)
 	}
-	// Paging walks the same list.
-	p1, _ := ids(app, "?pageSize=2&page=1")
-	p2, _ := ids(app, "?pageSize=2&page=2")
-	p3, _ := ids(app, "?pageSize=2&page=3")
+	// Paging walks the same list, and page[size] defaults to 10 as documented.
+	p1, _ := ids(app, "?page[size]=2&page[number]=1")
+	p2, _ := ids(app, "?page[size]=2&page[number]=2")
+	p3, _ := ids(app, "?page[size]=2&page[number]=3")
 	whole, _ := ids(app, "")
 	if strings.Join([]string{p1, p2, p3}, ",") != whole {
 		t.Errorf("pages %s | %s | %s, whole %s", p1, p2, p3, whole)
+	}
+	var l connectionList
+	h.Do(t, "GET", "/v3/connections?page[size]=2&filter[userId]="+demo.UserID, app, nil).JSON(t, &l)
+	if l.Meta.PageSize != 2 || l.Meta.PageNumber != 1 || l.Links.Next == nil || !strings.Contains(*l.Links.Next, "filter[userId]="+demo.UserID) || l.Links.Prev != nil {
+		t.Errorf("paging meta/links: %+v %+v", l.Meta, l.Links)
+	}
+	h.Do(t, "GET", "/v3/connections", app, nil).JSON(t, &l)
+	if l.Meta.PageSize != vehicleapiv3.DefaultConnectionPageSize {
+		t.Errorf("default page[size] %d, want %d", l.Meta.PageSize, vehicleapiv3.DefaultConnectionPageSize)
 	}
 
 	// One connection; a second user connecting the same vehicle makes sc-user-id necessary.
@@ -696,8 +751,14 @@ func TestConnections(t *testing.T) {
 		{"unknown vehicle", "/v3/connections/no-such-vehicle", app, nil, 404, sandbox.ErrResourceNotFound},
 		{"other app's vehicle", "/v3/connections/4afacc67-be7f-54ad-85cb-dbcb702b8742", app, nil, 404, sandbox.ErrResourceNotFound},
 		{"vehicle token naming another user", "/v3/connections/" + tesla, demoTok, []string{"sc-user-id", ev.UserID}, 403, sandbox.ErrPermission},
-		{"bad mode", "/v3/connections?mode=sideways", app, nil, 400, sandbox.ErrValidation},
-		{"bad page", "/v3/connections?page=-1", app, nil, 400, sandbox.ErrValidation},
+		{"bad mode", "/v3/connections?filter[vehicle.mode]=sideways", app, nil, 400, sandbox.ErrValidation},
+		{"sandbox test mode is not a v3 mode", "/v3/connections?filter[vehicle.mode]=test", app, nil, 400, sandbox.ErrValidation},
+		{"bad page", "/v3/connections?page[number]=-1", app, nil, 400, sandbox.ErrValidation},
+		{"page size over 100", "/v3/connections?page[size]=101", app, nil, 400, sandbox.ErrValidation},
+		{"unknown filter", "/v3/connections?filter[make]=TESLA", app, nil, 400, sandbox.ErrValidation},
+		{"pre-JSON:API parameter", "/v3/connections?userId=" + ev.UserID, app, nil, 400, sandbox.ErrValidation},
+		{"repeated filter", "/v3/connections?filter[userId]=a&filter[userId]=b", app, nil, 400, sandbox.ErrValidation},
+		{"external id not kept", "/v3/connections?filter[user.externalId]=x", app, nil, 400, sandbox.ErrValidation},
 	}
 	for _, tc := range errs {
 		t.Run(tc.name, func(t *testing.T) {
@@ -722,12 +783,93 @@ func TestConnections(t *testing.T) {
 			}
 		}
 		res.JSON(t, &c)
-		if res.Status != 200 || c.Data.ID != tesla || strings.Join(c.Data.Attributes.Permissions, ",") != u.perms {
+		g, _ := h.Store.Grant(sandboxtest.ClientID, u.user, tesla)
+		if res.Status != 200 || c.Data.ID != vehicleapiv3.ConnectionID(g) || c.Data.ID == tesla || strings.Join(c.Data.Attributes.Permissions, ",") != u.perms {
 			t.Errorf("connection for %s: %d %+v, want permissions %s", u.user, res.Status, c, u.perms)
+		}
+		// Its own id finds it without sc-user-id.
+		byID := h.Do(t, "GET", "/v3/connections/"+c.Data.ID, app, nil)
+		if byID.Status != 200 || !bytes.Equal(byID.Body, res.Body) {
+			t.Errorf("connection by id %s: %d %s", c.Data.ID, byID.Status, byID.Body)
 		}
 	}
 	// The vehicle token's own user needs no header.
 	if res := h.Do(t, "GET", "/v3/connections/"+tesla, demoTok, nil); res.Status != 200 {
 		t.Errorf("vehicle token, own connection: %d %s", res.Status, res.Body)
+	}
+}
+
+// TestDeleteConnectionAndUser: DELETE /connections/{id} and DELETE /users/{userId} answer 204
+// and end what a v2.0 disconnect ends: the grants (and with them the vehicle tokens' access to
+// those vehicles) and, once a token reaches none of its vehicles, the token itself, /user
+// included.
+func TestDeleteConnectionAndUser(t *testing.T) {
+	h := sandboxtest.MustStart(t)
+	demoTok, demo := h.Connect(t, sandboxtest.ClientID, sandboxtest.DemoUser, sandboxtest.AllPermissions()...)
+	evTok, ev := h.Connect(t, sandboxtest.ClientID, "ev@sandbox.test", sandboxtest.AllPermissions()...)
+	otherTok, _ := h.Connect(t, "another-app", sandboxtest.DemoUser, sandboxtest.AllPermissions()...)
+	app := appToken(t, h)
+	if len(demo.VehicleIDs) < 2 {
+		t.Fatal("the demo user needs two vehicles for this test")
+	}
+	status := func(tok, path string) int { return h.Do(t, "GET", path, tok, nil).Status }
+	odometer := func(id string) string { return "/v2.0/vehicles/" + id + "/odometer" }
+
+	// One connection of several: that vehicle ends for the token, the others go on.
+	g, _ := h.Store.Grant(sandboxtest.ClientID, demo.UserID, demo.VehicleIDs[0])
+	if res := h.Do(t, "DELETE", "/v3/connections/"+vehicleapiv3.ConnectionID(g), app, nil); res.Status != 204 || len(res.Body) != 0 {
+		t.Fatalf("delete connection: %d %s", res.Status, res.Body)
+	}
+	if _, ok := h.Store.Grant(sandboxtest.ClientID, demo.UserID, demo.VehicleIDs[0]); ok {
+		t.Error("grant still there after DELETE /connections/{id}")
+	}
+	if s := status(demoTok, odometer(demo.VehicleIDs[0])); s != 401 {
+		t.Errorf("token on the deleted connection's vehicle: %d, want 401", s)
+	}
+	if s := status(demoTok, odometer(demo.VehicleIDs[1])); s != 200 {
+		t.Errorf("token on a vehicle still connected: %d, want 200", s)
+	}
+	if s := status(demoTok, "/v2.0/user"); s != 200 {
+		t.Errorf("/user with a token that still reaches a vehicle: %d, want 200", s)
+	}
+	if res := h.Do(t, "DELETE", "/v3/connections/"+vehicleapiv3.ConnectionID(g), app, nil); res.Status != 404 {
+		t.Errorf("second delete: %d, want 404", res.Status)
+	}
+
+	// The user: every connection to this application ends, and the token with them.
+	if res := h.Do(t, "DELETE", "/v3/users/"+demo.UserID, app, nil); res.Status != 204 {
+		t.Fatalf("delete user: %d %s", res.Status, res.Body)
+	}
+	if gs := h.Store.Grants(store.GrantFilter{ClientID: sandboxtest.ClientID, UserID: demo.UserID}); len(gs) != 0 {
+		t.Errorf("%d grants left after DELETE /users/{id}", len(gs))
+	}
+	for _, p := range []string{"/v2.0/user", "/v2.0/vehicles", odometer(demo.VehicleIDs[1]), "/v3/vehicles/" + demo.VehicleIDs[1] + "/signals"} {
+		if s := status(demoTok, p); s != 401 {
+			t.Errorf("deleted user's token on %s: %d, want 401", p, s)
+		}
+	}
+	// Other users and other applications keep theirs.
+	if s := status(evTok, odometer(ev.VehicleIDs[0])); s != 200 {
+		t.Errorf("another user's token: %d, want 200", s)
+	}
+	if s := status(otherTok, odometer(demo.VehicleIDs[1])); s != 200 {
+		t.Errorf("the same user's token of another application: %d, want 200", s)
+	}
+	for _, tc := range []struct {
+		name, path, tok string
+		status          int
+	}{
+		{"user already deleted", "/v3/users/" + demo.UserID, app, 404},
+		{"vehicle token deleting another user", "/v3/users/" + demo.UserID, evTok, 403},
+		{"no token", "/v3/users/" + ev.UserID, "", 401},
+		{"unknown connection", "/v3/connections/00000000-0000-4000-8000-000000000000", app, 404},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			res := h.Do(t, "DELETE", tc.path, tc.tok, nil)
+			if res.Status != tc.status {
+				t.Fatalf("%d, want %d: %s", res.Status, tc.status, res.Body)
+			}
+			res.V3Error(t)
+		})
 	}
 }

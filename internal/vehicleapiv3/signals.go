@@ -443,7 +443,11 @@ func (a *API) Signals(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	pg, err := pageOf(r)
+	q, err := readQuery(r, "page", "pageSize", "page[number]", "page[size]")
+	if err != nil {
+		return err
+	}
+	pg, err := q.page([]string{"page[number]", "page"}, []string{"page[size]", "pageSize"}, DefaultPageSize, MaxPageSize)
 	if err != nil {
 		return err
 	}
