@@ -307,7 +307,17 @@ func TestSignalPermissions(t *testing.T) {
 	h := sandboxtest.MustStart(t)
 	for _, s := range vehicleapiv3.Signals() {
 		t.Run(s.Code, func(t *testing.T) {
-			vehicle := rav4 // a PHEV has every signal
+			// Connect replaces the grants' permissions, so each case connects afresh.
+			all, acct := h.Connect(t, sandboxtest.ClientID, sandboxtest.DemoUser, sandboxtest.AllPermissions()...)
+			// A PHEV has nearly every signal; the rest (e.g. Tesla's surveillance) are on the
+			// first demo vehicle that has them (TestSignalListByPowertrain: one always does).
+			vehicle := rav4
+			for _, id := range append([]string{rav4}, acct.VehicleIDs...) {
+				if h.Do(t, "GET", "/v3/vehicles/"+id+"/signals/"+s.Code, all, nil).Status == 200 {
+					vehicle = id
+					break
+				}
+			}
 			only, _ := h.Connect(t, sandboxtest.ClientID, sandboxtest.DemoUser, s.Permission)
 			res := h.Do(t, "GET", "/v3/vehicles/"+vehicle+"/signals/"+s.Code, only, nil)
 			if res.Status != 200 {
@@ -320,6 +330,9 @@ func TestSignalPermissions(t *testing.T) {
 			}
 
 			other := "read_vehicle_info"
+			if s.Permission == other {
+				other = "read_odometer"
+			}
 			without, _ := h.Connect(t, sandboxtest.ClientID, sandboxtest.DemoUser, other)
 			res = h.Do(t, "GET", "/v3/vehicles/"+vehicle+"/signals/"+s.Code, without, nil)
 			if typ, _ := errorOf(t, res); res.Status != 403 || typ != sandbox.ErrPermission {
@@ -336,7 +349,7 @@ func TestSignalPermissions(t *testing.T) {
 	for _, s := range pg.Data {
 		got = append(got, s.ID)
 	}
-	if want := "odometer-traveleddistance,location-preciselocation"; strings.Join(got, ",") != want || pg.Meta.TotalCount != 2 {
+	if want := "odometer-traveleddistance,location-preciselocation,location-isathome"; strings.Join(got, ",") != want || pg.Meta.TotalCount != 3 {
 		t.Errorf("list with odometer+location: %v (total %d), want %s", got, pg.Meta.TotalCount, want)
 	}
 }
@@ -380,12 +393,24 @@ func TestSignalPaging(t *testing.T) {
 	tok, _ := h.Connect(t, sandboxtest.ClientID, sandboxtest.DemoUser, sandboxtest.AllPermissions()...)
 	base := "/v3/vehicles/" + rav4 + "/signals"
 	var all signalPage
-	h.Do(t, "GET", base, tok, nil).JSON(t, &all)
-	if all.Meta.Page != 1 || all.Meta.PageSize != vehicleapiv3.DefaultPageSize {
-		t.Errorf("default meta %+v", all.Meta)
+	var first signalPage
+	h.Do(t, "GET", base, tok, nil).JSON(t, &first)
+	if first.Meta.Page != 1 || first.Meta.PageSize != vehicleapiv3.DefaultPageSize || len(first.Data) != vehicleapiv3.DefaultPageSize {
+		t.Errorf("default meta %+v with %d signals", first.Meta, len(first.Data))
 	}
+	// The whole catalogue fits on one page of the maximum size.
+	h.Do(t, "GET", base+"?pageSize=100", tok, nil).JSON(t, &all)
 	if all.Links.Previous != nil || all.Links.Next != nil {
 		t.Errorf("single page has previous/next: %+v", all.Links)
+	}
+	// JSON:API's page[number]/page[size] are read too; anything else is refused.
+	var jsonapi signalPage
+	h.Do(t, "GET", base+"?page[number]=2&page[size]=5", tok, nil).JSON(t, &jsonapi)
+	if jsonapi.Meta.Page != 2 || jsonapi.Meta.PageSize != 5 || len(jsonapi.Data) != 5 || jsonapi.Data[0].ID != all.Data[5].ID {
+		t.Errorf("page[number]=2&page[size]=5: meta %+v", jsonapi.Meta)
+	}
+	if res := h.Do(t, "GET", base+"?filter[code]=odometer-traveleddistance", tok, nil); res.Status != 400 {
+		t.Errorf("unknown filter on signals: %d, want 400", res.Status)
 	}
 
 	const size = 3
@@ -871,5 +896,63 @@ func TestDeleteConnectionAndUser(t *testing.T) {
 			}
 			res.V3Error(t)
 		})
+	}
+}
+
+// documentedSignals are the 93 codes of Smartcar's v3 vehicle spec (smartcar-api-v3-2026.md §3).
+var documentedSignals = strings.Fields(`
+charge-amperage charge-amperagemax charge-amperagerequested charge-chargelimits charge-chargeportstatuscolor
+charge-chargerate charge-chargerecords charge-chargerphases charge-chargetimers charge-chargingconnectortype
+charge-detailedchargingstatus charge-energyadded charge-fastchargertype charge-ischarging
+charge-ischargingcableconnected charge-ischargingcablelatched charge-ischargingportflapopen
+charge-isfastchargerpresent charge-timetocomplete charge-voltage charge-wattage
+climate-externaltemperature climate-internaltemperature
+closure-doors closure-enginecover closure-fronttrunk closure-islocked closure-reartrunk closure-sunroof closure-tailgate closure-windows
+connectivitysoftware-currentfirmwareversion
+connectivitystatus-isasleep connectivitystatus-isdigitalkeypaired connectivitystatus-isonline
+diagnostics-abs diagnostics-activesafety diagnostics-airbag diagnostics-brakefluid diagnostics-driverassistance
+diagnostics-dtccount diagnostics-dtclist diagnostics-emissions diagnostics-evbatteryconditioning diagnostics-evcharging
+diagnostics-evdriveunit diagnostics-evhvbattery diagnostics-lighting diagnostics-mil diagnostics-oillife
+diagnostics-oilpressure diagnostics-oiltemperature diagnostics-telematics diagnostics-tirepressure
+diagnostics-tirepressuremonitoring diagnostics-transmission diagnostics-washerfluid diagnostics-waterinfuel
+hvac-cabintargettemperature hvac-iscabinhvacactive hvac-isfrontdefrosteractive hvac-isreardefrosteractive hvac-issteeringheateractive
+internalcombustionengine-amountremaining internalcombustionengine-fuellevel internalcombustionengine-oillife internalcombustionengine-range
+location-isathome location-preciselocation
+lowvoltagebattery-stateofcharge lowvoltagebattery-status
+motion-currentspeed
+odometer-traveleddistance
+service-isinservice service-records
+surveillance-brand surveillance-isenabled
+tractionbattery-isheateractive tractionbattery-maxrangechargecounter tractionbattery-nominalcapacity tractionbattery-range tractionbattery-stateofcharge
+transmission-drivemode transmission-gearstate
+vehicleidentification-exteriorcolor vehicleidentification-nickname vehicleidentification-packages vehicleidentification-trim vehicleidentification-vin
+vehicleuseraccount-permissions vehicleuseraccount-role
+wheel-style wheel-tires`)
+
+// TestCatalogueIsDocumented: the sandbox serves every documented code, and beyond them only
+// charge-activelimit (named by the Node SDK's docs, kept for clients that read it).
+func TestCatalogueIsDocumented(t *testing.T) {
+	if len(documentedSignals) != 93 {
+		t.Fatalf("the documented list has %d codes, want 93", len(documentedSignals))
+	}
+	served := map[string]bool{}
+	for _, s := range vehicleapiv3.Signals() {
+		if served[s.Code] {
+			t.Errorf("%s is catalogued twice", s.Code)
+		}
+		served[s.Code] = true
+		if g := strings.ToLower(s.Group); !strings.HasPrefix(s.Code, g+"-") || s.Code != g+"-"+strings.ToLower(s.Name) {
+			t.Errorf("%s: code is not <group>-<name> of %s/%s", s.Code, s.Group, s.Name)
+		}
+	}
+	for _, c := range documentedSignals {
+		if !served[c] {
+			t.Errorf("documented signal %s is not served", c)
+		}
+		delete(served, c)
+	}
+	delete(served, "charge-activelimit")
+	for c := range served {
+		t.Errorf("%s is served but not documented", c)
 	}
 }
