@@ -125,6 +125,19 @@ func mount(r *mux.Router, d Deps) {
 	handle(r, "/v3/connections/{id}", scapi.Handle(scapi.V3, v3.DeleteConnection)).Methods(http.MethodDelete)
 	handle(r, "/v3/users/{userId}", scapi.Handle(scapi.V3, v3.DeleteUser)).Methods(http.MethodDelete)
 
+	// --- management API v3 (management.api.smartcar.com/v3), on this origin under /v3 ---
+	if wh := d.Webhooks; wh != nil {
+		handle(r, "/v3/webhooks", scapi.Handle(scapi.V3, wh.ListWebhooks(auth))).Methods(get)
+		handle(r, "/v3/webhooks/{webhookId}", scapi.Handle(scapi.V3, wh.GetWebhook(auth))).Methods(get)
+		handle(r, "/v3/subscriptions", scapi.Handle(scapi.V3, wh.ListSubscriptions(auth))).Methods(get)
+		handle(r, "/v3/subscriptions", scapi.Handle(scapi.V3, wh.CreateSubscription(auth))).Methods(post)
+		handle(r, "/v3/subscriptions/{subscriptionId}", scapi.Handle(scapi.V3, wh.GetSubscription(auth))).Methods(get)
+		handle(r, "/v3/subscriptions/{subscriptionId}", scapi.Handle(scapi.V3, wh.DeleteSubscription(auth))).Methods(http.MethodDelete)
+		handle(r, "/v3/applications", scapi.Handle(scapi.V3, wh.ListApplications(auth))).Methods(get)
+		handle(r, "/v3/applications/{applicationId}", scapi.Handle(scapi.V3, wh.GetApplication(auth))).Methods(get)
+		handle(r, "/v3/applications/{applicationId}/secrets", scapi.Handle(scapi.V3, wh.ApplicationSecrets(auth))).Methods(get)
+	}
+
 	// --- vehicle API v1.0: the SDKs' setApiVersion('1.0'), served by the same handlers ---
 	// Last, so the v2.0 and v3 routes are tried first.
 	mountVehicleAPI(r, scapi.V1, v2, auth, d.Webhooks)

@@ -161,3 +161,7 @@ func (a *API) vehicleInfoAccess(r *http.Request, id string) (*scapi.Access, erro
 }
 
 func epochMillis(t time.Time) int64 { return t.UnixMilli() }
+
+// VehicleAttributesOf is the v3 vehicle attributes of v (for other v3 resources that embed
+// them, e.g. the management API's subscriptions).
+func VehicleAttributesOf(v sandbox.Vehicle) VehicleAttributes { return vehicleAttributes(v) }

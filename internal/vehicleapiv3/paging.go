@@ -208,3 +208,47 @@ func (p page) listLinks(path string, extra url.Values, total int) ListLinks {
 func (p page) listMeta(total int) ListMeta {
 	return ListMeta{TotalCount: total, PageNumber: p.num, PageSize: p.size}
 }
+
+// ListRequest is a validated JSON:API list request (page[number], page[size] and the
+// operation's filter[…] parameters), for the v3 lists other packages serve (the management
+// API's webhooks and subscriptions), so every v3 list pages and refuses parameters alike.
+type ListRequest struct {
+	q    query
+	page page
+}
+
+// ReadList reads a list request whose filters are named (without filter[…] around them).
+func ReadList(r *http.Request, defSize, maxSize int, filters ...string) (ListRequest, error) {
+	known := []string{"page[number]", "page[size]"}
+	for _, f := range filters {
+		known = append(known, "filter["+f+"]")
+	}
+	q, err := readQuery(r, known...)
+	if err != nil {
+		return ListRequest{}, err
+	}
+	p, err := q.page([]string{"page[number]"}, []string{"page[size]"}, defSize, maxSize)
+	if err != nil {
+		return ListRequest{}, err
+	}
+	return ListRequest{q, p}, nil
+}
+
+// Filter is the value of filter[name] ("" when absent).
+func (l ListRequest) Filter(name string) string { return l.q.get("filter[" + name + "]") }
+
+// Window is the [lo, hi) slice of a total-long list this page covers.
+func (l ListRequest) Window(total int) (lo, hi int) { return l.page.window(total) }
+
+// Meta and Links are the list's paging, the links keeping the request's filters.
+func (l ListRequest) Meta(total int) ListMeta { return l.page.listMeta(total) }
+
+func (l ListRequest) Links(path string, total int) ListLinks {
+	extra := url.Values{}
+	for k, v := range l.q.Values {
+		if strings.HasPrefix(k, "filter[") {
+			extra[k] = v
+		}
+	}
+	return l.page.listLinks(path, extra, total)
+}
