@@ -50,6 +50,7 @@ const (
 	CommandUnlock      = "UNLOCK"
 	CommandStartCharge = "START_CHARGE"
 	CommandStopCharge  = "STOP_CHARGE"
+	CommandChargePort  = "CHARGE_PORT"
 )
 
 // CommandRefusal is the one rule, shared by the v2.0 and v3 command handlers, that refuses a
@@ -65,6 +66,8 @@ func CommandRefusal(v Vehicle, command string) *Error {
 		return NewError(ErrVehicleState, "IN_MOTION", "The vehicle is in motion; it cannot lock or unlock its doors until it is parked.")
 	case CommandStartCharge, CommandStopCharge:
 		return NewError(ErrVehicleState, "CHARGING_PLUG_NOT_CONNECTED", "The vehicle is driving, so no charging cable is connected.")
+	case CommandChargePort:
+		return NewError(ErrVehicleState, "IN_MOTION", "The vehicle is in motion; it cannot open or close its charging port until it is parked.")
 	}
 	return nil
 }
@@ -117,4 +120,28 @@ func (v *Vehicle) chargingState() string {
 		return ChargeFullyCharged
 	}
 	return ChargeCharging
+}
+
+// ChargePortCommand opens or closes the charging port flap, the one rule for v3's
+// charge-port/open and /close. A vehicle without a charging port is not capable; a driving
+// one refuses (CommandRefusal); closing the flap over a plugged-in cable is refused with
+// CHARGING_PLUG_CONNECTED, except on a test-mode car (ModeTest), which takes every command.
+func (v *Vehicle) ChargePortCommand(open bool) *Error {
+	if len(v.State.Security.ChargingPort) == 0 {
+		return ErrVehicleNotCapable("charging port flap")
+	}
+	if e := CommandRefusal(*v, CommandChargePort); e != nil {
+		return e
+	}
+	if !open && v.State.Charge != nil && v.State.Charge.IsPluggedIn && v.Mode != ModeTest {
+		return NewError(ErrVehicleState, "CHARGING_PLUG_CONNECTED", "The charging cable is plugged in, so the charging port cannot be closed.")
+	}
+	status := StatusClosed
+	if open {
+		status = StatusOpen
+	}
+	for i := range v.State.Security.ChargingPort {
+		v.State.Security.ChargingPort[i].Status = status
+	}
+	return nil
 }

@@ -1,7 +1,7 @@
 // Package connect serves the sandbox's Connect pages (connect.smartcar.com/oauth/authorize and
 // the pages it leads to): preamble, brand selector, the brand's sign-in, and permissions with
 // the vehicles to share on the same page (as on Smartcar's Connect: its SDK test helpers sign
-// in and then click #approval-button on the very next page), ending in a 302 to the app's redirect URI with ?code=…&state=… (or ?error=…).
+// in and then click #approval-button on the very next page), ending in a 302 to the app's redirect URI with ?code=…&user_id=…&state=… (or ?error=…).
 //
 // The pages are plain HTML forms, so curl with a cookie jar can drive them, and they carry the
 // element ids Smartcar's own SDK end-to-end tests click. The server keeps no state per flow:
@@ -537,7 +537,9 @@ func (h *Handler) approve(w http.ResponseWriter, r *http.Request, f *flow, vehic
 		h.fail(w, r, err)
 		return
 	}
-	q := url.Values{"code": {code.Code}}
+	// user_id is what v3 calls name in sc-user-id (Smartcar's v3 Connect docs); code stays,
+	// since the v2.0 flow and the official SDKs exchange it.
+	q := url.Values{"code": {code.Code}, "user_id": {f.UserID}}
 	if f.State != "" {
 		q.Set("state", f.State)
 	}

@@ -524,12 +524,26 @@ func TestRedirectURIs(t *testing.T) {
 	b := connecttest.NewBrowser(h.URL)
 	p := b.Flow(t, authQuery("client_id", "query-app", "redirect_uri", ""), "TESLA", "q@example.com")
 	loc := p.Header.Get("Location")
-	if p.Status != http.StatusFound || !strings.HasPrefix(loc, "http://localhost:3000/cb?tenant=a%2Fb&x=1&code=") || !strings.HasSuffix(loc, "&state=0facda3319") {
+	if p.Status != http.StatusFound || !strings.HasPrefix(loc, "http://localhost:3000/cb?tenant=a%2Fb&x=1&code=") || !strings.Contains(loc, "&state=0facda3319") {
 		t.Fatalf("%d Location = %q", p.Status, loc)
 	}
 	p = b.Flow(t, authQuery("redirect_uri", "http://localhost:8000/exchange"), "TESLA", "q@example.com")
 	if loc := p.Header.Get("Location"); !strings.HasPrefix(loc, "http://localhost:8000/exchange?code=") {
 		t.Fatalf("Location = %q", loc)
+	}
+}
+
+// TestRedirectCarriesUserID: the final redirect names the user (user_id, what v3's sc-user-id
+// takes) next to the v2.0 code, and it is the user the grants were recorded for.
+func TestRedirectCarriesUserID(t *testing.T) {
+	h := sandboxtest.MustStart(t)
+	q := wantRedirect(t, connecttest.NewBrowser(h.URL).Flow(t, authQuery(), "TESLA", "uid@example.com"))
+	if q.Get("code") == "" || q.Get("user_id") == "" {
+		t.Fatalf("redirect query %v: want code and user_id", q)
+	}
+	grants := h.Store.Grants(store.GrantFilter{UserID: q.Get("user_id")})
+	if len(grants) == 0 {
+		t.Fatalf("user_id %s has no grants", q.Get("user_id"))
 	}
 }
 

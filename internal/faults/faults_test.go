@@ -162,8 +162,10 @@ func TestV3AndTokenEndpoint(t *testing.T) {
 	h, tok, v1, _ := setup(t, sandboxtest.Options{})
 	addRule(t, h, map[string]any{"path": "/v3/", "count": 1, "error": map[string]any{"type": "VEHICLE_STATE", "code": "ASLEEP"}})
 	res := h.Do(t, http.MethodGet, "/v3/vehicles/"+v1, tok, nil)
-	if m := res.Map(t); res.Status != 409 || !strings.Contains(m["docURL"].(string), "/v3/") {
-		t.Errorf("v3 fault = %d %v, want 409 with a v3 docURL", res.Status, m)
+	if res.Status != 409 {
+		t.Errorf("v3 fault = %d %s, want 409", res.Status, res.Body)
+	} else if e := res.V3Error(t); e.Type != "VEHICLE_STATE" || e.Code != "ASLEEP" {
+		t.Errorf("v3 fault = %+v, want VEHICLE_STATE:ASLEEP in v3's error shape", e)
 	}
 	addRule(t, h, map[string]any{"path": "/oauth/token", "clientId": sandboxtest.ClientID, "count": 1, "error": map[string]any{"type": "invalid_grant"}})
 	res = tokenRequest(t, h, url.Values{"grant_type": {"client_credentials"}}, "")

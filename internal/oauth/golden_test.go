@@ -51,6 +51,17 @@ func TestWireShapesGolden(t *testing.T) {
 			url.Values{"grant_type": {"refresh_token"}, "refresh_token": {"f0f0f0f0-0000-4000-8000-000000000000"}}.Encode())),
 		"two_authentication_methods": mask(post(t, h, "/oauth/token", id, secret, form,
 			url.Values{"grant_type": {"client_credentials"}, "client_id": {id}, "client_secret": {secret}}.Encode())),
+		"iam_json": mask(post(t, h, "/oauth2/token", "", "", "application/json",
+			`{"grant_type":"client_credentials","client_id":"`+id+`","client_secret":"`+secret+`"}`)),
+		"iam_form": mask(post(t, h, "/oauth2/token", "", "", form,
+			url.Values{"grant_type": {"client_credentials"}, "client_id": {id}, "client_secret": {secret}}.Encode())),
+		"iam_missing_grant_type": mask(post(t, h, "/oauth2/token", "", "", "application/json",
+			`{"client_id":"`+id+`","client_secret":"`+secret+`"}`)),
+		"iam_wrong_secret": mask(post(t, h, "/oauth2/token", "", "", "application/json",
+			`{"grant_type":"client_credentials","client_id":"`+id+`","client_secret":"wrong"}`)),
+		"iam_authorization_code": mask(post(t, h, "/oauth2/token", "", "", form,
+			url.Values{"grant_type": {"authorization_code"}, "code": {"x"}, "client_id": {id}, "client_secret": {secret}}.Encode())),
+		"iam_not_json_or_form": mask(post(t, h, "/oauth2/token", "", "", "text/plain", "grant_type=client_credentials")),
 	}
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)

@@ -5,12 +5,15 @@
 package oauth
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/json"
 	"errors"
+	"io"
 	"mime"
 	"net/http"
+	"net/url"
 	"time"
 
 	sandbox "github.com/smartcar-sandbox/smartcar-sandbox"
@@ -27,11 +30,15 @@ const (
 // Realm is sent in WWW-Authenticate with invalid_client.
 const Realm = "smartcar-sandbox"
 
-// Handler serves POST /oauth/token.
+// Handler serves POST /oauth/token, or (NewIAM) v3's POST /oauth2/token.
 type Handler struct {
 	store  *store.Store
 	tokens *token.Issuer
 	now    func() time.Time
+	// iam makes this v3's application-token endpoint (iam.smartcar.com/oauth2/token): a form
+	// or JSON body, client_credentials only. Smartcar's docs show the credentials in the body;
+	// Basic is accepted too, by the same authenticate as /oauth/token.
+	iam bool
 }
 
 // New returns the token endpoint. now is the clock codes expire by (nil means time.Now); the
@@ -41,6 +48,14 @@ func New(st *store.Store, tokens *token.Issuer, now func() time.Time) *Handler {
 		now = time.Now
 	}
 	return &Handler{store: st, tokens: tokens, now: now}
+}
+
+// NewIAM returns v3's application-token endpoint (POST /oauth2/token): the same handler
+// limited to client_credentials, reading a form or a JSON body.
+func NewIAM(st *store.Store, tokens *token.Issuer, now func() time.Time) *Handler {
+	h := New(st, tokens, now)
+	h.iam = true
+	return h
 }
 
 // Error is an OAuth error response.
@@ -113,16 +128,8 @@ func (h *Handler) serve(r *http.Request) (*Response, error) {
 	if r.Method != http.MethodPost {
 		return nil, &Error{http.StatusMethodNotAllowed, "invalid_request", "The token endpoint only accepts POST, not " + r.Method + "."}
 	}
-	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
-	if err != nil || mt != "application/x-www-form-urlencoded" {
-		return nil, invalidRequest("The request body must be application/x-www-form-urlencoded.")
-	}
-	if err := r.ParseForm(); err != nil {
-		var mbe *http.MaxBytesError
-		if errors.As(err, &mbe) {
-			return nil, invalidRequest("The request body is too large.")
-		}
-		return nil, invalidRequest("The request body is not a valid form: " + err.Error())
+	if err := h.readBody(r); err != nil {
+		return nil, err
 	}
 	form := r.PostForm // never r.Form: the query (flags) must not supply credentials or codes
 	for _, k := range []string{"grant_type", "code", "redirect_uri", "refresh_token", "client_id", "client_secret"} {
@@ -134,7 +141,11 @@ func (h *Handler) serve(r *http.Request) (*Response, error) {
 	if err != nil {
 		return nil, err
 	}
-	switch gt := form.Get("grant_type"); gt {
+	gt := form.Get("grant_type")
+	if h.iam && gt != "client_credentials" && gt != "" {
+		return nil, &Error{http.StatusBadRequest, "unsupported_grant_type", "The grant_type " + quote(gt) + " is not supported here; this endpoint issues application tokens: use client_credentials."}
+	}
+	switch gt {
 	case "authorization_code":
 		return h.exchangeCode(app, form.Get("code"), form.Get("redirect_uri"), form.Has("redirect_uri"))
 	case "refresh_token":
@@ -150,6 +161,71 @@ func (h *Handler) serve(r *http.Request) (*Response, error) {
 	default:
 		return nil, &Error{http.StatusBadRequest, "unsupported_grant_type", "The grant_type " + quote(gt) + " is not supported; use authorization_code, refresh_token or client_credentials."}
 	}
+}
+
+// readBody fills r.PostForm from the body: a form, or for the IAM endpoint also a JSON object
+// of strings (its documented schema), so authenticate and the grants read one place.
+func (h *Handler) readBody(r *http.Request) error {
+	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	if h.iam && err == nil && mt == "application/json" {
+		return readJSONBody(r)
+	}
+	if err != nil || mt != "application/x-www-form-urlencoded" {
+		if h.iam {
+			return invalidRequest("The request body must be application/x-www-form-urlencoded or application/json.")
+		}
+		return invalidRequest("The request body must be application/x-www-form-urlencoded.")
+	}
+	if err := r.ParseForm(); err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			return invalidRequest("The request body is too large.")
+		}
+		return invalidRequest("The request body is not a valid form: " + err.Error())
+	}
+	return nil
+}
+
+// readJSONBody reads {"grant_type": "...", "client_id": "...", "client_secret": "..."}. Every
+// value must be a string; a key given twice is refused as in a form.
+func readJSONBody(r *http.Request) error {
+	raw, err := io.ReadAll(r.Body)
+	if err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			return invalidRequest("The request body is too large.")
+		}
+		return invalidRequest("The request body could not be read.")
+	}
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	if t, err := dec.Token(); err != nil || t != json.Delim('{') {
+		return invalidRequest("The request body is not a JSON object.")
+	}
+	form := url.Values{}
+	for dec.More() {
+		kt, err := dec.Token()
+		if err != nil {
+			return invalidRequest("The request body is not valid JSON.")
+		}
+		k, _ := kt.(string)
+		var v any
+		if err := dec.Decode(&v); err != nil {
+			return invalidRequest("The request body is not valid JSON.")
+		}
+		s, ok := v.(string)
+		if !ok {
+			return invalidRequest("The parameter " + quote(k) + " must be a string.")
+		}
+		form.Add(k, s)
+	}
+	if t, err := dec.Token(); err != nil || t != json.Delim('}') {
+		return invalidRequest("The request body is not valid JSON.")
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return invalidRequest("The request body has data after the JSON object.")
+	}
+	r.PostForm = form
+	return nil
 }
 
 // authenticate checks HTTP Basic credentials, falling back to client_id/client_secret form

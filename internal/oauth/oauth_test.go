@@ -308,3 +308,73 @@ func TestRefreshDropsDisconnectedVehicles(t *testing.T) {
 	}
 	wantError(t, refresh(r2.Body["refresh_token"].(string)), 400, "invalid_grant")
 }
+
+// TestIAMToken: v3's POST /oauth2/token takes a form or JSON body with the credentials in it
+// (or Basic), answers a 1-hour application token without a refresh token that the v3 API
+// accepts, and refuses every other grant and malformed bodies with OAuth errors.
+func TestIAMToken(t *testing.T) {
+	h := sandboxtest.MustStart(t)
+	id, secret := sandboxtest.ClientID, sandboxtest.ClientSecret
+	jsonBody := func(kv ...string) string {
+		m := map[string]string{}
+		for i := 0; i+1 < len(kv); i += 2 {
+			m[kv[i]] = kv[i+1]
+		}
+		b, _ := json.Marshal(m)
+		return string(b)
+	}
+	cases := []struct {
+		name, user, pass, ct, body string
+		status                     int
+		errCode                    string
+	}{
+		{"json", "", "", "application/json", jsonBody("grant_type", "client_credentials", "client_id", id, "client_secret", secret), 200, ""},
+		{"json charset", "", "", "application/json; charset=utf-8", jsonBody("grant_type", "client_credentials", "client_id", id, "client_secret", secret), 200, ""},
+		{"form", "", "", form, url.Values{"grant_type": {"client_credentials"}, "client_id": {id}, "client_secret": {secret}}.Encode(), 200, ""},
+		{"basic", id, secret, form, "grant_type=client_credentials", 200, ""},
+		{"no grant_type", "", "", "application/json", jsonBody("client_id", id, "client_secret", secret), 400, "invalid_request"},
+		{"wrong secret", "", "", "application/json", jsonBody("grant_type", "client_credentials", "client_id", id, "client_secret", "nope"), 401, "invalid_client"},
+		{"no credentials", "", "", "application/json", jsonBody("grant_type", "client_credentials"), 401, "invalid_client"},
+		{"refresh grant", "", "", form, url.Values{"grant_type": {"refresh_token"}, "refresh_token": {"x"}, "client_id": {id}, "client_secret": {secret}}.Encode(), 400, "unsupported_grant_type"},
+		{"number value", "", "", "application/json", `{"grant_type":"client_credentials","client_id":1}`, 400, "invalid_request"},
+		{"array", "", "", "application/json", `[]`, 400, "invalid_request"},
+		{"broken json", "", "", "application/json", `{"grant_type":`, 400, "invalid_request"},
+		{"trailing data", "", "", "application/json", jsonBody("grant_type", "client_credentials", "client_id", id, "client_secret", secret) + "{}", 400, "invalid_request"},
+		{"repeated key", "", "", "application/json", `{"grant_type":"client_credentials","client_id":"` + id + `","client_id":"x","client_secret":"` + secret + `"}`, 400, "invalid_request"},
+		{"text body", "", "", "text/plain", "grant_type=client_credentials", 400, "invalid_request"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			r := post(t, h, "/oauth2/token", c.user, c.pass, c.ct, c.body)
+			if r.Status != c.status {
+				t.Fatalf("status %d, want %d: %v", r.Status, c.status, r.Body)
+			}
+			if c.errCode != "" {
+				if r.Body["error"] != c.errCode {
+					t.Fatalf("error %v, want %s", r.Body["error"], c.errCode)
+				}
+				return
+			}
+			if r.Body["token_type"] != "Bearer" || r.Body["expires_in"] != float64(3600) {
+				t.Fatalf("body %v", r.Body)
+			}
+			if _, ok := r.Body["refresh_token"]; ok {
+				t.Fatalf("an application token came with a refresh token: %v", r.Body)
+			}
+			req, _ := http.NewRequest(http.MethodGet, h.URL+"/v3/connections", nil)
+			req.Header.Set("Authorization", "Bearer "+r.Body["access_token"].(string))
+			res, err := h.Client.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			res.Body.Close()
+			if res.StatusCode != http.StatusOK {
+				t.Fatalf("GET /v3/connections with the IAM token: %d", res.StatusCode)
+			}
+		})
+	}
+	// The v2.0 token endpoint still refuses JSON: it is form-only, as Smartcar's is.
+	if r := post(t, h, "/oauth/token", "", "", "application/json", jsonBody("grant_type", "client_credentials", "client_id", id, "client_secret", secret)); r.Status != 400 {
+		t.Fatalf("/oauth/token took JSON: %d", r.Status)
+	}
+}

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/url"
 	"sort"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -40,7 +41,7 @@ func doorOf(path string) (door, bool) {
 		return doorV2, true
 	case strings.HasPrefix(path, "/v3/"):
 		return doorV3, true
-	case path == "/oauth/token":
+	case path == "/oauth/token" || path == "/oauth2/token":
 		return doorOAuth, true
 	case path == "/admin" || strings.HasPrefix(path, "/admin/"):
 		return doorAdmin, true
@@ -249,7 +250,26 @@ func checkShape(c badCase, res *http.Response, body []byte) string {
 	}
 	mt, _, _ := mime.ParseMediaType(res.Header.Get("Content-Type"))
 	switch d {
-	case doorV1, doorV2, doorV3:
+	case doorV3:
+		// v3's JSON:API errors array (scapi.NewV3ErrorBody).
+		var e struct {
+			Errors []struct {
+				Status string `json:"status"`
+				Type   string `json:"type"`
+				Code   string `json:"code"`
+				Detail string `json:"detail"`
+				Meta   struct {
+					RequestID string `json:"requestId"`
+				} `json:"meta"`
+			} `json:"errors"`
+		}
+		if mt != "application/json" || json.Unmarshal(body, &e) != nil || len(e.Errors) != 1 {
+			return "not a JSON v3 Smartcar error (Content-Type " + res.Header.Get("Content-Type") + ")"
+		}
+		if x := e.Errors[0]; x.Type == "" || x.Code == "" || x.Detail == "" || x.Status != strconv.Itoa(res.StatusCode) || x.Meta.RequestID == "" || x.Meta.RequestID != res.Header.Get("SC-Request-Id") {
+			return "v3 Smartcar error without type/code/detail/status/requestId matching the response"
+		}
+	case doorV1, doorV2:
 		var e struct {
 			Type        string `json:"type"`
 			Description string `json:"description"`

@@ -38,8 +38,14 @@ func connectedVehicles(t *testing.T, h *sandboxtest.Harness, tok string) []strin
 // wantUnauthenticated fails unless res is a 401 AUTHENTICATION error.
 func wantUnauthenticated(t *testing.T, what string, res *sandboxtest.Response) {
 	t.Helper()
-	var e struct{ Type string }
+	var e struct {
+		Type   string
+		Errors []struct{ Type string } // v3's shape
+	}
 	_ = json.Unmarshal(res.Body, &e)
+	if len(e.Errors) == 1 {
+		e.Type = e.Errors[0].Type
+	}
 	if res.Status != http.StatusUnauthorized || e.Type != "AUTHENTICATION" {
 		t.Errorf("%s: %d %s, want 401 AUTHENTICATION", what, res.Status, res.Body)
 	}

@@ -10,6 +10,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -206,6 +207,44 @@ type Response struct {
 	Status int
 	Header http.Header
 	Body   []byte
+}
+
+// V3Error is one object of v3's {"errors":[…]} body.
+type V3Error struct {
+	Status string `json:"status"`
+	Type   string `json:"type"`
+	Code   string `json:"code"`
+	Title  string `json:"title"`
+	Detail string `json:"detail"`
+	Links  struct {
+		About string `json:"about"`
+	} `json:"links"`
+	Meta struct {
+		RequestID string           `json:"requestId"`
+		Fields    []map[string]any `json:"fields"`
+	} `json:"meta"`
+}
+
+// V3Error decodes a v3 error body, failing unless it is exactly one error whose status,
+// requestId and docs link agree with the response and whose every documented field is set.
+func (r *Response) V3Error(t testing.TB) V3Error {
+	t.Helper()
+	if ct := r.Header.Get("Content-Type"); !strings.HasPrefix(ct, "application/json") {
+		t.Fatalf("Content-Type %q, want v3 error JSON: %.200s", ct, r.Body)
+	}
+	var b struct {
+		Errors []V3Error `json:"errors"`
+	}
+	r.JSON(t, &b)
+	if len(b.Errors) != 1 {
+		t.Fatalf("want one v3 error for a %d: %s", r.Status, r.Body)
+	}
+	e := b.Errors[0]
+	if e.Status != strconv.Itoa(r.Status) || e.Type == "" || e.Code == "" || e.Title == "" || e.Detail == "" ||
+		!strings.HasPrefix(e.Links.About, "https://smartcar.com/docs/errors/api-errors/v3/") || e.Meta.RequestID != r.Header.Get("SC-Request-Id") {
+		t.Fatalf("not a v3 error for a %d: %s", r.Status, r.Body)
+	}
+	return e
 }
 
 // JSON decodes the body into v, failing the test on error.

@@ -99,7 +99,9 @@ type Resolution struct {
 func DocURL(v Version, typ, code string) string {
 	u := sandbox.DocURL(typ, code)
 	if v == V3 {
-		return strings.Replace(u, "/api-errors/", "/api-errors/v3/", 1)
+		u = strings.Replace(u, "/api-errors/", "/api-errors/v3/", 1)
+		// v3's example links a code-less error to its type's page, without an anchor.
+		return strings.TrimSuffix(u, "#null")
 	}
 	return u
 }
@@ -126,13 +128,92 @@ func NewErrorBody(v Version, e *sandbox.Error, reqID string) ErrorBody {
 	return body
 }
 
-// WriteError renders err as a Smartcar error: the one place the error JSON is written. The
-// error's note (the sandbox's own explanation) goes to the request's log entries instead.
+// V3ErrorBody is v3's error JSON, the JSON:API errors array of Smartcar's v3 reference
+// (remove-user's example): {"errors":[{status,type,code,title,detail,links:{about}}]}.
+type V3ErrorBody struct {
+	Errors []V3Error `json:"errors"`
+}
+
+// V3Error is one error object. status, type, code, title, detail and links are documented;
+// resolution, suggestedUserMessage and meta are listed by third-party notes of the spec, and
+// carry what the v2.0 body has, so no information is lost moving to v3.
+type V3Error struct {
+	Status               string      `json:"status"`
+	Type                 string      `json:"type"`
+	Code                 string      `json:"code"`
+	Title                string      `json:"title"`
+	Detail               string      `json:"detail"`
+	Links                V3ErrorLink `json:"links"`
+	Resolution           Resolution  `json:"resolution"`
+	SuggestedUserMessage string      `json:"suggestedUserMessage"`
+	Meta                 V3ErrorMeta `json:"meta"`
+}
+
+type V3ErrorLink struct {
+	About string `json:"about"`
+}
+
+// V3ErrorMeta: requestId (also in SC-Request-Id) and, for VALIDATION, which field was wrong
+// (the v2.0 body's detail array; v3's detail is a string).
+type V3ErrorMeta struct {
+	RequestID string           `json:"requestId"`
+	Fields    []map[string]any `json:"fields,omitempty"`
+}
+
+// V3Code is the code of a v3 error. v3 has no null code: the one example with no more
+// specific code (a VALIDATION error) says BAD_REQUEST, the HTTP reason in upper snake case,
+// so an error without a code gets its status's reason that way (a reading: docs/api-v3.md).
+func V3Code(e *sandbox.Error) string {
+	if e.Code != "" {
+		return e.Code
+	}
+	return strings.ToUpper(strings.ReplaceAll(statusText(e.Status()), " ", "_"))
+}
+
+// statusText is http.StatusText with Smartcar's 430 (billing) named.
+func statusText(status int) string {
+	if status == 430 {
+		return "Billing Error"
+	}
+	if t := http.StatusText(status); t != "" {
+		return t
+	}
+	return "Error"
+}
+
+// NewV3ErrorBody builds v3's wire body for e: detail is Smartcar's description, title the
+// status's reason (as in the documented example).
+func NewV3ErrorBody(e *sandbox.Error, reqID string) V3ErrorBody {
+	ve := V3Error{
+		Status:               strconv.Itoa(e.Status()),
+		Type:                 e.Type,
+		Code:                 V3Code(e),
+		Title:                statusText(e.Status()),
+		Detail:               e.Description,
+		Links:                V3ErrorLink{About: DocURL(V3, e.Type, e.Code)},
+		SuggestedUserMessage: e.SuggestedUserMessage,
+		Meta:                 V3ErrorMeta{RequestID: reqID, Fields: e.Detail},
+	}
+	if e.Resolution != "" {
+		r := e.Resolution
+		ve.Resolution.Type = &r
+	}
+	return V3ErrorBody{Errors: []V3Error{ve}}
+}
+
+// WriteError renders err as a Smartcar error: the one place the error JSON is written, in
+// v3's errors-array shape under /v3 and the v2.0 flat shape elsewhere. The error's note (the
+// sandbox's own explanation) goes to the request's log entries instead.
 func WriteError(w http.ResponseWriter, r *http.Request, v Version, err error) {
 	e := sandbox.AsError(err)
 	requestlog.Note(w, e.Note)
 	if e.RetryAfter > 0 {
 		w.Header().Set("Retry-After", strconv.Itoa(e.RetryAfter))
 	}
-	WriteJSON(w, e.Status(), NewErrorBody(v, e, requestid.From(r.Context())))
+	reqID := requestid.From(r.Context())
+	if v == V3 {
+		WriteJSON(w, e.Status(), NewV3ErrorBody(e, reqID))
+		return
+	}
+	WriteJSON(w, e.Status(), NewErrorBody(v, e, reqID))
 }

@@ -36,6 +36,7 @@ Any username and password work on Connect.</p>
 <ul>
 <li><code>GET {{.Origin}}/oauth/authorize</code>: Connect</li>
 <li><code>POST {{.Origin}}/oauth/token</code>: token endpoint</li>
+<li><code>POST {{.Origin}}/oauth2/token</code>: v3 application token (client credentials, form or JSON)</li>
 <li><code>{{.Origin}}/v2.0/...</code>, <code>{{.Origin}}/v3/...</code>: vehicle API</li>
 <li><code>GET {{.Origin}}/healthz</code>: health</li>
 </ul>

@@ -67,6 +67,10 @@ func router(d Deps) *mux.Router {
 // oauthTokenPath is the token endpoint (auth.smartcar.com/oauth/token).
 const oauthTokenPath = "/oauth/token"
 
+// iamTokenPath is v3's application-token endpoint (iam.smartcar.com/oauth2/token). It is not
+// in the request log: a JSON body's client_secret would not be redacted there.
+const iamTokenPath = "/oauth2/token"
+
 // mount declares every route of the sandbox.
 func mount(r *mux.Router, d Deps) {
 	auth := &scapi.Auth{Tokens: d.Tokens, Store: d.Store}
@@ -104,6 +108,7 @@ func mount(r *mux.Router, d Deps) {
 	// --- token endpoint (auth.smartcar.com) ---
 	// Every method reaches the handler, so a GET gets the OAuth 405 JSON rather than the HTML 404.
 	handle(r, oauthTokenPath, oauth.New(d.Store, d.Tokens, d.Now))
+	handle(r, iamTokenPath, oauth.NewIAM(d.Store, d.Tokens, d.Now))
 
 	// --- vehicle API v2.0 (api.smartcar.com/v2.0) and management API ---
 	mountVehicleAPI(r, scapi.V2, v2, auth, d.Webhooks)
@@ -115,13 +120,27 @@ func mount(r *mux.Router, d Deps) {
 	handle(r, "/v3/vehicles/{id}", scapi.Handle(scapi.V3, v3.Vehicle)).Methods(get)
 	handle(r, "/v3/vehicles/{id}/signals", scapi.Handle(scapi.V3, v3.Signals)).Methods(get)
 	handle(r, "/v3/vehicles/{id}/signals/{code}", scapi.Handle(scapi.V3, v3.Signal)).Methods(get)
-	handle(r, "/v3/vehicles/{id}/commands/security/lock", scapi.Handle(scapi.V3, v3.Lock)).Methods(post)
-	handle(r, "/v3/vehicles/{id}/commands/security/unlock", scapi.Handle(scapi.V3, v3.Unlock)).Methods(post)
-	handle(r, "/v3/vehicles/{id}/commands/charging/start", scapi.Handle(scapi.V3, v3.StartCharge)).Methods(post)
-	handle(r, "/v3/vehicles/{id}/commands/charging/stop", scapi.Handle(scapi.V3, v3.StopCharge)).Methods(post)
-	handle(r, "/v3/vehicles/{id}/commands/charging/limit", scapi.Handle(scapi.V3, v3.SetChargeLimit)).Methods(post)
+	for _, c := range vehicleapiv3.CommandPaths {
+		handle(r, "/v3/vehicles/{id}/commands/"+c.Path, scapi.Handle(scapi.V3, v3.Command(c.Type))).Methods(post)
+	}
+	handle(r, "/v3/vehicles/{id}/command-executions/{executionId}", scapi.Handle(scapi.V3, v3.CommandExecution)).Methods(get)
 	handle(r, "/v3/connections", scapi.Handle(scapi.V3, v3.Connections)).Methods(get)
 	handle(r, "/v3/connections/{id}", scapi.Handle(scapi.V3, v3.Connection)).Methods(get)
+	handle(r, "/v3/connections/{id}", scapi.Handle(scapi.V3, v3.DeleteConnection)).Methods(http.MethodDelete)
+	handle(r, "/v3/users/{userId}", scapi.Handle(scapi.V3, v3.DeleteUser)).Methods(http.MethodDelete)
+
+	// --- management API v3 (management.api.smartcar.com/v3), on this origin under /v3 ---
+	if wh := d.Webhooks; wh != nil {
+		handle(r, "/v3/webhooks", scapi.Handle(scapi.V3, wh.ListWebhooks(auth))).Methods(get)
+		handle(r, "/v3/webhooks/{webhookId}", scapi.Handle(scapi.V3, wh.GetWebhook(auth))).Methods(get)
+		handle(r, "/v3/subscriptions", scapi.Handle(scapi.V3, wh.ListSubscriptions(auth))).Methods(get)
+		handle(r, "/v3/subscriptions", scapi.Handle(scapi.V3, wh.CreateSubscription(auth))).Methods(post)
+		handle(r, "/v3/subscriptions/{subscriptionId}", scapi.Handle(scapi.V3, wh.GetSubscription(auth))).Methods(get)
+		handle(r, "/v3/subscriptions/{subscriptionId}", scapi.Handle(scapi.V3, wh.DeleteSubscription(auth))).Methods(http.MethodDelete)
+		handle(r, "/v3/applications", scapi.Handle(scapi.V3, wh.ListApplications(auth))).Methods(get)
+		handle(r, "/v3/applications/{applicationId}", scapi.Handle(scapi.V3, wh.GetApplication(auth))).Methods(get)
+		handle(r, "/v3/applications/{applicationId}/secrets", scapi.Handle(scapi.V3, wh.ApplicationSecrets(auth))).Methods(get)
+	}
 
 	// --- vehicle API v1.0: the SDKs' setApiVersion('1.0'), served by the same handlers ---
 	// Last, so the v2.0 and v3 routes are tried first.

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/smartcar-sandbox/smartcar-sandbox/internal/sandboxtest"
+	"github.com/smartcar-sandbox/smartcar-sandbox/internal/scapi"
 	"github.com/smartcar-sandbox/smartcar-sandbox/internal/server"
 )
 
@@ -52,9 +53,13 @@ func TestLandingPageShowsEnvLines(t *testing.T) {
 const teslaID = "d21b0a03-5c3f-5c86-8c05-122d6fde0b3c" // demo@sandbox.test (fixtures/accounts.yaml)
 
 // smartcarError decodes a Smartcar error body, failing unless it is one whose statusCode and
-// requestId match the response.
-func smartcarError(t *testing.T, res *sandboxtest.Response) (typ, code string) {
+// requestId match the response: v3's errors array under /v3, the v2.0 body elsewhere.
+func smartcarError(t *testing.T, path string, res *sandboxtest.Response) (typ, code string) {
 	t.Helper()
+	if v, _ := scapi.VersionOf(path); v == scapi.V3 {
+		e := res.V3Error(t)
+		return e.Type, e.Code
+	}
 	if ct := res.Header.Get("Content-Type"); !strings.HasPrefix(ct, "application/json") {
 		t.Fatalf("Content-Type %q, want Smartcar error JSON: %.200s", ct, res.Body)
 	}
@@ -91,7 +96,7 @@ func TestUnknownAPIPathsAreSmartcarErrors(t *testing.T) {
 				t.Errorf("%s %s = %d, want 404: %.200s", m, p, res.Status, res.Body)
 				continue
 			}
-			if typ, code := smartcarError(t, res); typ != "RESOURCE_NOT_FOUND" || code != "PATH" {
+			if typ, code := smartcarError(t, p, res); typ != "RESOURCE_NOT_FOUND" || code != "PATH" {
 				t.Errorf("%s %s = %s:%s, want RESOURCE_NOT_FOUND:PATH", m, p, typ, code)
 			}
 		}
@@ -183,8 +188,13 @@ func TestMethodNotAllowed(t *testing.T) {
 			}
 			continue
 		}
-		if typ, code := smartcarError(t, res); typ != "VALIDATION" || code != "<null>" {
-			t.Errorf("%s %s = %s:%s, want VALIDATION:null", tt.method, tt.path, typ, code)
+		// v3 has no null code: the status's reason stands in (scapi.V3Code).
+		want := "<null>"
+		if strings.HasPrefix(tt.path, "/v3") {
+			want = "METHOD_NOT_ALLOWED"
+		}
+		if typ, code := smartcarError(t, tt.path, res); typ != "VALIDATION" || code != want {
+			t.Errorf("%s %s = %s:%s, want VALIDATION:%s", tt.method, tt.path, typ, code, want)
 		}
 	}
 
@@ -251,7 +261,7 @@ func TestDotSegmentsAndEncodedSlashes(t *testing.T) {
 			}
 			continue
 		}
-		if typ, _ := smartcarError(t, res); typ != tt.typ {
+		if typ, _ := smartcarError(t, tt.path, res); typ != tt.typ {
 			t.Errorf("%s %s = %s, want %s", tt.method, tt.path, typ, tt.typ)
 		}
 	}

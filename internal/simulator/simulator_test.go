@@ -2,6 +2,7 @@ package simulator_test
 
 import (
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 
@@ -152,7 +153,7 @@ func TestCommandsFailByTripStage(t *testing.T) {
 		{"v3 lock", "/v3/vehicles/" + ford + "/commands/security/lock", ``, sandbox.ErrVehicleState, "IN_MOTION"},
 		{"v3 unlock", "/v3/vehicles/" + ford + "/commands/security/unlock", ``, sandbox.ErrVehicleState, "IN_MOTION"},
 		{"v2.0 start charge", "/v2.0/vehicles/" + tesla + "/charge", `{"action":"START"}`, sandbox.ErrVehicleState, "CHARGING_PLUG_NOT_CONNECTED"},
-		{"v3 start charge", "/v3/vehicles/" + tesla + "/commands/charging/start", ``, sandbox.ErrVehicleState, "CHARGING_PLUG_NOT_CONNECTED"},
+		{"v3 start charge", "/v3/vehicles/" + tesla + "/commands/charge/start", ``, sandbox.ErrVehicleState, "CHARGING_PLUG_NOT_CONNECTED"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -162,7 +163,12 @@ func TestCommandsFailByTripStage(t *testing.T) {
 			}
 			res := h.Do(t, "POST", c.path, tok, body)
 			var e errBody
-			res.JSON(t, &e)
+			if strings.HasPrefix(c.path, "/v3/") {
+				v3 := res.V3Error(t)
+				e = errBody{v3.Type, v3.Code}
+			} else {
+				res.JSON(t, &e)
+			}
 			if res.Status != 409 || e.Type != c.wantType || e.Code != c.wantCode {
 				t.Errorf("got %d %s/%s, want 409 %s/%s: %s", res.Status, e.Type, e.Code, c.wantType, c.wantCode, res.Body)
 			}

@@ -467,6 +467,20 @@ func alerts(v sandbox.Vehicle) []alert {
 	return out
 }
 
+// Alert is one warning derived from the vehicle's state: the system (v2.0 system_status id),
+// its description and its trouble code. v3's diagnostics signals read the same list, so the
+// two APIs cannot disagree.
+type Alert struct{ System, Description, DTC string }
+
+// Alerts lists the vehicle's warnings (see alerts).
+func Alerts(v sandbox.Vehicle) []Alert {
+	var out []Alert
+	for _, a := range alerts(v) {
+		out = append(out, Alert{a.system, a.description, a.dtc})
+	}
+	return out
+}
+
 func renderSystemStatus(c readCtx) (any, error) {
 	v := c.acc.Vehicle
 	systems := []string{"SYSTEM_AIRBAG", "SYSTEM_BRAKE_FLUID", "SYSTEM_TPMS"}

@@ -155,10 +155,82 @@ func agree(r reader) {
 	var oilLife v3Value
 	same("oil life", r.v2("/engine/oil", &oil), r.v3("internalcombustionengine-oillife", &oilLife), oil.LifeRemaining*100, oilLife.Value)
 
+	var vin struct{ Vin string }
+	var v3vin struct{ Value string }
+	if s2, s3 := r.v2("/vin", &vin), r.v3("vehicleidentification-vin", &v3vin); s2 != s3 || vin.Vin != v3vin.Value {
+		t.Errorf("vin: v2.0 %d %q, v3 %d %q", s2, vin.Vin, s3, v3vin.Value)
+	}
+
+	var tires struct{ FrontLeft, FrontRight, BackLeft, BackRight float64 }
+	var wheels struct {
+		Values []struct {
+			Row, Column int
+			Pressure    float64
+			Unit        string
+		}
+	}
+	s2, s3 = r.v2("/tires/pressure", &tires), r.v3("wheel-tires", &wheels)
+	if s2 != s3 {
+		t.Errorf("tires: v2.0 status %d, v3 %d", s2, s3)
+	} else if s2 == 200 {
+		byCell := map[[2]int]float64{{0, 0}: tires.FrontLeft, {0, 1}: tires.FrontRight, {1, 0}: tires.BackLeft, {1, 1}: tires.BackRight}
+		for _, w := range wheels.Values {
+			if !near(byCell[[2]int{w.Row, w.Column}], w.Pressure) {
+				t.Errorf("tire %d,%d: v2.0 %v, v3 %v %s", w.Row, w.Column, byCell[[2]int{w.Row, w.Column}], w.Pressure, w.Unit)
+			}
+		}
+		if len(wheels.Values) != 4 {
+			t.Errorf("wheel-tires has %d tires", len(wheels.Values))
+		}
+	}
+
+	// Diagnostics: v2.0's trouble codes and system statuses are v3's dtclist and statuses.
+	var dtcs struct{ ActiveCodes []struct{ Code string } }
+	var dtcList struct{ Values []struct{ Code string } }
+	var dtcCount struct{ Value int }
+	s2 = r.v2("/diagnostics/dtcs", &dtcs)
+	if s3 := r.v3("diagnostics-dtclist", &dtcList); s2 == 200 && s3 == 200 {
+		if len(dtcs.ActiveCodes) != len(dtcList.Values) {
+			t.Errorf("dtcs: v2.0 %v, v3 %v", dtcs.ActiveCodes, dtcList.Values)
+		}
+		for i := range min(len(dtcs.ActiveCodes), len(dtcList.Values)) {
+			if dtcs.ActiveCodes[i].Code != dtcList.Values[i].Code {
+				t.Errorf("dtc %d: v2.0 %s, v3 %s", i, dtcs.ActiveCodes[i].Code, dtcList.Values[i].Code)
+			}
+		}
+		if r.v3("diagnostics-dtccount", &dtcCount) != 200 || dtcCount.Value != len(dtcs.ActiveCodes) {
+			t.Errorf("dtccount %d, v2.0 has %d codes", dtcCount.Value, len(dtcs.ActiveCodes))
+		}
+	}
+	var status struct {
+		Systems []struct{ SystemID, Status string }
+	}
+	if r.v2("/diagnostics/system_status", &status) == 200 {
+		for _, sys := range status.Systems {
+			code := map[string]string{"SYSTEM_TPMS": "diagnostics-tirepressure", "SYSTEM_OIL_LIFE": "diagnostics-oillife",
+				"SYSTEM_AIRBAG": "diagnostics-airbag", "SYSTEM_BRAKE_FLUID": "diagnostics-brakefluid",
+				"SYSTEM_EV_BATTERY_CONDITIONING": "diagnostics-evbatteryconditioning"}[sys.SystemID]
+			if code == "" {
+				continue
+			}
+			var d struct{ Status string }
+			if s3 := r.v3(code, &d); s3 != 200 || d.Status != sys.Status {
+				t.Errorf("%s: v2.0 %s, v3 %s %d %s", sys.SystemID, sys.Status, code, s3, d.Status)
+			}
+		}
+	}
+
+	var chargeState struct{ State string }
+	var detailed struct{ Value string }
+	if s2, s3 := r.v2("/charge", &chargeState), r.v3("charge-detailedchargingstatus", &detailed); s2 != s3 || (s2 == 200 && chargeState.State != detailed.Value) {
+		t.Errorf("charge state: v2.0 %d %s, v3 %d %s", s2, chargeState.State, s3, detailed.Value)
+	}
+
 	var sec struct {
-		IsLocked bool
-		Doors    []sandbox.Opening
-		Windows  []sandbox.Opening
+		IsLocked     bool
+		Doors        []sandbox.Opening
+		Windows      []sandbox.Opening
+		ChargingPort []sandbox.Opening
 	}
 	var locked v3Bool
 	var doors, windows v3Grid
@@ -166,6 +238,12 @@ func agree(r reader) {
 	sameBool("is locked", s2, r.v3("closure-islocked", &locked), sec.IsLocked, locked.Value)
 	if s2 != 200 {
 		return
+	}
+	var flap v3Bool
+	if s3 := r.v3("charge-ischargingportflapopen", &flap); (s3 == 200) != (len(sec.ChargingPort) > 0) {
+		t.Errorf("charging port: v2.0 has %d, v3 status %d", len(sec.ChargingPort), s3)
+	} else if s3 == 200 && flap.Value != (sec.ChargingPort[0].Status == sandbox.StatusOpen) {
+		t.Errorf("charging port: v2.0 %s, v3 flap open %v", sec.ChargingPort[0].Status, flap.Value)
 	}
 	if r.v3("closure-doors", &doors) == 200 {
 		for _, d := range sec.Doors {
@@ -252,7 +330,7 @@ func TestV2AndV3Agree(t *testing.T) {
 					return
 				}
 				// A v3 charge limit shows in v2.0, and a v2.0 one in v3.
-				if res := h.Do(t, "POST", "/v3/vehicles/"+id+"/commands/charging/limit", tok, map[string]int{"limit": 65}); res.Status != 200 {
+				if res := h.Do(t, "POST", "/v3/vehicles/"+id+"/commands/charge/set-limit", tok, map[string]any{"data": map[string]any{"attributes": map[string]int{"percent": 65}}}); res.Status != 200 {
 					t.Fatalf("v3 limit: %d %s", res.Status, res.Body)
 				}
 				both("after v3 charge limit")
@@ -260,6 +338,13 @@ func TestV2AndV3Agree(t *testing.T) {
 					t.Fatalf("v2.0 limit: %d %s", res.Status, res.Body)
 				}
 				both("after v2.0 charge limit")
+				// A v3 charge-port command shows in v2.0's security.
+				if len(v.State.Security.ChargingPort) > 0 && !v.State.Charge.IsPluggedIn {
+					if res := h.Do(t, "POST", "/v3/vehicles/"+id+"/commands/charge-port/close", tok, nil); res.Status != 200 {
+						t.Fatalf("v3 charge-port close: %d %s", res.Status, res.Body)
+					}
+					both("after v3 charge-port close")
+				}
 			})
 		}
 	}

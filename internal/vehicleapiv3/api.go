@@ -28,6 +28,8 @@ type API struct {
 	Now func() time.Time
 	// NewID makes command-execution ids; nil means a random UUID.
 	NewID func() string
+	// executions remembers command results for GET …/command-executions/{id}.
+	executions executionLog
 }
 
 // New builds the v3 API over the store. now may be nil (time.Now).
@@ -56,8 +58,9 @@ type VehicleAttributes struct {
 	Mode           string `json:"mode"`
 }
 
-// VehicleResource is the v3 vehicle: unwrapped (top-level id), the form the Node and Java
-// SDKs parse; Smartcar's docs show it wrapped in "data", which no shipped SDK reads.
+// VehicleResource is the v3 vehicle. Smartcar's reference wraps it in "data" (VehicleBody);
+// the official Node and Java SDKs, and their end-to-end suites run against Smartcar, read it
+// unwrapped (top-level id). See Vehicle for which form a request gets.
 type VehicleResource struct {
 	ID         string            `json:"id"`
 	Type       string            `json:"type"`
@@ -65,17 +68,34 @@ type VehicleResource struct {
 	Links      SelfLink          `json:"links"`
 }
 
+// VehicleBody is GET /vehicles/{id} as Smartcar's v3 reference shows it.
+type VehicleBody struct {
+	Data VehicleResource `json:"data"`
+}
+
 // SelfLink is {"self": path}.
 type SelfLink struct {
 	Self string `json:"self"`
 }
 
-func vehicleMode(v sandbox.Vehicle) string {
-	if v.Mode == "" {
-		return "live"
+// v3's vehicle modes (filter[vehicle.mode], attributes.mode).
+const (
+	ModeLive      = "live"
+	ModeSimulated = "simulated"
+)
+
+// v3Mode names a sandbox mode as v3 does: v3 documents only live and simulated, and the
+// sandbox's test-mode cars and grants (Connect's mode=test, v2.0's test mode) are what v3
+// calls simulated (a reading, docs/api-v3.md).
+func v3Mode(mode string) string {
+	switch mode {
+	case sandbox.ModeTest, ModeSimulated:
+		return ModeSimulated
 	}
-	return v.Mode
+	return ModeLive
 }
+
+func vehicleMode(v sandbox.Vehicle) string { return v3Mode(v.Mode) }
 
 func vehicleAttributes(v sandbox.Vehicle) VehicleAttributes {
 	return VehicleAttributes{Make: v.Make, Model: v.Model, Year: v.Year, PowertrainType: string(v.Powertrain), Mode: vehicleMode(v)}
@@ -92,9 +112,19 @@ func (a *API) Vehicle(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	if wrapVehicle(acc.Claims) {
+		scapi.WriteJSON(w, http.StatusOK, VehicleBody{Data: vehicleResource(acc.Vehicle)})
+		return nil
+	}
 	scapi.WriteJSON(w, http.StatusOK, vehicleResource(acc.Vehicle))
 	return nil
 }
+
+// wrapVehicle decides the form of GET /vehicles/{id} (a reading, docs/api-v3.md): v3's own
+// application token, what Smartcar's v3 reference is written for, gets the documented
+// {"data":{…}}; a per-vehicle Connect token, what the official SDKs send, gets the unwrapped
+// resource their suites read from Smartcar.
+func wrapVehicle(c *token.Claims) bool { return c.Kind == token.KindApplication }
 
 // vehicleInfoAccess authorizes GET /vehicles/{id}. Smartcar's OpenAPI lists no sc-user-id on
 // this one operation, so an application token without the header is accepted when some user
@@ -131,3 +161,7 @@ func (a *API) vehicleInfoAccess(r *http.Request, id string) (*scapi.Access, erro
 }
 
 func epochMillis(t time.Time) int64 { return t.UnixMilli() }
+
+// VehicleAttributesOf is the v3 vehicle attributes of v (for other v3 resources that embed
+// them, e.g. the management API's subscriptions).
+func VehicleAttributesOf(v sandbox.Vehicle) VehicleAttributes { return vehicleAttributes(v) }

@@ -8,6 +8,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -28,10 +29,14 @@ const (
 	bolt  = "21439c28-806e-5a64-9f25-afdfe2341547" // ev: BEV, unplugged
 )
 
+// execID matches the random command-execution ids wherever they appear (id, links).
+var execID = regexp.MustCompile(`exec_[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}`)
+
 // golden compares a JSON body with testdata/<name>.json after replacing the values that
 // change per request (request ids, command execution ids).
 func golden(t *testing.T, name string, body []byte) {
 	t.Helper()
+	body = execID.ReplaceAll(body, []byte("exec_<id>"))
 	var v any
 	if err := json.Unmarshal(body, &v); err != nil {
 		t.Fatalf("%s: body is not JSON: %v\n%s", name, err, body)
@@ -40,9 +45,11 @@ func golden(t *testing.T, name string, body []byte) {
 		if _, ok := m["requestId"]; ok {
 			m["requestId"] = "<request-id>"
 		}
-		if d, ok := m["data"].(map[string]any); ok {
-			if id, _ := d["id"].(string); strings.HasPrefix(id, "exec_") {
-				d["id"] = "exec_<id>"
+		if errs, ok := m["errors"].([]any); ok {
+			for _, e := range errs {
+				if meta, ok := e.(map[string]any)["meta"].(map[string]any); ok {
+					meta["requestId"] = "<request-id>"
+				}
 			}
 		}
 	}
@@ -76,23 +83,8 @@ func golden(t *testing.T, name string, body []byte) {
 // errorOf decodes a Smartcar error body and checks the status agrees with it.
 func errorOf(t *testing.T, res *sandboxtest.Response) (typ, code string) {
 	t.Helper()
-	var e struct {
-		Type       string  `json:"type"`
-		Code       *string `json:"code"`
-		DocURL     string  `json:"docURL"`
-		StatusCode int     `json:"statusCode"`
-	}
-	res.JSON(t, &e)
-	if e.StatusCode != res.Status {
-		t.Errorf("statusCode %d in body, HTTP status %d", e.StatusCode, res.Status)
-	}
-	if !strings.HasPrefix(e.DocURL, "https://smartcar.com/docs/errors/api-errors/v3/") {
-		t.Errorf("docURL %q is not a v3 one", e.DocURL)
-	}
-	if e.Code != nil {
-		code = *e.Code
-	}
-	return e.Type, code
+	e := res.V3Error(t)
+	return e.Type, e.Code
 }
 
 func appToken(t *testing.T, h *sandboxtest.Harness) string {
@@ -134,10 +126,17 @@ type signalPage struct {
 	} `json:"links"`
 }
 
+// TestGoldenShapes pins every v3 response and error shape, in order (the commands change the
+// state later cases read).
 func TestGoldenShapes(t *testing.T) {
 	h := sandboxtest.MustStart(t)
 	tok, acct := h.Connect(t, sandboxtest.ClientID, sandboxtest.DemoUser, sandboxtest.AllPermissions()...)
+	_, ev := h.Connect(t, sandboxtest.ClientID, "ev@sandbox.test", sandboxtest.AllPermissions()...)
+	readOnly, _ := h.Connect(t, "read-only-app", sandboxtest.DemoUser, "read_security", "read_charge")
 	app := appToken(t, h)
+	demoUser := []string{"sc-user-id", acct.UserID}
+	evUser := []string{"sc-user-id", ev.UserID}
+	cmd := func(id, c string) string { return "/v3/vehicles/" + id + "/commands/" + c }
 
 	tests := []struct {
 		name       string
@@ -145,21 +144,43 @@ func TestGoldenShapes(t *testing.T) {
 		path       string
 		tok        string
 		hdr        []string
+		body       any
 		wantStatus int
 	}{
-		// The Node SDK sends the trailing slash.
-		{"vehicle", "GET", "/v3/vehicles/" + tesla + "/", tok, nil, 200},
-		{"signal-odometer", "GET", "/v3/vehicles/" + tesla + "/signals/odometer-traveleddistance", tok, nil, 200},
-		{"signal-doors", "GET", "/v3/vehicles/" + ford + "/signals/closure-doors", tok, nil, 200},
-		{"signal-list-page", "GET", "/v3/vehicles/" + tesla + "/signals?page=2&pageSize=4", tok, []string{"sc-unit-system", "imperial"}, 200},
-		{"command-lock", "POST", "/v3/vehicles/" + ford + "/commands/security/lock", app, []string{"sc-user-id", acct.UserID}, 200},
-		{"connection", "GET", "/v3/connections/" + tesla, app, nil, 200},
-		{"connections-list", "GET", "/v3/connections?userId=" + acct.UserID + "&pageSize=2", app, nil, 200},
-		{"error-not-capable", "GET", "/v3/vehicles/" + tesla + "/signals/internalcombustionengine-fuellevel", tok, nil, 501},
+		// The Node SDK sends the trailing slash and a Connect token: the unwrapped resource.
+		{"vehicle", "GET", "/v3/vehicles/" + tesla + "/", tok, nil, nil, 200},
+		{"vehicle-app-token", "GET", "/v3/vehicles/" + tesla, app, nil, nil, 200},
+		{"signal-odometer", "GET", "/v3/vehicles/" + tesla + "/signals/odometer-traveleddistance", tok, nil, nil, 200},
+		{"signal-doors", "GET", "/v3/vehicles/" + ford + "/signals/closure-doors", tok, nil, nil, 200},
+		{"signal-list-page", "GET", "/v3/vehicles/" + tesla + "/signals?page=2&pageSize=4", tok, []string{"sc-unit-system", "imperial"}, nil, 200},
+		{"command-lock", "POST", cmd(ford, "security/lock"), app, demoUser, nil, 200},
+		{"command-unlock", "POST", cmd(ford, "security/unlock"), app, demoUser, nil, 200},
+		{"command-charge-stop", "POST", cmd(tesla, "charge/stop"), app, demoUser, nil, 200},
+		{"command-charge-start", "POST", cmd(tesla, "charge/start"), app, demoUser, nil, 200},
+		{"command-charge-set-limit", "POST", cmd(tesla, "charge/set-limit"), app, demoUser, attrs("percent", 80), 200},
+		{"command-navigation-set-destination", "POST", cmd(tesla, "navigation/set-destination"), app, demoUser, attrs("latitude", 37.7749, "longitude", -122.4194), 200},
+		{"command-charge-port-close", "POST", cmd(bolt, "charge-port/close"), app, evUser, nil, 200},
+		{"command-charge-port-open", "POST", cmd(bolt, "charge-port/open"), app, evUser, nil, 200},
+		{"connection", "GET", "/v3/connections/" + tesla, app, nil, nil, 200},
+		{"connections-list", "GET", "/v3/connections?filter[userId]=" + acct.UserID + "&page[size]=2", app, nil, nil, 200},
+
+		{"error-not-capable", "GET", "/v3/vehicles/" + tesla + "/signals/internalcombustionengine-fuellevel", tok, nil, nil, 501},
+		{"error-authentication", "GET", "/v3/vehicles/" + tesla + "/signals", "", nil, nil, 401},
+		{"error-permission", "POST", cmd(ford, "security/lock"), readOnly, nil, nil, 403},
+		{"error-missing-sc-user-id", "GET", "/v3/vehicles/" + tesla + "/signals", app, nil, nil, 400},
+		{"error-unknown-filter", "GET", "/v3/connections?filter[make]=TESLA", app, nil, nil, 400},
+		{"error-set-limit-body", "POST", cmd(tesla, "charge/set-limit"), app, demoUser, map[string]any{"limit": 80}, 400},
+		{"error-destination-range", "POST", cmd(tesla, "navigation/set-destination"), app, demoUser, attrs("latitude", 95, "longitude", 0), 400},
+		{"error-vehicle-state", "POST", cmd(bolt, "charge/start"), app, evUser, nil, 409},
+		{"error-path", "GET", "/v3/vehicles/" + tesla + "/warp-drive", app, demoUser, nil, 404},
+		{"error-method", "DELETE", "/v3/vehicles/" + tesla + "/signals", app, demoUser, nil, 405},
+		{"error-connection-not-found", "GET", "/v3/connections/00000000-0000-4000-8000-000000000000", app, nil, nil, 404},
+		{"error-user-not-found", "DELETE", "/v3/users/00000000-0000-4000-8000-000000000000", app, nil, nil, 404},
 	}
+	var lastExec string
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			res := h.Do(t, tc.method, tc.path, tc.tok, nil, tc.hdr...)
+			res := h.Do(t, tc.method, tc.path, tc.tok, tc.body, tc.hdr...)
 			if res.Status != tc.wantStatus {
 				t.Fatalf("status %d, want %d: %s", res.Status, tc.wantStatus, res.Body)
 			}
@@ -169,9 +190,24 @@ func TestGoldenShapes(t *testing.T) {
 			if res.Header.Get("SC-Request-Id") == "" {
 				t.Error("no SC-Request-Id header")
 			}
+			if res.Status >= 400 {
+				res.V3Error(t)
+			}
+			if strings.HasPrefix(tc.name, "command-") {
+				var e struct{ Data struct{ ID string } }
+				res.JSON(t, &e)
+				lastExec = e.Data.ID
+			}
 			golden(t, tc.name, res.Body)
 		})
 	}
+	t.Run("command-execution", func(t *testing.T) {
+		res := h.Do(t, "GET", "/v3/vehicles/"+bolt+"/command-executions/"+lastExec, app, nil, evUser...)
+		if res.Status != 200 {
+			t.Fatalf("status %d: %s", res.Status, res.Body)
+		}
+		golden(t, "command-execution", res.Body)
+	})
 }
 
 func TestAuthModels(t *testing.T) {
@@ -271,7 +307,17 @@ func TestSignalPermissions(t *testing.T) {
 	h := sandboxtest.MustStart(t)
 	for _, s := range vehicleapiv3.Signals() {
 		t.Run(s.Code, func(t *testing.T) {
-			vehicle := rav4 // a PHEV has every signal
+			// Connect replaces the grants' permissions, so each case connects afresh.
+			all, acct := h.Connect(t, sandboxtest.ClientID, sandboxtest.DemoUser, sandboxtest.AllPermissions()...)
+			// A PHEV has nearly every signal; the rest (e.g. Tesla's surveillance) are on the
+			// first demo vehicle that has them (TestSignalListByPowertrain: one always does).
+			vehicle := rav4
+			for _, id := range append([]string{rav4}, acct.VehicleIDs...) {
+				if h.Do(t, "GET", "/v3/vehicles/"+id+"/signals/"+s.Code, all, nil).Status == 200 {
+					vehicle = id
+					break
+				}
+			}
 			only, _ := h.Connect(t, sandboxtest.ClientID, sandboxtest.DemoUser, s.Permission)
 			res := h.Do(t, "GET", "/v3/vehicles/"+vehicle+"/signals/"+s.Code, only, nil)
 			if res.Status != 200 {
@@ -284,6 +330,9 @@ func TestSignalPermissions(t *testing.T) {
 			}
 
 			other := "read_vehicle_info"
+			if s.Permission == other {
+				other = "read_odometer"
+			}
 			without, _ := h.Connect(t, sandboxtest.ClientID, sandboxtest.DemoUser, other)
 			res = h.Do(t, "GET", "/v3/vehicles/"+vehicle+"/signals/"+s.Code, without, nil)
 			if typ, _ := errorOf(t, res); res.Status != 403 || typ != sandbox.ErrPermission {
@@ -300,7 +349,7 @@ func TestSignalPermissions(t *testing.T) {
 	for _, s := range pg.Data {
 		got = append(got, s.ID)
 	}
-	if want := "odometer-traveleddistance,location-preciselocation"; strings.Join(got, ",") != want || pg.Meta.TotalCount != 2 {
+	if want := "odometer-traveleddistance,location-preciselocation,location-isathome"; strings.Join(got, ",") != want || pg.Meta.TotalCount != 3 {
 		t.Errorf("list with odometer+location: %v (total %d), want %s", got, pg.Meta.TotalCount, want)
 	}
 }
@@ -344,12 +393,24 @@ func TestSignalPaging(t *testing.T) {
 	tok, _ := h.Connect(t, sandboxtest.ClientID, sandboxtest.DemoUser, sandboxtest.AllPermissions()...)
 	base := "/v3/vehicles/" + rav4 + "/signals"
 	var all signalPage
-	h.Do(t, "GET", base, tok, nil).JSON(t, &all)
-	if all.Meta.Page != 1 || all.Meta.PageSize != vehicleapiv3.DefaultPageSize {
-		t.Errorf("default meta %+v", all.Meta)
+	var first signalPage
+	h.Do(t, "GET", base, tok, nil).JSON(t, &first)
+	if first.Meta.Page != 1 || first.Meta.PageSize != vehicleapiv3.DefaultPageSize || len(first.Data) != vehicleapiv3.DefaultPageSize {
+		t.Errorf("default meta %+v with %d signals", first.Meta, len(first.Data))
 	}
+	// The whole catalogue fits on one page of the maximum size.
+	h.Do(t, "GET", base+"?pageSize=100", tok, nil).JSON(t, &all)
 	if all.Links.Previous != nil || all.Links.Next != nil {
 		t.Errorf("single page has previous/next: %+v", all.Links)
+	}
+	// JSON:API's page[number]/page[size] are read too; anything else is refused.
+	var jsonapi signalPage
+	h.Do(t, "GET", base+"?page[number]=2&page[size]=5", tok, nil).JSON(t, &jsonapi)
+	if jsonapi.Meta.Page != 2 || jsonapi.Meta.PageSize != 5 || len(jsonapi.Data) != 5 || jsonapi.Data[0].ID != all.Data[5].ID {
+		t.Errorf("page[number]=2&page[size]=5: meta %+v", jsonapi.Meta)
+	}
+	if res := h.Do(t, "GET", base+"?filter[code]=odometer-traveleddistance", tok, nil); res.Status != 400 {
+		t.Errorf("unknown filter on signals: %d, want 400", res.Status)
 	}
 
 	const size = 3
@@ -449,6 +510,15 @@ func TestUnitSystem(t *testing.T) {
 	}
 }
 
+// attrs builds a v3 command body {"data":{"attributes":{k: v, …}}}.
+func attrs(kv ...any) map[string]any {
+	a := map[string]any{}
+	for i := 0; i+1 < len(kv); i += 2 {
+		a[kv[i].(string)] = kv[i+1]
+	}
+	return map[string]any{"data": map[string]any{"attributes": a}}
+}
+
 func TestCommands(t *testing.T) {
 	h := sandboxtest.MustStart(t)
 	tok, _ := h.Connect(t, sandboxtest.ClientID, sandboxtest.DemoUser, sandboxtest.AllPermissions()...)
@@ -487,20 +557,59 @@ func TestCommands(t *testing.T) {
 	}
 
 	// Charging: Tesla is plugged in and charging.
-	if res := post(tok, tesla, "charging/stop", nil); res.Status != 200 {
+	if res := post(tok, tesla, "charge/stop", nil); res.Status != 200 {
 		t.Fatalf("stop: %d %s", res.Status, res.Body)
 	}
 	if boolSignal(tok, tesla, "charge-ischarging") {
 		t.Error("charging after stop")
 	}
-	if res := post(tok, tesla, "charging/start", nil); res.Status != 200 {
+	if res := post(tok, tesla, "charge/start", nil); res.Status != 200 {
 		t.Fatalf("start: %d %s", res.Status, res.Body)
 	}
 	if !boolSignal(tok, tesla, "charge-ischarging") {
 		t.Error("not charging after start")
 	}
-	if res := post(tok, tesla, "charging/limit", map[string]any{"limit": 75}); res.Status != 200 {
-		t.Fatalf("limit: %d %s", res.Status, res.Body)
+	limitRes := post(tok, tesla, "charge/set-limit", attrs("percent", 75))
+	if limitRes.Status != 200 {
+		t.Fatalf("limit: %d %s", limitRes.Status, limitRes.Body)
+	}
+	var exec struct {
+		Data struct {
+			ID         string
+			Attributes struct {
+				CommandType string
+				Parameters  map[string]any
+			}
+		}
+	}
+	limitRes.JSON(t, &exec)
+	if exec.Data.Attributes.CommandType != "charge-set-limit" || exec.Data.Attributes.Parameters["percent"] != float64(75) {
+		t.Errorf("set-limit execution: %s", limitRes.Body)
+	}
+	// The execution can be read back by its id, the same body, for the same user only.
+	if res := h.Do(t, "GET", "/v3/vehicles/"+tesla+"/command-executions/"+exec.Data.ID, tok, nil); res.Status != 200 || !bytes.Equal(res.Body, limitRes.Body) {
+		t.Errorf("execution lookup: %d %s, want %s", res.Status, res.Body, limitRes.Body)
+	}
+	if res := h.Do(t, "GET", "/v3/vehicles/"+tesla+"/command-executions/exec_nope", tok, nil); res.Status != 404 {
+		t.Errorf("unknown execution: %d %s", res.Status, res.Body)
+	}
+
+	// Charge port: the Tesla's flap is open with the cable in; closing it is refused, opening
+	// is fine; unplugged, the Bolt closes and opens its flap, and v2.0's security shows it.
+	if res := post(evTok, bolt, "charge-port/close", nil); res.Status != 200 {
+		t.Fatalf("close port: %d %s", res.Status, res.Body)
+	}
+	if v, _ := h.Store.Vehicle(bolt); v.State.Security.ChargingPort[0].Status != sandbox.StatusClosed {
+		t.Errorf("charging port %+v after close", v.State.Security.ChargingPort)
+	}
+	if res := post(evTok, bolt, "charge-port/open", nil); res.Status != 200 {
+		t.Fatalf("open port: %d %s", res.Status, res.Body)
+	}
+	if v, _ := h.Store.Vehicle(bolt); v.State.Security.ChargingPort[0].Status != sandbox.StatusOpen {
+		t.Errorf("charging port %+v after open", v.State.Security.ChargingPort)
+	}
+	if res := post(tok, tesla, "navigation/set-destination", attrs("latitude", 37.77, "longitude", -122.42)); res.Status != 200 {
+		t.Fatalf("destination: %d %s", res.Status, res.Body)
 	}
 	var limits struct {
 		Values      []struct{ Limit float64 }
@@ -528,17 +637,25 @@ func TestCommands(t *testing.T) {
 		status             int
 		typ, code          string
 	}{
-		{"start unplugged", evTok, bolt, "charging/start", nil, 409, sandbox.ErrVehicleState, "CHARGING_PLUG_NOT_CONNECTED"},
-		{"stop unplugged", evTok, bolt, "charging/stop", nil, 409, sandbox.ErrVehicleState, "CHARGING_PLUG_NOT_CONNECTED"},
-		{"start on ICE", tok, ford, "charging/start", nil, 501, sandbox.ErrCompatibility, "VEHICLE_NOT_CAPABLE"},
-		{"limit on ICE", tok, ford, "charging/limit", map[string]any{"limit": 80}, 501, sandbox.ErrCompatibility, "VEHICLE_NOT_CAPABLE"},
-		{"limit too low", tok, tesla, "charging/limit", map[string]any{"limit": 10}, 400, sandbox.ErrValidation, "PARAMETER"},
-		{"limit as fraction", tok, tesla, "charging/limit", map[string]any{"limit": 0.8}, 400, sandbox.ErrValidation, "PARAMETER"},
-		{"limit missing", tok, tesla, "charging/limit", map[string]any{}, 400, sandbox.ErrValidation, "PARAMETER"},
-		{"limit not JSON", tok, tesla, "charging/limit", "limit=80", 400, sandbox.ErrValidation, "PARAMETER"},
-		{"limit not a number", tok, tesla, "charging/limit", map[string]any{"limit": "lots"}, 400, sandbox.ErrValidation, "PARAMETER"},
-		{"lock without control_security", readOnly, ford, "security/lock", nil, 403, sandbox.ErrPermission, ""},
-		{"charge without control_charge", readOnly, tesla, "charging/start", nil, 403, sandbox.ErrPermission, ""},
+		{"start unplugged", evTok, bolt, "charge/start", nil, 409, sandbox.ErrVehicleState, "CHARGING_PLUG_NOT_CONNECTED"},
+		{"stop unplugged", evTok, bolt, "charge/stop", nil, 409, sandbox.ErrVehicleState, "CHARGING_PLUG_NOT_CONNECTED"},
+		{"start on ICE", tok, ford, "charge/start", nil, 501, sandbox.ErrCompatibility, "VEHICLE_NOT_CAPABLE"},
+		{"limit on ICE", tok, ford, "charge/set-limit", attrs("percent", 80), 501, sandbox.ErrCompatibility, "VEHICLE_NOT_CAPABLE"},
+		{"limit too low", tok, tesla, "charge/set-limit", attrs("percent", 10), 400, sandbox.ErrValidation, "PARAMETER"},
+		{"limit as fraction", tok, tesla, "charge/set-limit", attrs("percent", 0.8), 400, sandbox.ErrValidation, "PARAMETER"},
+		{"limit not whole", tok, tesla, "charge/set-limit", attrs("percent", 80.5), 400, sandbox.ErrValidation, "PARAMETER"},
+		{"limit missing", tok, tesla, "charge/set-limit", attrs(), 400, sandbox.ErrValidation, "PARAMETER"},
+		{"limit v2-style body", tok, tesla, "charge/set-limit", map[string]any{"limit": 80}, 400, sandbox.ErrValidation, "PARAMETER"},
+		{"limit not JSON", tok, tesla, "charge/set-limit", "percent=80", 400, sandbox.ErrValidation, "PARAMETER"},
+		{"limit empty body", tok, tesla, "charge/set-limit", nil, 400, sandbox.ErrValidation, "PARAMETER"},
+		{"limit not a number", tok, tesla, "charge/set-limit", attrs("percent", "lots"), 400, sandbox.ErrValidation, "PARAMETER"},
+		{"destination out of range", tok, tesla, "navigation/set-destination", attrs("latitude", 91, "longitude", 0), 400, sandbox.ErrValidation, "PARAMETER"},
+		{"destination missing longitude", tok, tesla, "navigation/set-destination", attrs("latitude", 1), 400, sandbox.ErrValidation, "PARAMETER"},
+		{"close port over the cable", tok, tesla, "charge-port/close", nil, 409, sandbox.ErrVehicleState, "CHARGING_PLUG_CONNECTED"},
+		{"open port on ICE", tok, ford, "charge-port/open", nil, 501, sandbox.ErrCompatibility, "VEHICLE_NOT_CAPABLE"},
+		{"lock without control_security", readOnly, ford, "security/lock", nil, 403, sandbox.ErrPermission, "FORBIDDEN"},
+		{"charge without control_charge", readOnly, tesla, "charge/start", nil, 403, sandbox.ErrPermission, "FORBIDDEN"},
+		{"old sandbox-only path", tok, tesla, "charging/start", nil, 404, sandbox.ErrResourceNotFound, "PATH"},
 		{"unknown command", tok, ford, "security/open-sesame", nil, 404, sandbox.ErrResourceNotFound, "PATH"},
 	}
 	for _, tc := range errs {
@@ -552,9 +669,9 @@ func TestCommands(t *testing.T) {
 			}
 		})
 	}
-	// The string form the Node SDK uses for v2.0 limits is accepted too.
-	if res := post(tok, tesla, "charging/limit", `{"limit":"90"}`); res.Status != 200 {
-		t.Errorf("limit as string: %d %s", res.Status, res.Body)
+	// v3's percent is an integer: the string v2.0's Node SDK sends for limits is refused.
+	if res := post(tok, tesla, "charge/set-limit", `{"data":{"attributes":{"percent":"90"}}}`); res.Status != 400 {
+		t.Errorf("percent as string: %d %s", res.Status, res.Body)
 	}
 }
 
@@ -568,9 +685,16 @@ type connectionList struct {
 			User struct {
 				Data struct{ ID string } `json:"data"`
 			} `json:"user"`
+			Vehicle struct {
+				Data struct{ ID string } `json:"data"`
+			} `json:"vehicle"`
 		} `json:"relationships"`
 	} `json:"data"`
-	Meta struct{ Page, PageSize, TotalCount int } `json:"meta"`
+	Meta  struct{ PageNumber, PageSize, TotalCount int } `json:"meta"`
+	Links struct {
+		Self, First, Last string
+		Prev, Next        *string
+	} `json:"links"`
 }
 
 func TestConnections(t *testing.T) {
@@ -590,7 +714,7 @@ func TestConnections(t *testing.T) {
 		res.JSON(t, &l)
 		var out []string
 		for _, c := range l.Data {
-			out = append(out, c.ID)
+			out = append(out, c.Relationships.Vehicle.Data.ID)
 		}
 		return strings.Join(out, ","), l.Meta.TotalCount
 	}
@@ -598,37 +722,41 @@ func TestConnections(t *testing.T) {
 	if _, n := ids(app, ""); n != all {
 		t.Errorf("app sees %d connections, want %d (its own app only)", n, all)
 	}
-	for _, q := range []string{"?userId=" + ev.UserID, "?user_id=" + ev.UserID} {
-		got, n := ids(app, q)
-		if n != len(ev.VehicleIDs) || !strings.Contains(got, bolt) {
-			t.Errorf("%s: %s (%d)", q, got, n)
-		}
+	if got, n := ids(app, "?filter[userId]="+ev.UserID); n != len(ev.VehicleIDs) || !strings.Contains(got, bolt) {
+		t.Errorf("filter[userId]: %s (%d)", got, n)
 	}
-	for _, q := range []string{"?vehicleId=" + bolt, "?vehicle_id=" + bolt} {
-		if got, _ := ids(app, q); got != bolt {
-			t.Errorf("%s: %q, want %s", q, got, bolt)
-		}
+	if got, _ := ids(app, "?filter%5BvehicleId%5D="+bolt); got != bolt {
+		t.Errorf("filter[vehicleId] (encoded brackets): %q, want %s", got, bolt)
 	}
-	if _, n := ids(app, "?mode=live"); n != all {
-		t.Errorf("mode=live: %d, want %d", n, all)
+	if _, n := ids(app, "?filter[vehicle.mode]=live"); n != all {
+		t.Errorf("filter[vehicle.mode]=live: %d, want %d", n, all)
 	}
-	if _, n := ids(app, "?mode=simulated"); n != 0 {
-		t.Errorf("mode=simulated: %d, want 0", n)
+	if _, n := ids(app, "?filter[vehicle.mode]=simulated"); n != 0 {
+		t.Errorf("filter[vehicle.mode]=simulated: %d, want 0", n)
 	}
 	// A vehicle token sees only its own user's connections, even when asking for others.
 	if _, n := ids(demoTok, ""); n != len(demo.VehicleIDs) {
 		t.Errorf("vehicle token sees %d, want %d", n, len(demo.VehicleIDs))
 	}
-	if _, n := ids(demoTok, "?userId="+ev.UserID); n != 0 {
+	if _, n := ids(demoTok, "?filter[userId]="+ev.UserID); n != 0 {
 		t.Errorf("vehicle token asking for another user sees %d, want 0", n)
 	}
-	// Paging walks the same list.
-	p1, _ := ids(app, "?pageSize=2&page=1")
-	p2, _ := ids(app, "?pageSize=2&page=2")
-	p3, _ := ids(app, "?pageSize=2&page=3")
+	// Paging walks the same list, and page[size] defaults to 10 as documented.
+	p1, _ := ids(app, "?page[size]=2&page[number]=1")
+	p2, _ := ids(app, "?page[size]=2&page[number]=2")
+	p3, _ := ids(app, "?page[size]=2&page[number]=3")
 	whole, _ := ids(app, "")
 	if strings.Join([]string{p1, p2, p3}, ",") != whole {
 		t.Errorf("pages %s | %s | %s, whole %s", p1, p2, p3, whole)
+	}
+	var l connectionList
+	h.Do(t, "GET", "/v3/connections?page[size]=2&filter[userId]="+demo.UserID, app, nil).JSON(t, &l)
+	if l.Meta.PageSize != 2 || l.Meta.PageNumber != 1 || l.Links.Next == nil || !strings.Contains(*l.Links.Next, "filter[userId]="+demo.UserID) || l.Links.Prev != nil {
+		t.Errorf("paging meta/links: %+v %+v", l.Meta, l.Links)
+	}
+	h.Do(t, "GET", "/v3/connections", app, nil).JSON(t, &l)
+	if l.Meta.PageSize != vehicleapiv3.DefaultConnectionPageSize {
+		t.Errorf("default page[size] %d, want %d", l.Meta.PageSize, vehicleapiv3.DefaultConnectionPageSize)
 	}
 
 	// One connection; a second user connecting the same vehicle makes sc-user-id necessary.
@@ -648,8 +776,14 @@ func TestConnections(t *testing.T) {
 		{"unknown vehicle", "/v3/connections/no-such-vehicle", app, nil, 404, sandbox.ErrResourceNotFound},
 		{"other app's vehicle", "/v3/connections/4afacc67-be7f-54ad-85cb-dbcb702b8742", app, nil, 404, sandbox.ErrResourceNotFound},
 		{"vehicle token naming another user", "/v3/connections/" + tesla, demoTok, []string{"sc-user-id", ev.UserID}, 403, sandbox.ErrPermission},
-		{"bad mode", "/v3/connections?mode=sideways", app, nil, 400, sandbox.ErrValidation},
-		{"bad page", "/v3/connections?page=-1", app, nil, 400, sandbox.ErrValidation},
+		{"bad mode", "/v3/connections?filter[vehicle.mode]=sideways", app, nil, 400, sandbox.ErrValidation},
+		{"sandbox test mode is not a v3 mode", "/v3/connections?filter[vehicle.mode]=test", app, nil, 400, sandbox.ErrValidation},
+		{"bad page", "/v3/connections?page[number]=-1", app, nil, 400, sandbox.ErrValidation},
+		{"page size over 100", "/v3/connections?page[size]=101", app, nil, 400, sandbox.ErrValidation},
+		{"unknown filter", "/v3/connections?filter[make]=TESLA", app, nil, 400, sandbox.ErrValidation},
+		{"pre-JSON:API parameter", "/v3/connections?userId=" + ev.UserID, app, nil, 400, sandbox.ErrValidation},
+		{"repeated filter", "/v3/connections?filter[userId]=a&filter[userId]=b", app, nil, 400, sandbox.ErrValidation},
+		{"external id not kept", "/v3/connections?filter[user.externalId]=x", app, nil, 400, sandbox.ErrValidation},
 	}
 	for _, tc := range errs {
 		t.Run(tc.name, func(t *testing.T) {
@@ -674,12 +808,151 @@ func TestConnections(t *testing.T) {
 			}
 		}
 		res.JSON(t, &c)
-		if res.Status != 200 || c.Data.ID != tesla || strings.Join(c.Data.Attributes.Permissions, ",") != u.perms {
+		g, _ := h.Store.Grant(sandboxtest.ClientID, u.user, tesla)
+		if res.Status != 200 || c.Data.ID != vehicleapiv3.ConnectionID(g) || c.Data.ID == tesla || strings.Join(c.Data.Attributes.Permissions, ",") != u.perms {
 			t.Errorf("connection for %s: %d %+v, want permissions %s", u.user, res.Status, c, u.perms)
+		}
+		// Its own id finds it without sc-user-id.
+		byID := h.Do(t, "GET", "/v3/connections/"+c.Data.ID, app, nil)
+		if byID.Status != 200 || !bytes.Equal(byID.Body, res.Body) {
+			t.Errorf("connection by id %s: %d %s", c.Data.ID, byID.Status, byID.Body)
 		}
 	}
 	// The vehicle token's own user needs no header.
 	if res := h.Do(t, "GET", "/v3/connections/"+tesla, demoTok, nil); res.Status != 200 {
 		t.Errorf("vehicle token, own connection: %d %s", res.Status, res.Body)
+	}
+}
+
+// TestDeleteConnectionAndUser: DELETE /connections/{id} and DELETE /users/{userId} answer 204
+// and end what a v2.0 disconnect ends: the grants (and with them the vehicle tokens' access to
+// those vehicles) and, once a token reaches none of its vehicles, the token itself, /user
+// included.
+func TestDeleteConnectionAndUser(t *testing.T) {
+	h := sandboxtest.MustStart(t)
+	demoTok, demo := h.Connect(t, sandboxtest.ClientID, sandboxtest.DemoUser, sandboxtest.AllPermissions()...)
+	evTok, ev := h.Connect(t, sandboxtest.ClientID, "ev@sandbox.test", sandboxtest.AllPermissions()...)
+	otherTok, _ := h.Connect(t, "another-app", sandboxtest.DemoUser, sandboxtest.AllPermissions()...)
+	app := appToken(t, h)
+	if len(demo.VehicleIDs) < 2 {
+		t.Fatal("the demo user needs two vehicles for this test")
+	}
+	status := func(tok, path string) int { return h.Do(t, "GET", path, tok, nil).Status }
+	odometer := func(id string) string { return "/v2.0/vehicles/" + id + "/odometer" }
+
+	// One connection of several: that vehicle ends for the token, the others go on.
+	g, _ := h.Store.Grant(sandboxtest.ClientID, demo.UserID, demo.VehicleIDs[0])
+	if res := h.Do(t, "DELETE", "/v3/connections/"+vehicleapiv3.ConnectionID(g), app, nil); res.Status != 204 || len(res.Body) != 0 {
+		t.Fatalf("delete connection: %d %s", res.Status, res.Body)
+	}
+	if _, ok := h.Store.Grant(sandboxtest.ClientID, demo.UserID, demo.VehicleIDs[0]); ok {
+		t.Error("grant still there after DELETE /connections/{id}")
+	}
+	if s := status(demoTok, odometer(demo.VehicleIDs[0])); s != 401 {
+		t.Errorf("token on the deleted connection's vehicle: %d, want 401", s)
+	}
+	if s := status(demoTok, odometer(demo.VehicleIDs[1])); s != 200 {
+		t.Errorf("token on a vehicle still connected: %d, want 200", s)
+	}
+	if s := status(demoTok, "/v2.0/user"); s != 200 {
+		t.Errorf("/user with a token that still reaches a vehicle: %d, want 200", s)
+	}
+	if res := h.Do(t, "DELETE", "/v3/connections/"+vehicleapiv3.ConnectionID(g), app, nil); res.Status != 404 {
+		t.Errorf("second delete: %d, want 404", res.Status)
+	}
+
+	// The user: every connection to this application ends, and the token with them.
+	if res := h.Do(t, "DELETE", "/v3/users/"+demo.UserID, app, nil); res.Status != 204 {
+		t.Fatalf("delete user: %d %s", res.Status, res.Body)
+	}
+	if gs := h.Store.Grants(store.GrantFilter{ClientID: sandboxtest.ClientID, UserID: demo.UserID}); len(gs) != 0 {
+		t.Errorf("%d grants left after DELETE /users/{id}", len(gs))
+	}
+	for _, p := range []string{"/v2.0/user", "/v2.0/vehicles", odometer(demo.VehicleIDs[1]), "/v3/vehicles/" + demo.VehicleIDs[1] + "/signals"} {
+		if s := status(demoTok, p); s != 401 {
+			t.Errorf("deleted user's token on %s: %d, want 401", p, s)
+		}
+	}
+	// Other users and other applications keep theirs.
+	if s := status(evTok, odometer(ev.VehicleIDs[0])); s != 200 {
+		t.Errorf("another user's token: %d, want 200", s)
+	}
+	if s := status(otherTok, odometer(demo.VehicleIDs[1])); s != 200 {
+		t.Errorf("the same user's token of another application: %d, want 200", s)
+	}
+	for _, tc := range []struct {
+		name, path, tok string
+		status          int
+	}{
+		{"user already deleted", "/v3/users/" + demo.UserID, app, 404},
+		{"vehicle token deleting another user", "/v3/users/" + demo.UserID, evTok, 403},
+		{"no token", "/v3/users/" + ev.UserID, "", 401},
+		{"unknown connection", "/v3/connections/00000000-0000-4000-8000-000000000000", app, 404},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			res := h.Do(t, "DELETE", tc.path, tc.tok, nil)
+			if res.Status != tc.status {
+				t.Fatalf("%d, want %d: %s", res.Status, tc.status, res.Body)
+			}
+			res.V3Error(t)
+		})
+	}
+}
+
+// documentedSignals are the 93 codes of Smartcar's v3 vehicle spec (smartcar-api-v3-2026.md §3).
+var documentedSignals = strings.Fields(`
+charge-amperage charge-amperagemax charge-amperagerequested charge-chargelimits charge-chargeportstatuscolor
+charge-chargerate charge-chargerecords charge-chargerphases charge-chargetimers charge-chargingconnectortype
+charge-detailedchargingstatus charge-energyadded charge-fastchargertype charge-ischarging
+charge-ischargingcableconnected charge-ischargingcablelatched charge-ischargingportflapopen
+charge-isfastchargerpresent charge-timetocomplete charge-voltage charge-wattage
+climate-externaltemperature climate-internaltemperature
+closure-doors closure-enginecover closure-fronttrunk closure-islocked closure-reartrunk closure-sunroof closure-tailgate closure-windows
+connectivitysoftware-currentfirmwareversion
+connectivitystatus-isasleep connectivitystatus-isdigitalkeypaired connectivitystatus-isonline
+diagnostics-abs diagnostics-activesafety diagnostics-airbag diagnostics-brakefluid diagnostics-driverassistance
+diagnostics-dtccount diagnostics-dtclist diagnostics-emissions diagnostics-evbatteryconditioning diagnostics-evcharging
+diagnostics-evdriveunit diagnostics-evhvbattery diagnostics-lighting diagnostics-mil diagnostics-oillife
+diagnostics-oilpressure diagnostics-oiltemperature diagnostics-telematics diagnostics-tirepressure
+diagnostics-tirepressuremonitoring diagnostics-transmission diagnostics-washerfluid diagnostics-waterinfuel
+hvac-cabintargettemperature hvac-iscabinhvacactive hvac-isfrontdefrosteractive hvac-isreardefrosteractive hvac-issteeringheateractive
+internalcombustionengine-amountremaining internalcombustionengine-fuellevel internalcombustionengine-oillife internalcombustionengine-range
+location-isathome location-preciselocation
+lowvoltagebattery-stateofcharge lowvoltagebattery-status
+motion-currentspeed
+odometer-traveleddistance
+service-isinservice service-records
+surveillance-brand surveillance-isenabled
+tractionbattery-isheateractive tractionbattery-maxrangechargecounter tractionbattery-nominalcapacity tractionbattery-range tractionbattery-stateofcharge
+transmission-drivemode transmission-gearstate
+vehicleidentification-exteriorcolor vehicleidentification-nickname vehicleidentification-packages vehicleidentification-trim vehicleidentification-vin
+vehicleuseraccount-permissions vehicleuseraccount-role
+wheel-style wheel-tires`)
+
+// TestCatalogueIsDocumented: the sandbox serves every documented code, and beyond them only
+// charge-activelimit (named by the Node SDK's docs, kept for clients that read it).
+func TestCatalogueIsDocumented(t *testing.T) {
+	if len(documentedSignals) != 93 {
+		t.Fatalf("the documented list has %d codes, want 93", len(documentedSignals))
+	}
+	served := map[string]bool{}
+	for _, s := range vehicleapiv3.Signals() {
+		if served[s.Code] {
+			t.Errorf("%s is catalogued twice", s.Code)
+		}
+		served[s.Code] = true
+		if g := strings.ToLower(s.Group); !strings.HasPrefix(s.Code, g+"-") || s.Code != g+"-"+strings.ToLower(s.Name) {
+			t.Errorf("%s: code is not <group>-<name> of %s/%s", s.Code, s.Group, s.Name)
+		}
+	}
+	for _, c := range documentedSignals {
+		if !served[c] {
+			t.Errorf("documented signal %s is not served", c)
+		}
+		delete(served, c)
+	}
+	delete(served, "charge-activelimit")
+	for c := range served {
+		t.Errorf("%s is served but not documented", c)
 	}
 }

@@ -3,6 +3,7 @@ package vehicleapiv3
 import (
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 
 	"github.com/gorilla/mux"
@@ -13,9 +14,9 @@ import (
 	"github.com/smartcar-sandbox/smartcar-sandbox/internal/token"
 )
 
-// Connection is the v3 connection resource (CONN). Its id is the vehicle id, as Smartcar's
-// blog writes GET /connections/:vehicleId; when several users connected one vehicle to the
-// application, sc-user-id picks one.
+// Connection is the v3 connection resource (CONN). Its id is a connection id of its own, as in
+// Smartcar's example (see ConnectionID); the vehicle id is accepted in its place too, as
+// Smartcar's launch blog writes GET /connections/:vehicleId.
 type Connection struct {
 	ID            string                  `json:"id"`
 	Type          string                  `json:"type"`
@@ -63,24 +64,31 @@ type ConnectionBody struct {
 	Data Connection `json:"data"`
 }
 
-// ConnectionList is GET /v3/connections. Its meta and links mirror the signal list (the
-// docs do not show them).
+// ConnectionList is GET /v3/connections: JSON:API paging (ListMeta, ListLinks).
 type ConnectionList struct {
 	Data  []Connection `json:"data"`
-	Meta  PageMeta     `json:"meta"`
-	Links PageLinks    `json:"links"`
+	Meta  ListMeta     `json:"meta"`
+	Links ListLinks    `json:"links"`
 }
 
-func grantMode(g sandbox.Grant) string {
-	if g.Mode == "" {
-		return "live"
-	}
-	return g.Mode
+// Connection list paging: Smartcar documents page[size] defaulting to 10; the maximum is the
+// other v3 lists' 100.
+const (
+	DefaultConnectionPageSize = 10
+	MaxConnectionPageSize     = 100
+)
+
+// ConnectionID is a connection's id: a name-based UUID of application, user and vehicle, so
+// it is stable across restarts and needs no storage, and a reconnect keeps it.
+func ConnectionID(g sandbox.Grant) string {
+	return sandbox.NameUUID("smartcar-sandbox/connection", g.ClientID+"\x00"+g.UserID+"\x00"+g.VehicleID)
 }
+
+func grantMode(g sandbox.Grant) string { return v3Mode(g.Mode) }
 
 func (a *API) connection(g sandbox.Grant) Connection {
 	c := Connection{
-		ID:   g.VehicleID,
+		ID:   ConnectionID(g),
 		Type: "connection",
 		Attributes: ConnectionAttributes{
 			Permissions: append([]string{}, g.Permissions...),
@@ -89,7 +97,7 @@ func (a *API) connection(g sandbox.Grant) Connection {
 			User: RelatedUser{Data: ResourceRef{ID: g.UserID, Type: "user"}},
 		},
 		Meta:  ConnectionMeta{CreatedAt: g.ConnectedAt.UTC().Format(scapi.TimeFormat), UpdatedAt: g.ConnectedAt.UTC().Format(scapi.TimeFormat)},
-		Links: SelfLink{Self: "/connections/" + g.VehicleID},
+		Links: SelfLink{Self: "/connections/" + ConnectionID(g)},
 	}
 	c.Relationships.Vehicle.Data = ResourceRef{ID: g.VehicleID, Type: "vehicle"}
 	c.Relationships.Vehicle.Links.Related = "/vehicles/" + g.VehicleID
@@ -116,40 +124,38 @@ func (a *API) connectionScope(r *http.Request) (store.GrantFilter, error) {
 	return f, nil
 }
 
-// firstQuery returns the first non-empty value among the names (camelCase and snake_case
-// spellings of one filter).
-func firstQuery(q url.Values, names ...string) string {
-	for _, n := range names {
-		if v := strings.TrimSpace(q.Get(n)); v != "" {
-			return v
-		}
-	}
-	return ""
-}
-
-// Connections serves GET /v3/connections with filters userId (user_id), vehicleId
-// (vehicle_id), mode, and page/pageSize.
+// Connections serves GET /v3/connections with JSON:API paging (page[number], page[size]) and
+// filters filter[userId], filter[vehicleId], filter[vehicle.mode] (live or simulated; live
+// when absent, as documented). filter[user.externalId] is documented but the sandbox keeps no
+// external ids, so it is refused rather than ignored; so is every other parameter.
 func (a *API) Connections(w http.ResponseWriter, r *http.Request) error {
-	pg, err := pageOf(r)
+	q, err := readQuery(r, "page[number]", "page[size]", "filter[userId]", "filter[vehicleId]", "filter[vehicle.mode]", "filter[user.externalId]")
 	if err != nil {
 		return err
+	}
+	pg, err := q.page([]string{"page[number]"}, []string{"page[size]"}, DefaultConnectionPageSize, MaxConnectionPageSize)
+	if err != nil {
+		return err
+	}
+	if q.Has("filter[user.externalId]") {
+		return sandbox.Errorf(sandbox.ErrValidation, "PARAMETER", "filter[user.externalId]: the sandbox does not record external ids, so it cannot filter by them; filter by filter[userId] instead.")
 	}
 	f, err := a.connectionScope(r)
 	if err != nil {
 		return err
 	}
-	q := r.URL.Query()
-	userID := firstQuery(q, "userId", "user_id")
-	vehicleID := firstQuery(q, "vehicleId", "vehicle_id")
-	mode := strings.ToLower(firstQuery(q, "mode"))
+	userID, vehicleID := q.get("filter[userId]"), q.get("filter[vehicleId]")
+	mode := strings.ToLower(q.get("filter[vehicle.mode]"))
 	switch mode {
-	case "", "live", "simulated", "test":
+	case "":
+		mode = ModeLive
+	case ModeLive, ModeSimulated:
 	default:
-		return sandbox.Errorf(sandbox.ErrValidation, "PARAMETER", "The mode filter must be live, simulated or test, got %q.", mode)
+		return sandbox.Errorf(sandbox.ErrValidation, "PARAMETER", "filter[vehicle.mode] must be live or simulated, got %q.", mode)
 	}
 	extra := url.Values{}
 	if userID != "" {
-		extra.Set("userId", userID)
+		extra.Set("filter[userId]", userID)
 		if f.UserID != "" && f.UserID != userID {
 			// A vehicle token asking about another user: that user's connections are not
 			// this token's to see, so the answer is an empty list.
@@ -159,23 +165,23 @@ func (a *API) Connections(w http.ResponseWriter, r *http.Request) error {
 		}
 	}
 	if vehicleID != "" {
-		extra.Set("vehicleId", vehicleID)
+		extra.Set("filter[vehicleId]", vehicleID)
 		f.VehicleID = vehicleID
 	}
-	if mode != "" {
-		extra.Set("mode", mode)
+	if q.Has("filter[vehicle.mode]") {
+		extra.Set("filter[vehicle.mode]", mode)
 	}
 	var grants []sandbox.Grant
 	for _, g := range a.Store.Grants(f) {
-		if mode == "" || grantMode(g) == mode {
+		if grantMode(g) == mode {
 			grants = append(grants, g)
 		}
 	}
 	lo, hi := pg.window(len(grants))
 	out := ConnectionList{
 		Data:  make([]Connection, 0, hi-lo),
-		Meta:  pg.meta(len(grants)),
-		Links: pg.links("/connections", extra, len(grants)),
+		Meta:  pg.listMeta(len(grants)),
+		Links: pg.listLinks("/connections", extra, len(grants)),
 	}
 	for _, g := range grants[lo:hi] {
 		out.Data = append(out.Data, a.connection(g))
@@ -184,27 +190,123 @@ func (a *API) Connections(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-// Connection serves GET /v3/connections/{id}, id being the vehicle id.
-func (a *API) Connection(w http.ResponseWriter, r *http.Request) error {
+// findConnection finds the grant {id} names for this request: a connection id, or a vehicle
+// id (the blog's reading), where sc-user-id picks among several users.
+func (a *API) findConnection(r *http.Request) (sandbox.Grant, error) {
 	id := mux.Vars(r)["id"]
+	f, err := a.connectionScope(r)
+	if err != nil {
+		return sandbox.Grant{}, err
+	}
+	if u := strings.TrimSpace(r.Header.Get("sc-user-id")); u != "" {
+		if f.UserID != "" && f.UserID != u {
+			return sandbox.Grant{}, sandbox.Errorf(sandbox.ErrPermission, "", "This access token belongs to another user than sc-user-id %s.", u)
+		}
+		f.UserID = u
+	}
+	all := a.Store.Grants(f)
+	for _, g := range all {
+		if ConnectionID(g) == id {
+			return g, nil
+		}
+	}
+	var byVehicle []sandbox.Grant
+	for _, g := range all {
+		if g.VehicleID == id {
+			byVehicle = append(byVehicle, g)
+		}
+	}
+	switch {
+	case len(byVehicle) == 0:
+		return sandbox.Grant{}, sandbox.Errorf(sandbox.ErrResourceNotFound, "PATH", "No connection %s of this application (nor a vehicle of that id connected to it, for the user named by sc-user-id if any).", id)
+	case len(byVehicle) > 1:
+		return sandbox.Grant{}, sandbox.Errorf(sandbox.ErrValidation, "PARAMETER", "%d users connected vehicle %s to this application; use the connection id, or send the sc-user-id header to pick one.", len(byVehicle), id)
+	}
+	return byVehicle[0], nil
+}
+
+// Connection serves GET /v3/connections/{id}.
+func (a *API) Connection(w http.ResponseWriter, r *http.Request) error {
+	g, err := a.findConnection(r)
+	if err != nil {
+		return err
+	}
+	scapi.WriteJSON(w, http.StatusOK, ConnectionBody{Data: a.connection(g)})
+	return nil
+}
+
+// DeleteConnection serves DELETE /v3/connections/{id}: 204, and the connection ends as a
+// v2.0 disconnect ends it (endConnections).
+func (a *API) DeleteConnection(w http.ResponseWriter, r *http.Request) error {
+	g, err := a.findConnection(r)
+	if err != nil {
+		return err
+	}
+	if err := a.endConnections(store.GrantFilter{ClientID: g.ClientID, UserID: g.UserID, VehicleID: g.VehicleID}); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+// DeleteUser serves DELETE /v3/users/{userId}: every connection of the user to this
+// application ends (RMUSER: "All connections and other data is purged"), 204. A user with no
+// connection to the application is a 404.
+func (a *API) DeleteUser(w http.ResponseWriter, r *http.Request) error {
+	userID := mux.Vars(r)["userId"]
 	f, err := a.connectionScope(r)
 	if err != nil {
 		return err
 	}
-	f.VehicleID = id
-	if u := strings.TrimSpace(r.Header.Get("sc-user-id")); u != "" {
-		if f.UserID != "" && f.UserID != u {
-			return sandbox.Errorf(sandbox.ErrPermission, "", "This access token belongs to another user than sc-user-id %s.", u)
+	if f.UserID != "" && f.UserID != userID {
+		return sandbox.Errorf(sandbox.ErrPermission, "", "This access token belongs to another user than %s.", userID)
+	}
+	f.UserID = userID
+	if len(a.Store.Grants(f)) == 0 {
+		return sandbox.Errorf(sandbox.ErrResourceNotFound, "PATH", "User %s has no connection to this application.", userID)
+	}
+	if err := a.endConnections(f); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+// endConnections ends the grants f (one application and user) matches the way a v2.0
+// disconnect ends them (store.DisconnectByToken): the grants go, so every token is refused on
+// those vehicles at once and refresh tokens that reach nothing are dropped; and each of the
+// user's authorizations whose tokens then reach none of their vehicles ends, so its access
+// tokens answer 401 everywhere, /v2.0/user included. The authorizations are read from the
+// store's refresh tokens and its record of issued access tokens before the grants go (the
+// store drops unusable refresh tokens with them).
+func (a *API) endConnections(f store.GrantFilter) error {
+	vehiclesOf := map[uint64][]string{} // authorization → the vehicles its tokens name
+	add := func(clientID, userID string, auth uint64, ids []string) {
+		if clientID == f.ClientID && userID == f.UserID && auth != 0 {
+			vehiclesOf[auth] = append(vehiclesOf[auth], ids...)
 		}
-		f.UserID = u
 	}
-	grants := a.Store.Grants(f)
-	switch {
-	case len(grants) == 0:
-		return sandbox.Errorf(sandbox.ErrResourceNotFound, "PATH", "No connection %s: no user has connected vehicle %s to this application (or not the user named by sc-user-id).", id, id)
-	case len(grants) > 1:
-		return sandbox.Errorf(sandbox.ErrValidation, "PARAMETER", "%d users connected vehicle %s to this application; send the sc-user-id header to pick one.", len(grants), id)
+	for _, t := range a.Store.RefreshTokens() {
+		add(t.ClientID, t.UserID, t.Authorization, t.VehicleIDs)
 	}
-	scapi.WriteJSON(w, http.StatusOK, ConnectionBody{Data: a.connection(grants[0])})
+	for _, t := range a.Store.IssuedTokens() {
+		add(t.ClientID, t.UserID, t.Authorization, t.VehicleIDs)
+	}
+	if _, err := a.Store.Disconnect(f); err != nil {
+		return err
+	}
+	auths := make([]uint64, 0, len(vehiclesOf))
+	for n := range vehiclesOf {
+		auths = append(auths, n)
+	}
+	slices.Sort(auths)
+	for _, n := range auths {
+		if len(a.Store.ConnectedVehicles(f.ClientID, f.UserID, vehiclesOf[n], n)) > 0 {
+			continue
+		}
+		if err := a.Store.RevokeAuthorization(n); err != nil {
+			return err
+		}
+	}
 	return nil
 }

@@ -220,8 +220,11 @@ func trunk(typ string) func(sandbox.Vehicle, *scapi.Access, scapi.Units) any {
 	}
 }
 
-// catalogue is every signal the sandbox serves, in the order lists return them.
-var catalogue = []signalDef{
+// catalogue is every signal the sandbox serves, in the order lists return them: the first
+// signals, then moreSignals (signals_more.go).
+var catalogue = append(firstSignals, moreSignals...)
+
+var firstSignals = []signalDef{
 	{SignalInfo{"odometer-traveleddistance", "TraveledDistance", "Odometer", "read_odometer", false}, always,
 		func(v sandbox.Vehicle, _ *scapi.Access, u scapi.Units) any {
 			return unitValue{u.DistanceUnit(), u.Distance(v.State.OdometerKm)}
@@ -443,7 +446,11 @@ func (a *API) Signals(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	pg, err := pageOf(r)
+	q, err := readQuery(r, "page", "pageSize", "page[number]", "page[size]")
+	if err != nil {
+		return err
+	}
+	pg, err := q.page([]string{"page[number]", "page"}, []string{"page[size]", "pageSize"}, DefaultPageSize, MaxPageSize)
 	if err != nil {
 		return err
 	}

@@ -108,7 +108,16 @@ func (s *Service) verify(app sandbox.Application, w sandbox.Webhook) bool {
 		return true
 	}
 	challenge := sandbox.RandomToken(24)
-	body, err := Encode(VerifyPayload{Version: "2.0", WebhookID: w.ID, EventName: "verify", Payload: VerifyChallenge{Challenge: challenge}})
+	s.mu.Lock()
+	v3 := s.v3Hooks[w.ID]
+	s.mu.Unlock()
+	var payload any = VerifyPayload{Version: "2.0", WebhookID: w.ID, EventName: "verify", Payload: VerifyChallenge{Challenge: challenge}}
+	if v3 {
+		// v3's VERIFY event (VERIFY page); the v2 form above is what Smartcar calls legacy.
+		payload = VerifyEventV3{EventID: s.o.NewID(), EventType: sandbox.EventVerify, Data: VerifyChallenge{Challenge: challenge},
+			Meta: VerifyMetaV3{Version: "4.0", WebhookID: w.ID, WebhookName: w.Name, DeliveryID: s.o.NewID(), DeliveredAt: s.o.Now().UnixMilli()}}
+	}
+	body, err := Encode(payload)
 	if err != nil {
 		return false
 	}

@@ -15,6 +15,24 @@ type VerifyChallenge struct {
 	Challenge string `json:"challenge"`
 }
 
+// VerifyEventV3 is v3's VERIFY event, sent to webhooks used through the management API v3:
+// {"eventId","eventType":"VERIFY","data":{"challenge"},"meta":{"version":"4.0",…}}. The answer
+// is the same: {"challenge": hex(HMAC-SHA256(management token, challenge))}.
+type VerifyEventV3 struct {
+	EventID   string          `json:"eventId"`
+	EventType string          `json:"eventType"`
+	Data      VerifyChallenge `json:"data"`
+	Meta      VerifyMetaV3    `json:"meta"`
+}
+
+type VerifyMetaV3 struct {
+	Version     string `json:"version"`
+	WebhookID   string `json:"webhookId"`
+	WebhookName string `json:"webhookName"`
+	DeliveryID  string `json:"deliveryId"`
+	DeliveredAt int64  `json:"deliveredAt"` // epoch milliseconds
+}
+
 // Event is a VEHICLE_STATE or VEHICLE_ERROR delivery.
 type Event struct {
 	EventID   string    `json:"eventId"`

@@ -68,8 +68,13 @@ func (r *receiver) serve(w http.ResponseWriter, req *http.Request) {
 	}
 	r.mu.Lock()
 	switch {
-	case rec.Payload["eventName"] == "verify":
-		challenge, _ := rec.Payload["payload"].(map[string]any)["challenge"].(string)
+	case rec.Payload["eventName"] == "verify" || rec.Payload["eventType"] == "VERIFY":
+		// v2's form carries the challenge in payload, v3's VERIFY event in data.
+		holder, _ := rec.Payload["payload"].(map[string]any)
+		if rec.Payload["eventType"] == "VERIFY" {
+			holder, _ = rec.Payload["data"].(map[string]any)
+		}
+		challenge, _ := holder["challenge"].(string)
 		answer := webhooks.Sign(r.amt, []byte(challenge))
 		if r.badVerify {
 			answer = "nope"

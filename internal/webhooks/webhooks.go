@@ -55,13 +55,16 @@ type Service struct {
 	subs     map[subKey]*subscription
 	verified map[string]bool        // webhook id -> passed the challenge
 	verifyMu map[string]*sync.Mutex // webhook id -> one handshake at a time
-	log      []Delivery             // ring, oldest first
+	v3Hooks  map[string]bool        // webhook id -> subscribed through the management API v3
+
+	log []Delivery // ring, oldest first
 }
 
 type subKey struct{ webhookID, vehicleID string }
 
 type subscription struct {
 	clientID, userID string
+	createdAt        time.Time // sandbox clock
 	lastSent         time.Time // sandbox clock
 	pending          []Trigger // batched until the next delivery
 	scheduled        bool      // a delivery of pending is on its way
@@ -102,7 +105,7 @@ func New(o Options) (*Service, error) {
 	if err := CheckApplications(o.Store.Applications()); err != nil {
 		return nil, err
 	}
-	s := &Service{o: o, subs: map[subKey]*subscription{}, verified: map[string]bool{}, verifyMu: map[string]*sync.Mutex{}}
+	s := &Service{o: o, subs: map[subKey]*subscription{}, verified: map[string]bool{}, verifyMu: map[string]*sync.Mutex{}, v3Hooks: map[string]bool{}}
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	o.Store.OnVehicleChange(s.vehicleChanged)
 	o.Store.OnVehicleError(s.vehicleError)
@@ -173,7 +176,7 @@ func (s *Service) webhook(id string) (sandbox.Application, sandbox.Webhook, bool
 func (s *Service) subscribe(clientID, userID, webhookID, vehicleID string) {
 	k := subKey{webhookID, vehicleID}
 	s.mu.Lock()
-	sub := &subscription{clientID: clientID, userID: userID}
+	sub := &subscription{clientID: clientID, userID: userID, createdAt: s.o.Now()}
 	s.subs[k] = sub
 	s.mu.Unlock()
 	app, w, ok := s.webhook(webhookID)
