@@ -218,6 +218,17 @@ func (h *Handler) exchangeCode(app sandbox.Application, code, redirectURI string
 	return h.issue(t)
 }
 
+// Exchange trades a code for tokens as POST /oauth/token does for the code's application with
+// the given redirect_uri ("": the app's only one). The admin API's headless Connect uses it:
+// it stands in for the app's backend, so it is trusted without the client secret.
+func (h *Handler) Exchange(clientID, code, redirectURI string) (*Response, error) {
+	app, ok := h.store.Application(clientID)
+	if !ok {
+		return nil, invalidClient("Invalid client_id or client_secret.")
+	}
+	return h.exchangeCode(app, code, redirectURI, redirectURI != "")
+}
+
 // redirectMatches decides whether the token request's redirect_uri fits the code. The Node SDK
 // sends the literal "undefined" (and newer SDKs may send nothing) when no redirect URI was
 // configured; that is accepted only when the code went to the app's one registered URI,

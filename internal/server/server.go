@@ -99,13 +99,14 @@ func mount(r *mux.Router, d Deps) {
 
 	// --- token endpoint (auth.smartcar.com) ---
 	// Every method reaches the handler, so a GET gets the OAuth 405 JSON rather than the HTML 404.
-	handle(r, oauthTokenPath, oauth.New(d.Store, d.Tokens, d.Now))
+	tokenEndpoint := oauth.New(d.Store, d.Tokens, d.Now)
+	handle(r, oauthTokenPath, tokenEndpoint)
 
 	// --- vehicle API v2.0 (api.smartcar.com/v2.0) and management API ---
 	mountVehicleAPI(r, scapi.V2, v2, auth, d.Webhooks)
 
 	// --- admin API (the sandbox's own control surface; see admin.go) ---
-	mountAdmin(r, d)
+	mountAdmin(r, d, conn.Run, tokenEndpoint.Exchange)
 
 	// --- vehicle API v3 (vehicle.api.smartcar.com/v3) ---
 	handle(r, "/v3/vehicles/{id}", scapi.Handle(scapi.V3, v3.Vehicle)).Methods(get)
