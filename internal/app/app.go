@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"sync/atomic"
 	"time"
 
 	sandbox "github.com/smartcar-sandbox/smartcar-sandbox"
@@ -40,6 +41,11 @@ type App struct {
 	// Simulator moves simulated vehicles; Webhooks delivers webhooks (see simulation.go).
 	Simulator *simulator.Simulator
 	Webhooks  *webhooks.Service
+	// Metrics is what GET /metrics serves.
+	Metrics *server.Metrics
+	// ready is what GET /readyz reports: set once everything has loaded, cleared when
+	// Shutdown begins.
+	ready     atomic.Bool
 	srv       *http.Server
 	access    *server.AccessLog
 	done      chan error
@@ -86,7 +92,8 @@ func Start(cfg config.Config, logOut io.Writer) (*App, error) {
 	if err != nil {
 		return nil, fmt.Errorf("listen on %s: %w", cfg.Addr, err)
 	}
-	a := &App{Addr: ln.Addr().String(), Store: st, Tokens: issuer, Dataset: ds, Clock: clk, done: make(chan error, 1), stopWatch: func() {}}
+	a := &App{Addr: ln.Addr().String(), Store: st, Tokens: issuer, Dataset: ds, Clock: clk, done: make(chan error, 1), stopWatch: func() {},
+		Metrics: server.NewMetrics()}
 	a.Origin = cfg.Origin(a.Addr)
 
 	// Every log line goes through the access log's writer: access lines are buffered there
@@ -102,6 +109,11 @@ func Start(cfg config.Config, logOut io.Writer) (*App, error) {
 	logReplaced(logger, replaced, cfg.EnvApplication, cfg.FixturesDir)
 	st.SetLogger(logger) // a failed save's cause, with the data dir's paths, goes to the log only
 	a.setupControl(cfg, logger)
+	record := issuer.OnIssue
+	issuer.OnIssue = func(c *token.Claims) {
+		record(c)
+		a.Metrics.TokenIssued(c.Kind)
+	}
 	if err := a.startBackground(cfg, logger); err != nil {
 		a.stopWatch()
 		ln.Close()
@@ -109,7 +121,8 @@ func Start(cfg config.Config, logOut io.Writer) (*App, error) {
 		return nil, err
 	}
 	a.srv = &http.Server{
-		Handler: server.New(server.Deps{Store: st, Tokens: issuer, Logger: logger, Origin: a.Origin, Now: clk.Now, Control: a.Control, Webhooks: a.Webhooks, AccessLog: a.access}),
+		Handler: server.New(server.Deps{Store: st, Tokens: issuer, Logger: logger, Origin: a.Origin, Now: clk.Now, Control: a.Control, Webhooks: a.Webhooks, AccessLog: a.access,
+			Metrics: a.Metrics, Ready: a.readiness}),
 		// Timeouts keep slow or stalled clients from holding connections forever.
 		ReadHeaderTimeout: 5 * time.Second,
 		ReadTimeout:       30 * time.Second,
@@ -118,6 +131,7 @@ func Start(cfg config.Config, logOut io.Writer) (*App, error) {
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 	}
+	a.ready.Store(true) // fixtures loaded, store open, background started
 	go func() {
 		err := a.srv.Serve(ln)
 		if errors.Is(err, http.ErrServerClosed) {
@@ -163,6 +177,7 @@ func logReplaced(log *slog.Logger, replaced, env *sandbox.Application, dir strin
 
 // Shutdown stops accepting connections and waits for in-flight requests, up to ctx's deadline.
 func (a *App) Shutdown(ctx context.Context) error {
+	a.ready.Store(false)
 	a.stopWatch()
 	err := a.srv.Shutdown(ctx)
 	if serr := <-a.done; err == nil {
@@ -173,6 +188,14 @@ func (a *App) Shutdown(ctx context.Context) error {
 		err = aerr
 	}
 	return err
+}
+
+// readiness is GET /readyz's check.
+func (a *App) readiness() error {
+	if !a.ready.Load() {
+		return errors.New("the sandbox is stopping")
+	}
+	return nil
 }
 
 // Done yields the serve error if the server stops on its own.
@@ -199,16 +222,16 @@ func (a *App) Banner(w io.Writer) {
 	a.bannerControl(w)
 }
 
-// Probe asks a running sandbox at origin for /healthz.
+// Probe asks a running sandbox at origin for /readyz: up, fixtures loaded and not stopping.
 func Probe(origin string, timeout time.Duration) error {
 	c := &http.Client{Timeout: timeout}
-	res, err := c.Get(origin + "/healthz")
+	res, err := c.Get(origin + "/readyz")
 	if err != nil {
 		return err
 	}
 	res.Body.Close()
 	if res.StatusCode != http.StatusOK {
-		return fmt.Errorf("GET /healthz: %s", res.Status)
+		return fmt.Errorf("GET /readyz: %s", res.Status)
 	}
 	return nil
 }

@@ -51,7 +51,7 @@ type Config struct {
 	WebhookAttempts  int
 	WebhookRetryBase time.Duration
 
-	// Healthcheck makes the binary probe a running sandbox's /healthz at Addr and exit; the
+	// Healthcheck makes the binary probe a running sandbox's /readyz at Addr and exit; the
 	// Docker HEALTHCHECK uses it because the image has no curl.
 	Healthcheck bool
 
@@ -95,7 +95,7 @@ func Parse(args []string, getenv func(string) string, usage io.Writer) (Config, 
 	fs.IntVar(&c.WebhookAttempts, "webhook-attempts", envInt(getenv, "SANDBOX_WEBHOOK_ATTEMPTS", 5), "tries of one webhook delivery before it is given up (env SANDBOX_WEBHOOK_ATTEMPTS)")
 	fs.DurationVar(&c.WebhookRetryBase, "webhook-retry-base", envDuration(getenv, "SANDBOX_WEBHOOK_RETRY_BASE", 2*time.Second), "wait after a failed webhook delivery, doubling after each failure (env SANDBOX_WEBHOOK_RETRY_BASE)")
 	fs.StringVar(&c.AppName, "app-name", env("SMARTCAR_APP_NAME", ""), "display name of the application registered from SMARTCAR_CLIENT_ID, shown on Connect's pages (env SMARTCAR_APP_NAME; default \""+DefaultEnvAppName+"\")")
-	fs.BoolVar(&c.Healthcheck, "healthcheck", false, "probe the sandbox at -addr (GET /healthz) and exit 0 when healthy; for container health checks")
+	fs.BoolVar(&c.Healthcheck, "healthcheck", false, "probe the sandbox at -addr (GET /readyz) and exit 0 when ready; for container health checks")
 	fs.Usage = func() {
 		fmt.Fprintf(usage, "smartcar-sandbox: a local, offline stand-in for Smartcar Connect, the token endpoint and the vehicle API.\n\nUsage: smartcar-sandbox [flags]\n\n")
 		fs.PrintDefaults()

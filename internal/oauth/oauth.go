@@ -32,6 +32,8 @@ type Handler struct {
 	store  *store.Store
 	tokens *token.Issuer
 	now    func() time.Time
+	// OnGrant, when set, hears the grant_type of each successful answer (the metrics).
+	OnGrant func(grantType string)
 }
 
 // New returns the token endpoint. now is the clock codes expire by (nil means time.Now); the
@@ -106,7 +108,14 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeError(w, err)
 		return
 	}
+	h.granted(r.PostForm.Get("grant_type"))
 	writeJSON(w, http.StatusOK, resp)
+}
+
+func (h *Handler) granted(grantType string) {
+	if h.OnGrant != nil {
+		h.OnGrant(grantType)
+	}
 }
 
 func (h *Handler) serve(r *http.Request) (*Response, error) {
@@ -226,7 +235,11 @@ func (h *Handler) Exchange(clientID, code, redirectURI string) (*Response, error
 	if !ok {
 		return nil, invalidClient("Invalid client_id or client_secret.")
 	}
-	return h.exchangeCode(app, code, redirectURI, redirectURI != "")
+	resp, err := h.exchangeCode(app, code, redirectURI, redirectURI != "")
+	if err == nil {
+		h.granted("authorization_code")
+	}
+	return resp, err
 }
 
 // redirectMatches decides whether the token request's redirect_uri fits the code. The Node SDK

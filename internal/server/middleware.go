@@ -19,7 +19,7 @@ const MaxBodyBytes = 1 << 20
 
 // middleware wraps every request. The access line goes to access when set (the sandbox's
 // cheap buffered log, see accesslog.go), otherwise to log as a slog record.
-func middleware(next http.Handler, log *slog.Logger, access *AccessLog) http.Handler {
+func middleware(next http.Handler, log *slog.Logger, access *AccessLog, m *Metrics) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		id := requestid.New()
@@ -43,13 +43,14 @@ func middleware(next http.Handler, log *slog.Logger, access *AccessLog) http.Han
 					writeInternalError(rec, r)
 				}
 			}
+			end := time.Now()
+			m.observe(rec, logPath, end.Sub(start))
 			if access != nil {
-				end := time.Now()
 				access.Log(end, r.Method, logPath, rec.status(), end.Sub(start), id, rec.note)
 				return
 			}
 			attrs := []any{"method", r.Method, "path", logPath, "status", rec.status(),
-				"duration_ms", float64(time.Since(start).Microseconds()) / 1000, "request_id", id}
+				"duration_ms", float64(end.Sub(start).Microseconds()) / 1000, "request_id", id}
 			if rec.note != "" {
 				attrs = append(attrs, "note", rec.note)
 			}
@@ -117,7 +118,8 @@ type statusRecorder struct {
 	http.ResponseWriter
 	code        int
 	wroteHeader bool
-	note        string // see requestlog.Note: logged on the access line
+	note        string        // see requestlog.Note: logged on the access line
+	route       *routeMetrics // set by the route's wrapper (Metrics.instrument); nil: no route took it
 }
 
 // Note keeps the answer's note for the access line.
