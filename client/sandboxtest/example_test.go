@@ -103,8 +103,9 @@ accounts:
 }
 
 // TestFromAnotherModule builds and runs testdata/usermodule, a module of its own that imports
-// this package as a user's project would (a replace directive points it at this checkout):
-// the package must be importable from outside the module, which internal/ packages are not.
+// this package as a user's project would: the package must be importable from outside the
+// module, which internal/ packages are not. It runs from a copy whose replace directive points
+// at this checkout, offline: every module it needs is one this module's build already fetched.
 func TestFromAnotherModule(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds a second module")
@@ -113,9 +114,33 @@ func TestFromAnotherModule(t *testing.T) {
 	if err != nil {
 		t.Skip("no go command")
 	}
+	root, err := filepath.Abs(filepath.Join("..", ".."))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	for _, f := range []string{"go.mod", "app_test.go"} {
+		b, err := os.ReadFile(filepath.Join("testdata", "usermodule", f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if f == "go.mod" {
+			b = []byte(strings.Replace(string(b), "=> ../../../..", "=> "+root, 1))
+		}
+		if err := os.WriteFile(filepath.Join(dir, f), b, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	sum, err := os.ReadFile(filepath.Join(root, "go.sum"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "go.sum"), sum, 0o600); err != nil {
+		t.Fatal(err)
+	}
 	cmd := exec.Command(goBin, "test", "-count=1", "./...")
-	cmd.Dir = filepath.Join("testdata", "usermodule")
-	cmd.Env = append(os.Environ(), "GOWORK=off", "GOFLAGS=-mod=mod")
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), "GOWORK=off", "GOFLAGS=-mod=mod", "GOPROXY=off", "GOSUMDB=off")
 	out, err := cmd.CombinedOutput()
 	if err != nil || !strings.Contains(string(out), "ok") {
 		t.Fatalf("go test in another module: %v\n%s", err, out)
