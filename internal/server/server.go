@@ -13,6 +13,7 @@ import (
 	"github.com/smartcar-sandbox/smartcar-sandbox/internal/connect"
 	"github.com/smartcar-sandbox/smartcar-sandbox/internal/oauth"
 	"github.com/smartcar-sandbox/smartcar-sandbox/internal/scapi"
+	"github.com/smartcar-sandbox/smartcar-sandbox/internal/server/openapi"
 	"github.com/smartcar-sandbox/smartcar-sandbox/internal/store"
 	"github.com/smartcar-sandbox/smartcar-sandbox/internal/token"
 	"github.com/smartcar-sandbox/smartcar-sandbox/internal/vehicleapi"
@@ -98,6 +99,7 @@ func mount(r *mux.Router, d Deps) {
 	handle(r, "/healthz", http.HandlerFunc(healthz)).Methods(get)
 	handle(r, "/readyz", readyz(d.Ready)).Methods(get)
 	handle(r, "/metrics", d.Metrics.Handler()).Methods(get)
+	handle(r, "/openapi.json", openapi.Handler()).Methods(get)
 	handle(r, "/", landing(d)).Methods(get)
 
 	// --- Connect (connect.smartcar.com) ---
