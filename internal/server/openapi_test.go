@@ -57,7 +57,7 @@ func TestOpenAPIMatchesRouter(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	served := map[string]bool{}  // "METHOD path"
+	served := map[string]bool{}    // "METHOD path"
 	anyMethod := map[string]bool{} // paths whose handler takes every method
 	for _, r := range routes {
 		if r.Prefix {
@@ -153,14 +153,14 @@ func goldens() []golden {
 	}
 	v3 := "vehicleapiv3/testdata/"
 	for file, g := range map[string]golden{
-		"command-lock":     {op: "POST /v3/vehicles/{id}/commands/security/lock", status: 200},
-		"connection":       {op: "GET /v3/connections/{id}", status: 200},
-		"connections-list": {op: "GET /v3/connections", status: 200},
+		"command-lock":      {op: "POST /v3/vehicles/{id}/commands/security/lock", status: 200},
+		"connection":        {op: "GET /v3/connections/{id}", status: 200},
+		"connections-list":  {op: "GET /v3/connections", status: 200},
 		"error-not-capable": {op: "POST /v3/vehicles/{id}/commands/charging/limit", status: 501},
-		"signal-doors":     {op: "GET /v3/vehicles/{id}/signals/{code}", status: 200},
-		"signal-list-page": {op: "GET /v3/vehicles/{id}/signals", status: 200},
-		"signal-odometer":  {op: "GET /v3/vehicles/{id}/signals/{code}", status: 200},
-		"vehicle":          {op: "GET /v3/vehicles/{id}", status: 200},
+		"signal-doors":      {op: "GET /v3/vehicles/{id}/signals/{code}", status: 200},
+		"signal-list-page":  {op: "GET /v3/vehicles/{id}/signals", status: 200},
+		"signal-odometer":   {op: "GET /v3/vehicles/{id}/signals/{code}", status: 200},
+		"vehicle":           {op: "GET /v3/vehicles/{id}", status: 200},
 	} {
 		g.file = v3 + file + ".json"
 		out = append(out, g)
