@@ -5,6 +5,8 @@ package app
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
@@ -35,6 +37,8 @@ type App struct {
 	Dataset sandbox.Dataset
 	// Clock is the shared clock the admin API moves forward.
 	Clock *clock.Clock
+	// CA is the local CA the HTTPS certificate comes from (-tls); nil without TLS.
+	CA *CA
 	// AdminToken is the admin API's token ("" with -no-admin).
 	AdminToken string
 	Control    *server.Control
@@ -95,6 +99,14 @@ func Start(cfg config.Config, logOut io.Writer) (*App, error) {
 	a := &App{Addr: ln.Addr().String(), Store: st, Tokens: issuer, Dataset: ds, Clock: clk, done: make(chan error, 1), stopWatch: func() {},
 		Metrics: server.NewMetrics()}
 	a.Origin = cfg.Origin(a.Addr)
+	if cfg.TLS {
+		tln, ca, err := tlsListener(ln, cfg)
+		if err != nil {
+			ln.Close()
+			return nil, fmt.Errorf("tls: %w", err)
+		}
+		ln, a.CA = tln, ca
+	}
 
 	// Every log line goes through the access log's writer: access lines are buffered there
 	// (one write per FlushEvery instead of one per request), slog lines push them out first
@@ -204,6 +216,9 @@ func (a *App) Done() <-chan error { return a.done }
 // Banner is what main prints on start: where the sandbox is and how to point clients at it.
 func (a *App) Banner(w io.Writer) {
 	fmt.Fprintf(w, "smartcar-sandbox listening on %s\n\n", a.Origin)
+	if a.CA != nil {
+		fmt.Fprintf(w, "HTTPS with the local CA %s\n  trust it: smartcar-sandbox ca -data-dir %s (Node: NODE_EXTRA_CA_CERTS=%s)\n\n", a.CA.CertPath(), a.CA.Dir, a.CA.CertPath())
+	}
 	fmt.Fprintf(w, "Point Smartcar SDKs and the tutorial backend at it:\n\n")
 	for _, l := range server.EnvLines(a.Origin) {
 		fmt.Fprintf(w, "  %s\n", l)
@@ -223,8 +238,9 @@ func (a *App) Banner(w io.Writer) {
 }
 
 // Probe asks a running sandbox at origin for /readyz: up, fixtures loaded and not stopping.
-func Probe(origin string, timeout time.Duration) error {
-	c := &http.Client{Timeout: timeout}
+// roots are the CAs an https origin is checked against (nil: the system's).
+func Probe(origin string, timeout time.Duration, roots *x509.CertPool) error {
+	c := &http.Client{Timeout: timeout, Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: roots}}}
 	res, err := c.Get(origin + "/readyz")
 	if err != nil {
 		return err
