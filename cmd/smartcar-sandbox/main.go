@@ -21,6 +21,11 @@ import (
 func main() {
 	if len(os.Args) > 1 {
 		switch os.Args[1] {
+		case "init":
+			if err := runInit(os.Args[2:], os.Stdout); !errors.Is(err, flag.ErrHelp) {
+				exitOnError(err)
+			}
+			return
 		case "ca":
 			if err := runCA(os.Args[2:], os.Getenv, os.Stdout); !errors.Is(err, flag.ErrHelp) {
 				exitOnError(err)
