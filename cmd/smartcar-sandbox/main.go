@@ -50,7 +50,10 @@ func main() {
 			exitOnError(err)
 			roots = ca.CertPool()
 		}
-		if err := app.Probe(cfg.Origin(cfg.Addr), 2*time.Second, roots); err != nil {
+		// The listener itself, not -public-url: inside a container the public host may not
+		// route back, and the probe asks this process.
+		local := config.Config{TLS: cfg.TLS}
+		if err := app.Probe(local.Origin(cfg.Addr), 2*time.Second, roots); err != nil {
 			fmt.Fprintf(os.Stderr, "smartcar-sandbox: unhealthy: %v\n", err)
 			os.Exit(1)
 		}
