@@ -7,8 +7,12 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
+
+	"github.com/smartcar-sandbox/smartcar-sandbox/internal/app"
+	"github.com/smartcar-sandbox/smartcar-sandbox/internal/config"
 )
 
 // nodeSuiteTimeout bounds the whole Node run; it takes a few seconds.
@@ -16,7 +20,29 @@ const nodeSuiteTimeout = 2 * time.Minute
 
 // TestNodeSDK runs the official Smartcar Node SDK (e2e/node, smartcar@10.4.0, unmodified) against
 // a real sandbox. The SDK is pointed at it only through its own SMARTCAR_* variables.
-func TestNodeSDK(t *testing.T) {
+func TestNodeSDK(t *testing.T) { runNodeSuite(t, startSandbox(t)) }
+
+// TestNodeSDKOverTLS runs the same suite against a sandbox serving HTTPS (-tls) with only its
+// local CA trusted, through Node's own NODE_EXTRA_CA_CERTS: what an app developer does.
+func TestNodeSDKOverTLS(t *testing.T) {
+	a, err := app.Start(config.Config{Addr: "127.0.0.1:0", LogFormat: "text", TLS: true, DataDir: t.TempDir()}, testLogWriter{t})
+	if err != nil {
+		t.Fatalf("start sandbox: %v", err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		if err := a.Shutdown(ctx); err != nil {
+			t.Errorf("sandbox shutdown: %v", err)
+		}
+	})
+	if !strings.HasPrefix(a.Origin, "https://") {
+		t.Fatalf("origin %s", a.Origin)
+	}
+	runNodeSuite(t, a, "NODE_EXTRA_CA_CERTS="+a.CA.CertPath())
+}
+
+func runNodeSuite(t *testing.T, sb *app.App, extraEnv ...string) {
 	node, err := exec.LookPath("node")
 	if err != nil {
 		needTool(t, "node", "install Node.js 20 or newer")
@@ -25,7 +51,6 @@ func TestNodeSDK(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(dir, "node_modules", "smartcar", "package.json")); err != nil {
 		needTool(t, "e2e/node/node_modules (the smartcar SDK)", "run `make test` or `npm ci --prefix e2e/node`")
 	}
-	sb := startSandbox(t)
 	want := firstVehicle(t, sb.Dataset, demoUser)
 	fixture, err := json.Marshal(map[string]any{
 		"id": want.ID, "make": want.Make, "model": want.Model, "year": want.Year, "vin": want.VIN, "powertrain": want.Powertrain,
@@ -49,6 +74,7 @@ func TestNodeSDK(t *testing.T) {
 		"E2E_VEHICLE="+string(fixture),
 		"NO_COLOR=1",
 	)
+	cmd.Env = append(cmd.Env, extraEnv...)
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
 	start := time.Now()

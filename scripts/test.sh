@@ -17,6 +17,12 @@ if ! command -v chromium >/dev/null 2>&1 && [ -z "${CHROMIUM_PATH:-}" ]; then
 	as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium >/dev/null
 fi
 command -v chromium >/dev/null 2>&1 && chromium --version 2>/dev/null || true
+# curl for cmd/smartcar-sandbox's TestCIRecipe, which runs docs/ci.md's shell steps as written.
+if ! command -v curl >/dev/null 2>&1; then
+	echo "installing curl (apt-get)"
+	as_root apt-get update -qq
+	as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends curl ca-certificates >/dev/null
+fi
 # The official Smartcar Node SDK for e2e/node_sdk_test.go, exactly as locked.
 if [ ! -d e2e/node/node_modules ] || [ e2e/node/package-lock.json -nt e2e/node/node_modules ]; then
 	echo "installing e2e/node dependencies (npm ci)"

@@ -3,6 +3,7 @@ package main
 
 import (
 	"context"
+	"crypto/x509"
 	"errors"
 	"flag"
 	"fmt"
@@ -18,6 +19,20 @@ import (
 )
 
 func main() {
+	if len(os.Args) > 1 {
+		switch os.Args[1] {
+		case "init":
+			if err := runInit(os.Args[2:], os.Stdout); !errors.Is(err, flag.ErrHelp) {
+				exitOnError(err)
+			}
+			return
+		case "ca":
+			if err := runCA(os.Args[2:], os.Getenv, os.Stdout); !errors.Is(err, flag.ErrHelp) {
+				exitOnError(err)
+			}
+			return
+		}
+	}
 	cfg, err := config.Parse(os.Args[1:], os.Getenv, os.Stderr)
 	if errors.Is(err, flag.ErrHelp) {
 		return
@@ -27,7 +42,18 @@ func main() {
 		os.Exit(2)
 	}
 	if cfg.Healthcheck {
-		if err := app.Probe(cfg.Origin(cfg.Addr), 2*time.Second); err != nil {
+		var roots *x509.CertPool
+		if cfg.TLS {
+			dir, err := app.CADir(cfg)
+			exitOnError(err)
+			ca, _, err := app.LoadOrCreateCA(dir)
+			exitOnError(err)
+			roots = ca.CertPool()
+		}
+		// The listener itself, not -public-url: inside a container the public host may not
+		// route back, and the probe asks this process.
+		local := config.Config{TLS: cfg.TLS}
+		if err := app.Probe(local.Origin(cfg.Addr), 2*time.Second, roots); err != nil {
 			fmt.Fprintf(os.Stderr, "smartcar-sandbox: unhealthy: %v\n", err)
 			os.Exit(1)
 		}

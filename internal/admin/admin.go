@@ -18,7 +18,9 @@ import (
 
 	"github.com/gorilla/mux"
 
+	"github.com/smartcar-sandbox/smartcar-sandbox/internal/connect"
 	"github.com/smartcar-sandbox/smartcar-sandbox/internal/faults"
+	"github.com/smartcar-sandbox/smartcar-sandbox/internal/oauth"
 	"github.com/smartcar-sandbox/smartcar-sandbox/internal/requestid"
 	"github.com/smartcar-sandbox/smartcar-sandbox/internal/requestlog"
 	"github.com/smartcar-sandbox/smartcar-sandbox/internal/scapi"
@@ -41,6 +43,10 @@ type Options struct {
 	Reload func() (store.ReloadResult, error)
 	// Webhooks is the webhook delivery log; nil when webhooks are off.
 	Webhooks DeliveryLog
+	// Connect runs a whole Connect flow without its pages (the Connect handler's Run) and
+	// Exchange trades its code for tokens (the token endpoint's); POST /admin/connect needs both.
+	Connect  func(connect.Request) (connect.Result, error)
+	Exchange func(clientID, code, redirectURI string) (*oauth.Response, error)
 }
 
 // DeliveryLog is what the admin API reads of the webhook service.
@@ -71,6 +77,9 @@ type Error struct {
 	Code    string
 	Message string
 	Details []string
+	// Fields are extra top-level members of the body: a headless Connect error carries what
+	// the redirect would (error_description, state, vin, …) beside the usual ones.
+	Fields map[string]string
 }
 
 func (e *Error) Error() string { return e.Message }
@@ -104,7 +113,20 @@ func writeError(w http.ResponseWriter, r *http.Request, err error) {
 	if e.Status == http.StatusUnauthorized {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="smartcar-sandbox admin"`)
 	}
-	scapi.WriteJSON(w, e.Status, errorBody{Error: e.Code, Message: e.Message, Details: e.Details, RequestID: requestid.From(r.Context())})
+	body := errorBody{Error: e.Code, Message: e.Message, Details: e.Details, RequestID: requestid.From(r.Context())}
+	if len(e.Fields) == 0 {
+		scapi.WriteJSON(w, e.Status, body)
+		return
+	}
+	m := make(map[string]any, len(e.Fields)+4)
+	for k, v := range e.Fields {
+		m[k] = v
+	}
+	m["error"], m["message"], m["requestId"] = body.Error, body.Message, body.RequestID
+	if len(body.Details) > 0 {
+		m["details"] = body.Details
+	}
+	scapi.WriteJSON(w, e.Status, m)
 }
 
 type handlerFunc func(w http.ResponseWriter, r *http.Request) error
@@ -173,6 +195,7 @@ func (a *API) Mount(r *mux.Router) {
 	r.Handle("/admin", unknown)
 	s := r.PathPrefix("/admin/").Subrouter()
 	s.Handle("/reset", h(a.reset)).Methods(http.MethodPost)
+	s.Handle("/connect", h(a.connect)).Methods(http.MethodPost)
 	s.Handle("/reload", h(a.reload)).Methods(http.MethodPost)
 	s.Handle("/applications", h(a.listApplications)).Methods(http.MethodGet)
 	s.Handle("/applications", h(a.addApplication)).Methods(http.MethodPost)
@@ -204,7 +227,7 @@ func (a *API) Mount(r *mux.Router) {
 }
 
 var endpoints = []string{
-	"POST /admin/reset", "POST /admin/reload",
+	"POST /admin/reset", "POST /admin/reload", "POST /admin/connect",
 	"GET /admin/applications", "POST /admin/applications",
 	"GET /admin/accounts", "POST /admin/accounts",
 	"GET /admin/vehicles", "GET /admin/vehicles/{id}", "PATCH /admin/vehicles/{id}",

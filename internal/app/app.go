@@ -5,12 +5,15 @@ package app
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"net"
 	"net/http"
+	"sync/atomic"
 	"time"
 
 	sandbox "github.com/smartcar-sandbox/smartcar-sandbox"
@@ -35,12 +38,19 @@ type App struct {
 	Dataset sandbox.Dataset
 	// Clock is the shared clock the admin API moves forward.
 	Clock *clock.Clock
+	// CA is the local CA the HTTPS certificate comes from (-tls); nil without TLS.
+	CA *CA
 	// AdminToken is the admin API's token ("" with -no-admin).
 	AdminToken string
 	Control    *server.Control
 	// Simulator moves simulated vehicles; Webhooks delivers webhooks (see simulation.go).
 	Simulator *simulator.Simulator
 	Webhooks  *webhooks.Service
+	// Metrics is what GET /metrics serves.
+	Metrics *server.Metrics
+	// ready is what GET /readyz reports: set once everything has loaded, cleared when
+	// Shutdown begins.
+	ready     atomic.Bool
 	srv       *http.Server
 	logs      *server.LogWriter
 	done      chan error
@@ -87,8 +97,17 @@ func Start(cfg config.Config, logOut io.Writer) (*App, error) {
 	if err != nil {
 		return nil, fmt.Errorf("listen on %s: %w", cfg.Addr, err)
 	}
-	a := &App{Addr: ln.Addr().String(), Store: st, Tokens: issuer, Dataset: ds, Clock: clk, done: make(chan error, 1), stopWatch: func() {}}
+	a := &App{Addr: ln.Addr().String(), Store: st, Tokens: issuer, Dataset: ds, Clock: clk, done: make(chan error, 1), stopWatch: func() {},
+		Metrics: server.NewMetrics()}
 	a.Origin = cfg.Origin(a.Addr)
+	if cfg.TLS {
+		tln, ca, err := tlsListener(ln, cfg)
+		if err != nil {
+			ln.Close()
+			return nil, fmt.Errorf("tls: %w", err)
+		}
+		ln, a.CA = tln, ca
+	}
 
 	// Every log line, the access line of each request among them, goes through one buffered
 	// writer (one write per FlushEvery instead of one per request); Shutdown writes out the rest.
@@ -97,6 +116,11 @@ func Start(cfg config.Config, logOut io.Writer) (*App, error) {
 	logReplaced(logger, replaced, cfg.EnvApplication, cfg.FixturesDir)
 	st.SetLogger(logger) // a failed save's cause, with the data dir's paths, goes to the log only
 	a.setupControl(cfg, logger)
+	record := issuer.OnIssue
+	issuer.OnIssue = func(c *token.Claims) {
+		record(c)
+		a.Metrics.TokenIssued(c.Kind)
+	}
 	if err := a.startBackground(cfg, logger); err != nil {
 		a.stopWatch()
 		ln.Close()
@@ -104,7 +128,8 @@ func Start(cfg config.Config, logOut io.Writer) (*App, error) {
 		return nil, err
 	}
 	a.srv = &http.Server{
-		Handler: server.New(server.Deps{Store: st, Tokens: issuer, ConnectKey: ks.ConnectFlow, Logger: logger, Origin: a.Origin, Now: clk.Now, Control: a.Control, Webhooks: a.Webhooks}),
+		Handler: server.New(server.Deps{Store: st, Tokens: issuer, ConnectKey: ks.ConnectFlow, Logger: logger, Origin: a.Origin, Now: clk.Now, Control: a.Control, Webhooks: a.Webhooks,
+			Metrics: a.Metrics, Ready: a.readiness}),
 		// Timeouts keep slow or stalled clients from holding connections forever.
 		ReadHeaderTimeout: 5 * time.Second,
 		ReadTimeout:       30 * time.Second,
@@ -113,6 +138,7 @@ func Start(cfg config.Config, logOut io.Writer) (*App, error) {
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 	}
+	a.ready.Store(true) // fixtures loaded, store open, background started
 	go func() {
 		err := a.srv.Serve(ln)
 		if errors.Is(err, http.ErrServerClosed) {
@@ -158,6 +184,7 @@ func logReplaced(log *slog.Logger, replaced, env *sandbox.Application, dir strin
 
 // Shutdown stops accepting connections and waits for in-flight requests, up to ctx's deadline.
 func (a *App) Shutdown(ctx context.Context) error {
+	a.ready.Store(false)
 	a.stopWatch()
 	err := a.srv.Shutdown(ctx)
 	if serr := <-a.done; err == nil {
@@ -170,12 +197,23 @@ func (a *App) Shutdown(ctx context.Context) error {
 	return err
 }
 
+// readiness is GET /readyz's check.
+func (a *App) readiness() error {
+	if !a.ready.Load() {
+		return errors.New("the sandbox is stopping")
+	}
+	return nil
+}
+
 // Done yields the serve error if the server stops on its own.
 func (a *App) Done() <-chan error { return a.done }
 
 // Banner is what main prints on start: where the sandbox is and how to point clients at it.
 func (a *App) Banner(w io.Writer) {
 	fmt.Fprintf(w, "smartcar-sandbox listening on %s\n\n", a.Origin)
+	if a.CA != nil {
+		fmt.Fprintf(w, "HTTPS with the local CA %s\n  trust it: smartcar-sandbox ca -data-dir %s (Node: NODE_EXTRA_CA_CERTS=%s)\n\n", a.CA.CertPath(), a.CA.Dir, a.CA.CertPath())
+	}
 	fmt.Fprintf(w, "Point Smartcar SDKs and the tutorial backend at it:\n\n")
 	for _, l := range server.EnvLines(a.Origin) {
 		fmt.Fprintf(w, "  %s\n", l)
@@ -194,16 +232,17 @@ func (a *App) Banner(w io.Writer) {
 	a.bannerControl(w)
 }
 
-// Probe asks a running sandbox at origin for /healthz.
-func Probe(origin string, timeout time.Duration) error {
-	c := &http.Client{Timeout: timeout}
-	res, err := c.Get(origin + "/healthz")
+// Probe asks a running sandbox at origin for /readyz: up, fixtures loaded and not stopping.
+// roots are the CAs an https origin is checked against (nil: the system's).
+func Probe(origin string, timeout time.Duration, roots *x509.CertPool) error {
+	c := &http.Client{Timeout: timeout, Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: roots}}}
+	res, err := c.Get(origin + "/readyz")
 	if err != nil {
 		return err
 	}
 	res.Body.Close()
 	if res.StatusCode != http.StatusOK {
-		return fmt.Errorf("GET /healthz: %s", res.Status)
+		return fmt.Errorf("GET /readyz: %s", res.Status)
 	}
 	return nil
 }

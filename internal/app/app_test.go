@@ -137,10 +137,10 @@ func tokenGrant(a sandbox.Account) token.VehicleGrant {
 
 func TestProbe(t *testing.T) {
 	a := MustStart(t, config.Config{})
-	if err := Probe(a.Origin, time.Second); err != nil {
+	if err := Probe(a.Origin, time.Second, nil); err != nil {
 		t.Fatalf("Probe of a running sandbox: %v", err)
 	}
-	if err := Probe("http://127.0.0.1:1", time.Second); err == nil {
+	if err := Probe("http://127.0.0.1:1", time.Second, nil); err == nil {
 		t.Fatal("Probe of nothing succeeded")
 	}
 }

@@ -14,7 +14,7 @@ import (
 // Zero settings (a Config not made by config.Parse) take the flag defaults.
 func (a *App) startBackground(cfg config.Config, logger *slog.Logger) error {
 	wh, err := webhooks.New(webhooks.Options{Store: a.Store, Now: a.Clock.Now, Logger: logger,
-		MaxAttempts: cfg.WebhookAttempts, RetryBase: cfg.WebhookRetryBase})
+		MaxAttempts: cfg.WebhookAttempts, RetryBase: cfg.WebhookRetryBase, OnRecord: a.Metrics.WebhookDelivery})
 	if err != nil {
 		return fmt.Errorf("webhooks: %w", err)
 	}

@@ -51,7 +51,11 @@ type Config struct {
 	WebhookAttempts  int
 	WebhookRetryBase time.Duration
 
-	// Healthcheck makes the binary probe a running sandbox's /healthz at Addr and exit; the
+	// TLS serves HTTPS with a certificate from the sandbox's local CA (see internal/app/tls.go),
+	// kept in DataDir or, without one, in the user's config folder.
+	TLS bool
+
+	// Healthcheck makes the binary probe a running sandbox's /readyz at Addr and exit; the
 	// Docker HEALTHCHECK uses it because the image has no curl.
 	Healthcheck bool
 
@@ -95,7 +99,8 @@ func Parse(args []string, getenv func(string) string, usage io.Writer) (Config, 
 	fs.IntVar(&c.WebhookAttempts, "webhook-attempts", envInt(getenv, "SANDBOX_WEBHOOK_ATTEMPTS", 5), "tries of one webhook delivery before it is given up (env SANDBOX_WEBHOOK_ATTEMPTS)")
 	fs.DurationVar(&c.WebhookRetryBase, "webhook-retry-base", envDuration(getenv, "SANDBOX_WEBHOOK_RETRY_BASE", 2*time.Second), "wait after a failed webhook delivery, doubling after each failure (env SANDBOX_WEBHOOK_RETRY_BASE)")
 	fs.StringVar(&c.AppName, "app-name", env("SMARTCAR_APP_NAME", ""), "display name of the application registered from SMARTCAR_CLIENT_ID, shown on Connect's pages (env SMARTCAR_APP_NAME; default \""+DefaultEnvAppName+"\")")
-	fs.BoolVar(&c.Healthcheck, "healthcheck", false, "probe the sandbox at -addr (GET /healthz) and exit 0 when healthy; for container health checks")
+	fs.BoolVar(&c.TLS, "tls", envBool(getenv, "SANDBOX_TLS"), "serve HTTPS with a certificate from a local CA the sandbox creates once and keeps (in -data-dir, else the user config folder); `smartcar-sandbox ca` says how to trust it (env SANDBOX_TLS=1)")
+	fs.BoolVar(&c.Healthcheck, "healthcheck", false, "probe the sandbox at -addr (GET /readyz) and exit 0 when ready; for container health checks")
 	fs.Usage = func() {
 		fmt.Fprintf(usage, "smartcar-sandbox: a local, offline stand-in for Smartcar Connect, the token endpoint and the vehicle API.\n\nUsage: smartcar-sandbox [flags]\n\n")
 		fs.PrintDefaults()
@@ -168,6 +173,9 @@ func (c Config) Validate() error {
 	if c.WebhookRetryBase < 10*time.Millisecond || c.WebhookRetryBase > 10*time.Minute {
 		errs = append(errs, fmt.Errorf("-webhook-retry-base %v (SANDBOX_WEBHOOK_RETRY_BASE): want a duration from 10ms to 10m, e.g. 2s", c.WebhookRetryBase))
 	}
+	if c.TLS && strings.HasPrefix(c.PublicURL, "http://") {
+		errs = append(errs, fmt.Errorf("-public-url %q with -tls: the sandbox serves https, so write https://", c.PublicURL))
+	}
 	if c.LogFormat != "text" && c.LogFormat != "json" {
 		errs = append(errs, fmt.Errorf("-log-format %q: want text or json", c.LogFormat))
 	}
@@ -211,6 +219,9 @@ func (c Config) Origin(listenAddr string) string {
 	host, port, err := net.SplitHostPort(listenAddr)
 	if err == nil && (host == "" || host == "0.0.0.0" || host == "::") {
 		listenAddr = net.JoinHostPort("127.0.0.1", port)
+	}
+	if c.TLS {
+		return "https://" + listenAddr
 	}
 	return "http://" + listenAddr
 }

@@ -152,3 +152,31 @@ func TestMaxFixturesMB(t *testing.T) {
 		}
 	}
 }
+
+func TestTLS(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		args    []string
+		env     map[string]string
+		wantErr string
+		origin  string
+	}{
+		{"flag", []string{"-tls"}, nil, "", "https://127.0.0.1:8080"},
+		{"env", nil, map[string]string{"SANDBOX_TLS": "1"}, "", "https://127.0.0.1:8080"},
+		{"https public URL", []string{"-tls", "-public-url", "https://192.168.1.20:8080"}, nil, "", "https://192.168.1.20:8080"},
+		{"http public URL", []string{"-tls", "-public-url", "http://192.168.1.20:8080"}, nil, "write https://", ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c, err := Parse(tc.args, envOf(tc.env), io.Discard)
+			if tc.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+					t.Fatalf("err = %v, want %q", err, tc.wantErr)
+				}
+				return
+			}
+			if err != nil || !c.TLS || c.Origin(c.Addr) != tc.origin {
+				t.Fatalf("TLS %v origin %s err %v", c.TLS, c.Origin(c.Addr), err)
+			}
+		})
+	}
+}

@@ -48,6 +48,9 @@ type Config struct {
 	Origin string
 	Now    func() time.Time
 	Logger *slog.Logger
+	// OnEvent, when set, hears each flow's start ("started"), its code ("completed") and its
+	// Connect errors (the error code: "access_denied", "no_vehicles", …), for the metrics.
+	OnEvent func(event string)
 }
 
 // Handler serves the Connect pages.
@@ -57,6 +60,7 @@ type Handler struct {
 	secure bool
 	now    func() time.Time
 	log    *slog.Logger
+	event  func(string)
 }
 
 // New returns the Connect handler.
@@ -73,7 +77,10 @@ func New(c Config) (*Handler, error) {
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
 	}
-	return &Handler{store: c.Store, seal: newSealer(c.Key), secure: strings.HasPrefix(c.Origin, "https://"), now: c.Now, log: c.Logger}, nil
+	if c.OnEvent == nil {
+		c.OnEvent = func(string) {}
+	}
+	return &Handler{store: c.Store, seal: newSealer(c.Key), secure: strings.HasPrefix(c.Origin, "https://"), now: c.Now, log: c.Logger, event: c.OnEvent}, nil
 }
 
 // The pages' handlers, one per step; internal/server declares their routes with the Path
@@ -127,6 +134,7 @@ func (h *Handler) authorize(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
+	h.event("started")
 	csrf := sandbox.RandomToken(32)
 	http.SetCookie(w, csrfCookie(f.ID, csrf, h.secure))
 	h.render(w, r, http.StatusOK, "preamble", h.pageFor(f, csrf))
@@ -329,37 +337,58 @@ const (
 )
 
 func (h *Handler) login(w http.ResponseWriter, r *http.Request, f *flow, csrf string) {
-	if f.Make == "" {
-		f.Make = "TESLA" // a hand-made POST that skipped the brand page; any brand works
-	}
 	username := strings.TrimSpace(r.PostForm.Get("username"))
 	if username == "" || r.PostForm.Get("password") == "" {
+		if f.Make == "" {
+			f.Make = defaultMake
+		}
 		p := h.loginPage(f, csrf, "Enter a username and a password. Any non-empty ones work here.")
 		p.Username = username
 		h.render(w, r, http.StatusBadRequest, "login", p)
 		return
 	}
+	if err := h.signIn(f, username); err != nil {
+		h.answer(w, r, f, err)
+		return
+	}
+	// approval_prompt=auto skips the permissions page when the user already granted this app
+	// every requested permission on every vehicle this sign-in shares (and there is nothing to
+	// choose: single_select with several vehicles always asks).
+	if !f.Force && (!f.Single || len(f.Offered) == 1) && h.alreadyGranted(f, f.Offered) {
+		h.approve(w, r, f, f.Offered, scopeNames(f.Scope, nil))
+		return
+	}
+	h.render(w, r, http.StatusOK, "consent", h.consentPage(f, csrf, nil, ""))
+}
+
+// defaultMake is the brand of a sign-in that named none: a hand-made POST that skipped the
+// brand page, or a headless flow without make. Any brand works.
+const defaultMake = "TESLA"
+
+// signIn is the sign-in step every flow runs, the pages' and the headless one's (Run): the
+// account (a username no fixture names gets a test-mode car of the brand), Smartcar's
+// test-user rules, single_select_vin. It records the user and the vehicles to offer in f, or
+// returns the Connect error (a *redirectError) the app gets instead.
+func (h *Handler) signIn(f *flow, username string) error {
+	if f.Make == "" {
+		f.Make = defaultMake
+	}
 	acct, vehicles, err := h.store.SignIn(username, f.Make)
 	if errors.Is(err, store.ErrNotFound) {
-		h.redirect(w, f, &redirectError{Code: "no_vehicles", Description: descNoVehicles})
-		return
+		return &redirectError{Code: "no_vehicles", Description: descNoVehicles}
 	} else if err != nil {
-		h.fail(w, r, err)
-		return
+		return err
 	}
 	tu := fixtures.ParseTestUser(username)
 	switch {
 	case tu.Kind == fixtures.InvalidSubscription:
-		h.redirect(w, f, &redirectError{Code: "invalid_subscription", Description: descInvalidSubscription})
-		return
+		return &redirectError{Code: "invalid_subscription", Description: descInvalidSubscription}
 	case tu.Kind == fixtures.VehicleIncompatible, tu.Kind == fixtures.VINLevel && tu.Level == "incompatible":
-		h.redirect(w, f, incompatible(vehicles))
-		return
+		return incompatible(vehicles)
 	case tu.Kind == fixtures.VINLevel:
 		scope, ok := levelScope(f.Scope, tu.Level)
 		if !ok {
-			h.redirect(w, f, incompatible(vehicles))
-			return
+			return incompatible(vehicles)
 		}
 		f.Scope = scope
 	}
@@ -373,22 +402,24 @@ func (h *Handler) login(w http.ResponseWriter, r *http.Request, f *flow, csrf st
 		vehicles = only
 	}
 	if len(vehicles) == 0 {
-		h.redirect(w, f, &redirectError{Code: "no_vehicles", Description: descNoVehicles})
-		return
+		return &redirectError{Code: "no_vehicles", Description: descNoVehicles}
 	}
 	f.UserID, f.Username = acct.UserID, acct.Username
 	f.Offered = make([]string, len(vehicles))
 	for i, v := range vehicles {
 		f.Offered[i] = v.ID
 	}
-	// approval_prompt=auto skips the permissions page when the user already granted this app
-	// every requested permission on every vehicle this sign-in shares (and there is nothing to
-	// choose: single_select with several vehicles always asks).
-	if !f.Force && (!f.Single || len(f.Offered) == 1) && h.alreadyGranted(f, f.Offered) {
-		h.approve(w, r, f, f.Offered, scopeNames(f.Scope, nil))
+	return nil
+}
+
+// answer sends a step's error: a *redirectError to the app, anything else as the error page.
+func (h *Handler) answer(w http.ResponseWriter, r *http.Request, f *flow, err error) {
+	var re *redirectError
+	if errors.As(err, &re) {
+		h.redirect(w, f, re)
 		return
 	}
-	h.render(w, r, http.StatusOK, "consent", h.consentPage(f, csrf, nil, ""))
+	h.fail(w, r, err)
 }
 
 // incompatible is the vehicle_incompatible redirect; Connect shares the vehicle's VIN, make,
@@ -474,35 +505,18 @@ func (h *Handler) consent(w http.ResponseWriter, r *http.Request, f *flow, csrf 
 	}
 	switch r.PostForm.Get("action") {
 	case "deny":
-		h.redirect(w, f, &redirectError{Code: "access_denied", Description: descAccessDenied})
+		h.redirect(w, f, errAccessDenied)
 	case "allow":
-		offered := make(map[string]bool, len(f.Offered))
-		for _, id := range f.Offered {
-			offered[id] = true
-		}
-		var chosen []string
-		seen := map[string]bool{}
-		for _, id := range r.PostForm["vehicle"] {
-			if offered[id] && !seen[id] {
-				seen[id] = true
-				chosen = append(chosen, id)
-			}
-		}
 		keep := map[string]bool{}
 		for _, p := range r.PostForm["permission"] {
 			keep[p] = true
 		}
-		perms := scopeNames(f.Scope, keep)
-		msg := ""
-		switch {
-		case len(chosen) == 0:
-			msg = "Choose at least one vehicle to share, or deny access."
-		case f.Single && len(chosen) > 1:
-			msg = "Choose one vehicle."
-		case len(perms) == 0:
-			msg = "Allow at least one permission, or deny access."
-		}
+		chosen, perms, msg := choose(f, r.PostForm["vehicle"], keep)
 		if msg != "" {
+			seen := make(map[string]bool, len(chosen))
+			for _, id := range chosen {
+				seen[id] = true
+			}
 			h.render(w, r, http.StatusBadRequest, "consent", h.consentPage(f, csrf, seen, msg))
 			return
 		}
@@ -512,16 +526,56 @@ func (h *Handler) consent(w http.ResponseWriter, r *http.Request, f *flow, csrf 
 	}
 }
 
+var errAccessDenied = &redirectError{Code: "access_denied", Description: descAccessDenied}
+
+// choose is the permissions page's Allow, for the pages and the headless flow alike: the
+// vehicles picked among those offered (others are ignored, each counted once) and the
+// required permissions plus the optional ones in keep (nil keeps them all). msg says what is
+// wrong with the choice, "" when it can be approved.
+func choose(f *flow, picked []string, keep map[string]bool) (chosen, perms []string, msg string) {
+	offered := make(map[string]bool, len(f.Offered))
+	for _, id := range f.Offered {
+		offered[id] = true
+	}
+	seen := map[string]bool{}
+	for _, id := range picked {
+		if offered[id] && !seen[id] {
+			seen[id] = true
+			chosen = append(chosen, id)
+		}
+	}
+	perms = scopeNames(f.Scope, keep)
+	switch {
+	case len(chosen) == 0:
+		msg = "Choose at least one vehicle to share, or deny access."
+	case f.Single && len(chosen) > 1:
+		msg = "Choose one vehicle."
+	case len(perms) == 0:
+		msg = "Allow at least one permission, or deny access."
+	}
+	return chosen, perms, msg
+}
+
 // approve records the grants, saves the authorization code and sends the person back to the app.
 func (h *Handler) approve(w http.ResponseWriter, r *http.Request, f *flow, vehicles, perms []string) {
+	q, err := h.grant(f, vehicles, perms)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	h.found(w, redirectURL(f.RedirectURI, q))
+}
+
+// grant is the end of every approved flow: it records the grants, saves the authorization code
+// and returns the query the redirect carries (code, state, external_id).
+func (h *Handler) grant(f *flow, vehicles, perms []string) (url.Values, error) {
 	now := h.now().UTC()
 	grants := make([]sandbox.Grant, len(vehicles))
 	for i, vid := range vehicles {
 		grants[i] = sandbox.Grant{ClientID: f.ClientID, UserID: f.UserID, VehicleID: vid, Permissions: perms, ConnectedAt: now, Mode: f.Mode}
 	}
 	if err := h.store.Connect(grants...); err != nil {
-		h.fail(w, r, err)
-		return
+		return nil, err
 	}
 	code := sandbox.AuthCode{
 		Code:        sandbox.NewUUID(),
@@ -534,9 +588,9 @@ func (h *Handler) approve(w http.ResponseWriter, r *http.Request, f *flow, vehic
 		ExpiresAt:   now.Add(CodeTTL),
 	}
 	if err := h.store.SaveCode(code); err != nil {
-		h.fail(w, r, err)
-		return
+		return nil, err
 	}
+	h.event("completed")
 	// user_id is what v3 calls name in sc-user-id (Smartcar's v3 Connect docs); code stays,
 	// since the v2.0 flow and the official SDKs exchange it.
 	q := url.Values{"code": {code.Code}, "user_id": {f.UserID}}
@@ -546,11 +600,18 @@ func (h *Handler) approve(w http.ResponseWriter, r *http.Request, f *flow, vehic
 	if f.ExternalID != "" {
 		q.Set("external_id", f.ExternalID)
 	}
-	h.found(w, redirectURL(f.RedirectURI, q))
+	return q, nil
 }
 
 // redirect sends a Connect error back to the app.
 func (h *Handler) redirect(w http.ResponseWriter, f *flow, e *redirectError) {
+	h.found(w, redirectURL(f.RedirectURI, h.errorQuery(f, e)))
+}
+
+// errorQuery is what a Connect error's redirect carries: error, error_description, the
+// error's extras and the state.
+func (h *Handler) errorQuery(f *flow, e *redirectError) url.Values {
+	h.event(e.Code)
 	q := url.Values{"error": {e.Code}, "error_description": {e.Description}}
 	for k, vs := range e.Extra {
 		q[k] = vs
@@ -558,7 +619,7 @@ func (h *Handler) redirect(w http.ResponseWriter, f *flow, e *redirectError) {
 	if f.State != "" {
 		q.Set("state", f.State)
 	}
-	h.found(w, redirectURL(f.RedirectURI, q))
+	return q
 }
 
 func (h *Handler) found(w http.ResponseWriter, loc string) {

@@ -47,7 +47,7 @@ func doorOf(path string) (door, bool) {
 		return doorAdmin, true
 	case path == "/oauth/authorize" || strings.HasPrefix(path, "/connect/"):
 		return doorConnect, true
-	case path == "/" || path == "/healthz":
+	case path == "/" || path == "/healthz" || path == "/readyz" || path == "/metrics" || path == "/openapi.json":
 		return doorPage, true
 	}
 	return "", false

@@ -7,7 +7,9 @@ import (
 	"github.com/gorilla/mux"
 
 	"github.com/smartcar-sandbox/smartcar-sandbox/internal/admin"
+	"github.com/smartcar-sandbox/smartcar-sandbox/internal/connect"
 	"github.com/smartcar-sandbox/smartcar-sandbox/internal/faults"
+	"github.com/smartcar-sandbox/smartcar-sandbox/internal/oauth"
 	"github.com/smartcar-sandbox/smartcar-sandbox/internal/requestlog"
 	"github.com/smartcar-sandbox/smartcar-sandbox/internal/scapi"
 	"github.com/smartcar-sandbox/smartcar-sandbox/internal/store"
@@ -58,7 +60,9 @@ func recordedPath(p string) bool {
 }
 
 // mountAdmin mounts /admin/... when an admin token is set.
-func mountAdmin(r *mux.Router, d Deps) {
+// run and exchange are the Connect flow and the code exchange POST /admin/connect runs, the
+// very ones the pages and the token endpoint serve.
+func mountAdmin(r *mux.Router, d Deps, run func(connect.Request) (connect.Result, error), exchange func(clientID, code, redirectURI string) (*oauth.Response, error)) {
 	c := d.Control
 	if c == nil || c.AdminToken == "" {
 		return
@@ -69,7 +73,7 @@ func mountAdmin(r *mux.Router, d Deps) {
 		c.Faults = faults.NewSet()
 	}
 	o := admin.Options{Token: c.AdminToken, Store: d.Store, Faults: c.Faults, Requests: c.Requests,
-		Now: d.Now, Advance: c.Advance, Reload: c.Reload}
+		Now: d.Now, Advance: c.Advance, Reload: c.Reload, Connect: run, Exchange: exchange}
 	if d.Webhooks != nil { // a nil *Service in the interface would look set
 		o.Webhooks = d.Webhooks
 	}

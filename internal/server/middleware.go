@@ -17,9 +17,9 @@ import (
 // few KB); the cap keeps a huge upload from eating memory.
 const MaxBodyBytes = 1 << 20
 
-// middleware wraps every request: request id, panic recovery, the access line (a slog
-// record; app puts a buffered LogWriter under the logger), slash folding and the body cap.
-func middleware(next http.Handler, log *slog.Logger) http.Handler {
+// middleware wraps every request: request id, panic recovery, metrics, the access line (a
+// slog record; app puts a buffered LogWriter under the logger), slash folding and the body cap.
+func middleware(next http.Handler, log *slog.Logger, m *Metrics) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		id := requestid.New()
@@ -38,9 +38,11 @@ func middleware(next http.Handler, log *slog.Logger) http.Handler {
 					writeInternalError(rec, r)
 				}
 			}
+			end := time.Now()
+			m.observe(rec, logPath, end.Sub(start))
 			// LogAttrs with typed attributes: no boxing of each value, as log.Info's ...any does.
 			attrs := [6]slog.Attr{slog.String("method", r.Method), slog.String("path", logPath), slog.Int("status", rec.status()),
-				slog.Float64("duration_ms", float64(time.Since(start).Microseconds())/1000), slog.String("request_id", id)}
+				slog.Float64("duration_ms", float64(end.Sub(start).Microseconds())/1000), slog.String("request_id", id)}
 			n := 5
 			if rec.note != "" {
 				attrs[5], n = slog.String("note", rec.note), 6
@@ -100,7 +102,8 @@ type statusRecorder struct {
 	http.ResponseWriter
 	code        int
 	wroteHeader bool
-	note        string // see requestlog.Note: logged on the access line
+	note        string        // see requestlog.Note: logged on the access line
+	route       *routeMetrics // set by the route's wrapper (Metrics.instrument); nil: no route took it
 }
 
 // Note keeps the answer's note for the access line.

@@ -27,6 +27,9 @@ func Routes(d Deps) ([]Route, error) {
 	if d.Logger == nil {
 		d.Logger = slog.New(slog.DiscardHandler)
 	}
+	if d.Metrics == nil {
+		d.Metrics = NewMetrics()
+	}
 	r := router(d)
 	var out []Route
 	err := r.Walk(func(rt *mux.Route, _ *mux.Router, _ []*mux.Route) error {

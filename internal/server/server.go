@@ -14,6 +14,7 @@ import (
 	"github.com/smartcar-sandbox/smartcar-sandbox/internal/keys"
 	"github.com/smartcar-sandbox/smartcar-sandbox/internal/oauth"
 	"github.com/smartcar-sandbox/smartcar-sandbox/internal/scapi"
+	"github.com/smartcar-sandbox/smartcar-sandbox/internal/server/openapi"
 	"github.com/smartcar-sandbox/smartcar-sandbox/internal/store"
 	"github.com/smartcar-sandbox/smartcar-sandbox/internal/token"
 	"github.com/smartcar-sandbox/smartcar-sandbox/internal/vehicleapi"
@@ -38,6 +39,11 @@ type Deps struct {
 	Control *Control
 	// Webhooks serves webhook subscriptions and the delivery log; nil leaves them unmounted.
 	Webhooks *webhooks.Service
+	// Metrics is what GET /metrics serves; nil makes a registry of the server's own.
+	Metrics *Metrics
+	// Ready says whether the sandbox can serve (GET /readyz): nil when ready, else why not.
+	// nil Ready: ready whenever it answers.
+	Ready func() error
 }
 
 // New returns the sandbox's HTTP handler.
@@ -48,7 +54,11 @@ func New(d Deps) http.Handler {
 	if d.Logger == nil {
 		d.Logger = slog.New(slog.DiscardHandler)
 	}
-	return middleware(withControl(serveHeadAsGet(router(d)), d), d.Logger)
+	if d.Metrics == nil {
+		d.Metrics = NewMetrics()
+	}
+	d.Metrics.watchStore(d.Store)
+	return middleware(withControl(serveHeadAsGet(router(d)), d), d.Logger, d.Metrics)
 }
 
 // router builds the router over every route of mount. It never redirects: gorilla/mux's path
@@ -57,8 +67,12 @@ func New(d Deps) http.Handler {
 // an encoded slash inside a vehicle id ("a%2Fb") is part of the id (then refused as not an
 // id), not a separator that would make another route match.
 func router(d Deps) *mux.Router {
+	if d.Metrics == nil {
+		d.Metrics = NewMetrics()
+	}
 	r := mux.NewRouter().SkipClean(true).UseEncodedPath()
 	mount(r, d)
+	d.Metrics.instrument(r)
 	r.NotFoundHandler = http.HandlerFunc(notFound)
 	r.MethodNotAllowedHandler = methodNotAllowed(r)
 	return r
@@ -73,6 +87,9 @@ const iamTokenPath = "/oauth2/token"
 
 // mount declares every route of the sandbox.
 func mount(r *mux.Router, d Deps) {
+	if d.Metrics == nil {
+		d.Metrics = NewMetrics() // tests that mount without New
+	}
 	auth := &scapi.Auth{Tokens: d.Tokens, Store: d.Store}
 	v2 := vehicleapi.New(d.Store, auth, d.Now)
 	v3 := vehicleapiv3.New(d.Store, auth, d.Now)
@@ -86,6 +103,9 @@ func mount(r *mux.Router, d Deps) {
 
 	// --- sandbox's own pages ---
 	handle(r, "/healthz", http.HandlerFunc(healthz)).Methods(get)
+	handle(r, "/readyz", readyz(d.Ready)).Methods(get)
+	handle(r, "/metrics", d.Metrics.Handler()).Methods(get)
+	handle(r, "/openapi.json", openapi.Handler()).Methods(get)
 	handle(r, "/", landing(d)).Methods(get)
 
 	// --- Connect (connect.smartcar.com) ---
@@ -93,7 +113,7 @@ func mount(r *mux.Router, d Deps) {
 	if key == nil {
 		key = keys.New()
 	}
-	conn, err := connect.New(connect.Config{Store: d.Store, Key: key, Origin: d.Origin, Now: d.Now, Logger: d.Logger})
+	conn, err := connect.New(connect.Config{Store: d.Store, Key: key, Origin: d.Origin, Now: d.Now, Logger: d.Logger, OnEvent: d.Metrics.ConnectEvent})
 	if err != nil {
 		panic(err) // only a programming error: the store is required and keys.Load makes full-size keys
 	}
@@ -107,14 +127,18 @@ func mount(r *mux.Router, d Deps) {
 
 	// --- token endpoint (auth.smartcar.com) ---
 	// Every method reaches the handler, so a GET gets the OAuth 405 JSON rather than the HTML 404.
-	handle(r, oauthTokenPath, oauth.New(d.Store, d.Tokens, d.Now))
-	handle(r, iamTokenPath, oauth.NewIAM(d.Store, d.Tokens, d.Now))
+	tokenEndpoint := oauth.New(d.Store, d.Tokens, d.Now)
+	tokenEndpoint.OnGrant = d.Metrics.TokenGranted
+	handle(r, oauthTokenPath, tokenEndpoint)
+	iamEndpoint := oauth.NewIAM(d.Store, d.Tokens, d.Now)
+	iamEndpoint.OnGrant = d.Metrics.TokenGranted
+	handle(r, iamTokenPath, iamEndpoint)
 
 	// --- vehicle API v2.0 (api.smartcar.com/v2.0) and management API ---
 	mountVehicleAPI(r, scapi.V2, v2, auth, d.Webhooks)
 
 	// --- admin API (the sandbox's own control surface; see admin.go) ---
-	mountAdmin(r, d)
+	mountAdmin(r, d, conn.Run, tokenEndpoint.Exchange)
 
 	// --- vehicle API v3 (vehicle.api.smartcar.com/v3) ---
 	handle(r, "/v3/vehicles/{id}", scapi.Handle(scapi.V3, v3.Vehicle)).Methods(get)
@@ -196,6 +220,22 @@ func mountVehicleAPI(r *mux.Router, v scapi.Version, api *vehicleapi.API, auth *
 	}
 }
 
+// healthz says the process answers; readyz says it can serve (fixtures loaded, store open),
+// which is what a load balancer or a CI job waiting for the sandbox should ask.
 func healthz(w http.ResponseWriter, r *http.Request) {
 	scapi.WriteJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+}
+
+func readyz(ready func() error) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if ready != nil {
+			if err := ready(); err != nil {
+				w.Header().Set("Cache-Control", "no-store")
+				scapi.WriteJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "not ready", "reason": err.Error()})
+				return
+			}
+		}
+		w.Header().Set("Cache-Control", "no-store")
+		scapi.WriteJSON(w, http.StatusOK, map[string]string{"status": "ready"})
+	})
 }

@@ -49,6 +49,9 @@ func (s *Service) record(d Delivery) {
 	if d.At.IsZero() {
 		d.At = s.o.Now().UTC()
 	}
+	if s.o.OnRecord != nil {
+		s.o.OnRecord(d)
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if len(s.log) >= s.o.LogSize {

@@ -42,6 +42,8 @@ type Options struct {
 	LogSize int
 	// NewID makes event, delivery and log ids; nil means random UUIDs.
 	NewID func() string
+	// OnRecord, when set, hears every delivery attempt as it is logged (the metrics).
+	OnRecord func(Delivery)
 }
 
 // Service runs subscriptions and deliveries. Close stops it.

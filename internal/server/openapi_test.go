@@ -1,0 +1,273 @@
+package server_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/santhosh-tekuri/jsonschema/v6"
+
+	sandbox "github.com/smartcar-sandbox/smartcar-sandbox"
+	"github.com/smartcar-sandbox/smartcar-sandbox/internal/sandboxtest"
+	"github.com/smartcar-sandbox/smartcar-sandbox/internal/server"
+	"github.com/smartcar-sandbox/smartcar-sandbox/internal/server/openapi"
+	"github.com/smartcar-sandbox/smartcar-sandbox/internal/store"
+	"github.com/smartcar-sandbox/smartcar-sandbox/internal/webhooks"
+)
+
+type openAPIDoc struct {
+	OpenAPI string                               `json:"openapi"`
+	Paths   map[string]map[string]map[string]any `json:"paths"`
+}
+
+func loadOpenAPI(t *testing.T) openAPIDoc {
+	t.Helper()
+	var doc openAPIDoc
+	if err := json.Unmarshal(openapi.JSON(), &doc); err != nil {
+		t.Fatal(err)
+	}
+	return doc
+}
+
+// TestOpenAPIMatchesRouter walks the real router and the document both ways: every route
+// the sandbox serves is documented with its method, and every documented operation is served.
+func TestOpenAPIMatchesRouter(t *testing.T) {
+	doc := loadOpenAPI(t)
+	if doc.OpenAPI != "3.1.0" {
+		t.Fatalf("openapi = %q", doc.OpenAPI)
+	}
+	st, err := store.New(sandbox.Dataset{}, store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	wh, err := webhooks.New(webhooks.Options{Store: st})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer wh.Close()
+	// Everything mounted: the admin API and webhooks included.
+	routes, err := server.Routes(server.Deps{Store: st, Now: time.Now, Control: &server.Control{AdminToken: "x"}, Webhooks: wh})
+	if err != nil {
+		t.Fatal(err)
+	}
+	served := map[string]bool{}    // "METHOD path"
+	anyMethod := map[string]bool{} // paths whose handler takes every method
+	for _, r := range routes {
+		if r.Prefix {
+			continue // the admin API's catch-all for unknown paths
+		}
+		if r.Method == "" {
+			anyMethod[r.Path] = true
+			continue
+		}
+		served[r.Method+" "+r.Path] = true
+	}
+	documented := map[string]bool{}
+	for p, item := range doc.Paths {
+		for m := range item {
+			documented[strings.ToUpper(m)+" "+p] = true
+		}
+	}
+	for op := range served {
+		if !documented[op] {
+			t.Errorf("%s is served but not in openapi.yaml", op)
+		}
+	}
+	for p := range anyMethod {
+		if len(doc.Paths[p]) == 0 && !served["GET "+p] {
+			t.Errorf("%s (any method) is served but not in openapi.yaml", p)
+		}
+	}
+	for op := range documented {
+		_, p, _ := strings.Cut(op, " ")
+		if !served[op] && !anyMethod[p] {
+			t.Errorf("%s is in openapi.yaml but not served", op)
+		}
+	}
+}
+
+// TestOpenAPIServed: GET /openapi.json answers the document.
+func TestOpenAPIServed(t *testing.T) {
+	h := sandboxtest.MustStart(t)
+	res := h.Do(t, http.MethodGet, "/openapi.json", "", nil)
+	if res.Status != http.StatusOK || !bytes.Equal(res.Body, openapi.JSON()) || !strings.HasPrefix(res.Header.Get("Content-Type"), "application/json") {
+		t.Fatalf("GET /openapi.json: %d %s", res.Status, res.Header)
+	}
+}
+
+// golden is one stored response and the operation it answers.
+type golden struct {
+	file   string // relative to internal/
+	key    string // entry in a file of several (oauth's token.golden.json); "" for one
+	op     string // "METHOD path template"
+	status int    // 0: the file's own "status"
+}
+
+// goldens maps every golden response file to its operation. TestOpenAPIGoldens fails when a
+// golden file is not listed, so a new one gets validated too.
+func goldens() []golden {
+	var out []golden
+	v2 := "vehicleapi/testdata/golden/"
+	veh := "/v2.0/vehicles/{id}"
+	for name, sub := range map[string]string{
+		"attributes": "", "attributes_trailing_slash": "", "battery": "/battery", "battery_capacity": "/battery/capacity",
+		"battery_imperial": "/battery", "battery_nominal_capacity": "/battery/nominal_capacity", "charge": "/charge",
+		"charge_limit": "/charge/limit", "dtcs": "/diagnostics/dtcs", "dtcs_none": "/diagnostics/dtcs", "engine_oil": "/engine/oil",
+		"fuel": "/fuel", "fuel_imperial": "/fuel", "location": "/location", "odometer": "/odometer", "odometer_imperial": "/odometer",
+		"permissions": "/permissions", "permissions_paged": "/permissions", "security": "/security", "security_open_window": "/security",
+		"service_history": "/service/history", "service_history_filtered": "/service/history", "system_status": "/diagnostics/system_status",
+		"system_status_bev": "/diagnostics/system_status", "tires_pressure": "/tires/pressure", "tires_pressure_imperial": "/tires/pressure",
+		"vin": "/vin",
+	} {
+		out = append(out, golden{file: v2 + "read_" + name + ".json", op: "GET " + veh + sub})
+	}
+	for file, op := range map[string]string{
+		"user": "GET /v2.0/user", "vehicles": "GET /v2.0/vehicles", "batch_mixed": "POST " + veh + "/batch",
+		"command_charge_limit_then_read": "GET " + veh + "/charge/limit", "command_destination": "POST " + veh + "/navigation/destination",
+		"command_disconnect": "DELETE " + veh + "/application", "command_lock_then_read": "GET " + veh + "/security",
+		"management_connections": "GET /v2.0/management/connections", "management_delete": "DELETE /v2.0/management/connections",
+		"error_after_disconnect": "GET " + veh + "/odometer", "error_auth_invalid": "GET " + veh + "/odometer",
+		"error_auth_malformed": "GET " + veh + "/odometer", "error_auth_missing": "GET " + veh + "/odometer",
+		"error_battery_on_ice": "GET " + veh + "/battery", "error_charge_unplugged": "POST " + veh + "/charge",
+		"error_fuel_on_bev": "GET " + veh + "/fuel", "error_invalid_unit_system": "GET " + veh + "/odometer",
+		"error_path_not_found": "GET " + veh + "/odometer", "error_permission": "GET " + veh + "/location",
+		"error_validation_action": "POST " + veh + "/security", "error_vehicle_not_in_token": "GET " + veh + "/odometer",
+	} {
+		out = append(out, golden{file: v2 + file + ".json", op: op})
+	}
+	matches, _ := filepath.Glob(filepath.Join("..", "vehicleapi", "testdata", "golden", "compatibility_*.json"))
+	for _, m := range matches {
+		m, _ = filepath.Rel("..", m)
+		op := "GET /v2.0/compatibility"
+		if strings.HasPrefix(filepath.Base(m), "compatibility_matrix_") {
+			op = "GET /v2.0/compatibility/matrix"
+		}
+		out = append(out, golden{file: m, op: op})
+	}
+	v3 := "vehicleapiv3/testdata/"
+	for file, g := range map[string]golden{
+		"command-lock":      {op: "POST /v3/vehicles/{id}/commands/security/lock", status: 200},
+		"connection":        {op: "GET /v3/connections/{id}", status: 200},
+		"connections-list":  {op: "GET /v3/connections", status: 200},
+		"error-not-capable": {op: "POST /v3/vehicles/{id}/commands/charging/limit", status: 501},
+		"signal-doors":      {op: "GET /v3/vehicles/{id}/signals/{code}", status: 200},
+		"signal-list-page":  {op: "GET /v3/vehicles/{id}/signals", status: 200},
+		"signal-odometer":   {op: "GET /v3/vehicles/{id}/signals/{code}", status: 200},
+		"vehicle":           {op: "GET /v3/vehicles/{id}", status: 200},
+	} {
+		g.file = v3 + file + ".json"
+		out = append(out, g)
+	}
+	return out
+}
+
+// TestOpenAPIGoldens validates every golden response against the schema the document gives
+// its operation and status, so a response shape cannot change without the document.
+func TestOpenAPIGoldens(t *testing.T) {
+	doc := loadOpenAPI(t)
+	const base = "https://sandbox.test/openapi.json"
+	c := jsonschema.NewCompiler()
+	c.DefaultDraft(jsonschema.Draft2020)
+	raw, err := jsonschema.UnmarshalJSON(bytes.NewReader(openapi.JSON()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.AddResource(base, raw); err != nil {
+		t.Fatal(err)
+	}
+	validate := func(t *testing.T, op string, status int, body json.RawMessage) {
+		t.Helper()
+		method, path, _ := strings.Cut(op, " ")
+		resp, ok := doc.Paths[path][strings.ToLower(method)]["responses"].(map[string]any)[fmt.Sprint(status)].(map[string]any)
+		if !ok {
+			t.Fatalf("%s: status %d is not documented", op, status)
+		}
+		// Follow a response $ref by hand: compiled as a schema it would check nothing.
+		ptr := "/paths/" + escape(path) + "/" + strings.ToLower(method) + "/responses/" + fmt.Sprint(status)
+		if ref, ok := resp["$ref"].(string); ok {
+			ptr = strings.TrimPrefix(ref, "#")
+			name := ref[strings.LastIndex(ref, "/")+1:]
+			var comp struct {
+				Components struct{ Responses map[string]map[string]any }
+			}
+			_ = json.Unmarshal(openapi.JSON(), &comp)
+			resp = comp.Components.Responses[name]
+		}
+		if _, ok := resp["content"].(map[string]any)["application/json"]; !ok {
+			t.Fatalf("%s %d: no application/json schema", op, status)
+		}
+		sch, err := c.Compile(base + "#" + ptr + "/content/application~1json/schema")
+		if err != nil {
+			t.Fatal(err)
+		}
+		inst, err := jsonschema.UnmarshalJSON(bytes.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := sch.Validate(inst); err != nil {
+			t.Errorf("%s %d: the golden body does not fit the documented schema: %v", op, status, err)
+		}
+	}
+
+	listed := map[string]bool{}
+	for _, g := range goldens() {
+		listed[filepath.Clean(g.file)] = true
+		t.Run(filepath.Base(g.file), func(t *testing.T) {
+			b, err := os.ReadFile(filepath.Join("..", g.file))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if g.status != 0 {
+				validate(t, g.op, g.status, b)
+				return
+			}
+			var rec struct {
+				Status int
+				Body   json.RawMessage
+			}
+			if err := json.Unmarshal(b, &rec); err != nil || rec.Status == 0 {
+				t.Fatalf("not a golden response record: %v", err)
+			}
+			validate(t, g.op, rec.Status, rec.Body)
+		})
+	}
+	// The token endpoint's goldens: one file, an entry per case.
+	b, err := os.ReadFile(filepath.Join("..", "oauth", "testdata", "token.golden.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var cases map[string]struct {
+		Status int
+		Body   json.RawMessage
+	}
+	if err := json.Unmarshal(b, &cases); err != nil {
+		t.Fatal(err)
+	}
+	for name, rec := range cases {
+		t.Run("token/"+name, func(t *testing.T) { validate(t, "POST /oauth/token", rec.Status, rec.Body) })
+	}
+
+	var unlisted []string
+	for _, dir := range []string{"vehicleapi/testdata/golden", "vehicleapiv3/testdata"} {
+		files, _ := filepath.Glob(filepath.Join("..", dir, "*.json"))
+		for _, f := range files {
+			rel, _ := filepath.Rel("..", f)
+			if !listed[rel] {
+				unlisted = append(unlisted, rel)
+			}
+		}
+	}
+	sort.Strings(unlisted)
+	if len(unlisted) > 0 {
+		t.Errorf("golden files not mapped to an operation in goldens(): %v", unlisted)
+	}
+}
+
+func escape(p string) string { return strings.ReplaceAll(strings.ReplaceAll(p, "~", "~0"), "/", "~1") }
