@@ -121,6 +121,31 @@ type Charge struct {
 	IsPluggedIn bool    `json:"isPluggedIn"`
 	State       string  `json:"state"` // CHARGING, FULLY_CHARGED, NOT_CHARGING
 	Limit       float64 `json:"limit"` // 0..1
+	// Schedules are the charging schedules set through v3's charge-schedules.
+	Schedules ChargeSchedules `json:"schedules,omitzero"`
+}
+
+// ChargeSchedules holds one schedule per kind (v3's daily, weekly and workweek). Every part
+// is a value (arrays, not slices), so copying a Charge copies them: no clone of the state can
+// share them with the store.
+type ChargeSchedules struct {
+	Daily    ChargeSchedule `json:"daily,omitzero"`
+	Weekly   ChargeSchedule `json:"weekly,omitzero"`
+	Workweek ChargeSchedule `json:"workweek,omitzero"`
+}
+
+// ChargeSchedule is one schedule: its id and charging windows. Daily uses Windows[0]; weekly
+// Monday..Sunday in [0]..[6]; workweek weekdays in [0] and weekends in [1]. A window with no
+// StartTime is unset.
+type ChargeSchedule struct {
+	ID      string            `json:"id,omitempty"`
+	Windows [7]ScheduleWindow `json:"windows"`
+}
+
+// ScheduleWindow is a charging window in the vehicle's local time, "HH:MM" 24-hour.
+type ScheduleWindow struct {
+	StartTime string `json:"startTime,omitempty"`
+	StopTime  string `json:"stopTime,omitempty"`
 }
 
 type Oil struct {

@@ -1,6 +1,9 @@
 package sandbox
 
-import "time"
+import (
+	"strings"
+	"time"
+)
 
 // Trip stages of a simulated vehicle (internal/simulator drives them).
 const (
@@ -144,4 +147,55 @@ func (v *Vehicle) ChargePortCommand(open bool) *Error {
 		v.State.Security.ChargingPort[i].Status = status
 	}
 	return nil
+}
+
+// Charge schedule kinds (v3's POST /vehicles/{id}/charge-schedules/{kind}).
+const (
+	ScheduleDaily    = "daily"
+	ScheduleWeekly   = "weekly"
+	ScheduleWorkweek = "workweek"
+)
+
+// chargeScheduleSlot is where a kind's schedule is kept.
+func (s *ChargeSchedules) slot(kind string) *ChargeSchedule {
+	switch kind {
+	case ScheduleDaily:
+		return &s.Daily
+	case ScheduleWeekly:
+		return &s.Weekly
+	case ScheduleWorkweek:
+		return &s.Workweek
+	}
+	return nil
+}
+
+// SetChargeSchedule sets the vehicle's schedule of a kind, replacing the one it had. Smartcar
+// documents charge schedules for Tesla (every kind) and Volvo (daily); other makes are not
+// capable, except test-mode cars (ModeTest), which take every command. A vehicle with no
+// charge port is never capable.
+func (v *Vehicle) SetChargeSchedule(kind string, s ChargeSchedule) *Error {
+	ch := v.State.Charge
+	slot := (&ChargeSchedules{}).slot(kind)
+	if ch == nil || slot == nil {
+		return ErrVehicleNotCapable("charge schedules")
+	}
+	capable := v.Mode == ModeTest || strings.EqualFold(v.Make, "TESLA") || (strings.EqualFold(v.Make, "VOLVO") && kind == ScheduleDaily)
+	if !capable {
+		return ErrVehicleNotCapable(kind + " charge schedules on a " + v.Make)
+	}
+	*ch.Schedules.slot(kind) = s
+	return nil
+}
+
+// DeleteChargeSchedule removes the schedule with the id; an unknown id is RESOURCE_NOT_FOUND.
+func (v *Vehicle) DeleteChargeSchedule(id string) *Error {
+	if ch := v.State.Charge; ch != nil && id != "" {
+		for _, kind := range []string{ScheduleDaily, ScheduleWeekly, ScheduleWorkweek} {
+			if s := ch.Schedules.slot(kind); s.ID == id {
+				*s = ChargeSchedule{}
+				return nil
+			}
+		}
+	}
+	return NewError(ErrResourceNotFound, "PATH", "The vehicle has no charge schedule "+id+".")
 }

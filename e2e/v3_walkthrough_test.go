@@ -280,6 +280,12 @@ func TestV3WalkThrough(t *testing.T) {
 	if e := cmd("charge-port/close", nil, 409); dig(e["errors"].([]any)[0], "code") != "CHARGING_PLUG_CONNECTED" {
 		t.Errorf("closing the port over the cable: %v", e)
 	}
+	sched := w.call("POST", "/v3/vehicles/"+vid+"/charge-schedules/daily", attrsBody("startTime", "22:00", "stopTime", "06:00"), true, 200)
+	schedID, _ := dig(sched, "data", "attributes", "parameters", "scheduleId").(string)
+	if timers := w.call("GET", "/v3/vehicles/"+vid+"/signals/charge-chargetimers", nil, true, 200); !strings.Contains(fmt.Sprint(dig(timers, "attributes", "body")), schedID) {
+		t.Errorf("charge-chargetimers %v lacks schedule %s", dig(timers, "attributes", "body"), schedID)
+	}
+	w.call("DELETE", "/v3/vehicles/"+vid+"/charge-schedules/"+schedID, nil, true, 200)
 	execID, _ := dig(limit, "data", "id").(string)
 	w.call("GET", "/v3/vehicles/"+vid+"/command-executions/"+execID, nil, true, 200)
 	var sawLimit bool

@@ -6,6 +6,7 @@ package server
 import (
 	"log/slog"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/gorilla/mux"
@@ -146,6 +147,23 @@ func mount(r *mux.Router, d Deps) {
 	handle(r, "/v3/vehicles/{id}/signals/{code}", scapi.Handle(scapi.V3, v3.Signal)).Methods(get)
 	for _, c := range vehicleapiv3.CommandPaths {
 		handle(r, "/v3/vehicles/{id}/commands/"+c.Path, scapi.Handle(scapi.V3, v3.Command(c.Type))).Methods(post)
+	}
+	// A kind's name is not a schedule id: DELETE …/charge-schedules/daily is a wrong method
+	// (405, Allow: POST), not a delete of schedule "daily". Declared before the kinds' POST
+	// routes: gorilla/mux forgets an earlier route's method mismatch when a later route's path
+	// matches, so this order is what keeps the 405.
+	handle(r, "/v3/vehicles/{id}/charge-schedules/{scheduleId}", scapi.Handle(scapi.V3, v3.Command(vehicleapiv3.CmdScheduleDelete))).Methods(http.MethodDelete).
+		MatcherFunc(func(req *http.Request, _ *mux.RouteMatch) bool {
+			last := req.URL.Path[strings.LastIndexByte(req.URL.Path, '/')+1:]
+			for _, c := range vehicleapiv3.SchedulePaths {
+				if last == c.Path {
+					return false
+				}
+			}
+			return true
+		})
+	for _, c := range vehicleapiv3.SchedulePaths {
+		handle(r, "/v3/vehicles/{id}/charge-schedules/"+c.Path, scapi.Handle(scapi.V3, v3.Command(c.Type))).Methods(post)
 	}
 	handle(r, "/v3/vehicles/{id}/command-executions/{executionId}", scapi.Handle(scapi.V3, v3.CommandExecution)).Methods(get)
 	handle(r, "/v3/connections", scapi.Handle(scapi.V3, v3.Connections)).Methods(get)

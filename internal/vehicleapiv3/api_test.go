@@ -32,11 +32,15 @@ const (
 // execID matches the random command-execution ids wherever they appear (id, links).
 var execID = regexp.MustCompile(`exec_[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}`)
 
+// scheduleID matches the random charge schedule ids of schedule executions.
+var scheduleID = regexp.MustCompile(`"scheduleId":"[0-9a-f-]{36}"`)
+
 // golden compares a JSON body with testdata/<name>.json after replacing the values that
 // change per request (request ids, command execution ids).
 func golden(t *testing.T, name string, body []byte) {
 	t.Helper()
 	body = execID.ReplaceAll(body, []byte("exec_<id>"))
+	body = scheduleID.ReplaceAll(body, []byte(`"scheduleId":"<schedule-id>"`))
 	var v any
 	if err := json.Unmarshal(body, &v); err != nil {
 		t.Fatalf("%s: body is not JSON: %v\n%s", name, err, body)
@@ -954,5 +958,109 @@ func TestCatalogueIsDocumented(t *testing.T) {
 	delete(served, "charge-activelimit")
 	for c := range served {
 		t.Errorf("%s is served but not documented", c)
+	}
+}
+
+// TestChargeSchedules: Tesla takes every kind, other makes none (Volvo daily only), a
+// test-mode car every one; a schedule is kept in the vehicle state and shows in
+// charge-chargetimers; a new one of a kind replaces the old; DELETE by id removes it.
+func TestChargeSchedules(t *testing.T) {
+	h := sandboxtest.MustStart(t)
+	tok, _ := h.Connect(t, sandboxtest.ClientID, sandboxtest.DemoUser, sandboxtest.AllPermissions()...)
+	post := func(id, kind string, body any) *sandboxtest.Response {
+		return h.Do(t, "POST", "/v3/vehicles/"+id+"/charge-schedules/"+kind, tok, body)
+	}
+	timers := func(id string) string {
+		t.Helper()
+		var sig signal
+		h.Do(t, "GET", "/v3/vehicles/"+id+"/signals/charge-chargetimers", tok, nil).JSON(t, &sig)
+		return string(sig.Attributes.Body)
+	}
+	idOf := func(res *sandboxtest.Response) string {
+		t.Helper()
+		var e struct {
+			Data struct {
+				Attributes struct {
+					CommandType string
+					Parameters  struct{ ScheduleID string }
+				}
+			}
+		}
+		res.JSON(t, &e)
+		if e.Data.Attributes.Parameters.ScheduleID == "" {
+			t.Fatalf("no scheduleId: %s", res.Body)
+		}
+		return e.Data.Attributes.Parameters.ScheduleID
+	}
+
+	daily := post(tesla, "daily", attrs("startTime", "22:00", "stopTime", "06:00", "location", map[string]float64{"latitude": 37.77, "longitude": -122.42}))
+	if daily.Status != 200 {
+		t.Fatalf("daily: %d %s", daily.Status, daily.Body)
+	}
+	golden(t, "command-charge-schedule-daily", daily.Body)
+	first := idOf(daily)
+	weekly := post(tesla, "weekly", attrs("days", map[string]any{"monday": map[string]string{"startTime": "01:00", "stopTime": "05:00"}}))
+	if weekly.Status != 200 {
+		t.Fatalf("weekly: %d %s", weekly.Status, weekly.Body)
+	}
+	if res := post(tesla, "workweek", attrs("weekdays", map[string]string{"startTime": "23:00", "stopTime": "07:00"})); res.Status != 200 {
+		t.Fatalf("workweek: %d %s", res.Status, res.Body)
+	}
+	got := timers(tesla)
+	for _, want := range []string{`"scheduleId":"` + first + `","type":"daily","day":"daily","startTime":"22:00","stopTime":"06:00"`, `"day":"monday","startTime":"01:00"`, `"day":"weekdays","startTime":"23:00"`} {
+		if !strings.Contains(got, want) {
+			t.Errorf("charge-chargetimers %s lacks %s", got, want)
+		}
+	}
+	// A second daily schedule replaces the first; the first's id is then unknown.
+	second := idOf(post(tesla, "daily", attrs("startTime", "21:30", "stopTime", "05:30")))
+	if got := timers(tesla); strings.Contains(got, first) || !strings.Contains(got, second) {
+		t.Errorf("after a new daily schedule: %s", got)
+	}
+	if res := h.Do(t, "DELETE", "/v3/vehicles/"+tesla+"/charge-schedules/"+first, tok, nil); res.Status != 404 {
+		t.Errorf("deleting the replaced schedule: %d %s", res.Status, res.Body)
+	}
+	// A kind's name is not an id: DELETE on it is a wrong method.
+	if res := h.Do(t, "DELETE", "/v3/vehicles/"+tesla+"/charge-schedules/daily", tok, nil); res.Status != 405 || res.Header.Get("Allow") != "POST" {
+		t.Errorf("DELETE …/charge-schedules/daily: %d Allow %q", res.Status, res.Header.Get("Allow"))
+	}
+	del := h.Do(t, "DELETE", "/v3/vehicles/"+tesla+"/charge-schedules/"+second, tok, nil)
+	if del.Status != 200 || strings.Contains(timers(tesla), second) {
+		t.Errorf("delete: %d %s; timers %s", del.Status, del.Body, timers(tesla))
+	}
+	golden(t, "command-charge-schedule-delete", del.Body)
+
+	// Not capable: a Toyota, an ICE; a test-mode car takes it.
+	for _, tc := range []struct {
+		name, id, kind string
+		body           any
+		status         int
+		code           string
+	}{
+		{"toyota", rav4, "daily", attrs("startTime", "22:00", "stopTime", "06:00"), 501, "VEHICLE_NOT_CAPABLE"},
+		{"ice", ford, "daily", attrs("startTime", "22:00", "stopTime", "06:00"), 501, "VEHICLE_NOT_CAPABLE"},
+		{"bad time", tesla, "daily", attrs("startTime", "25:00", "stopTime", "06:00"), 400, "PARAMETER"},
+		{"missing stop", tesla, "daily", attrs("startTime", "22:00"), 400, "PARAMETER"},
+		{"bad day", tesla, "weekly", attrs("days", map[string]any{"funday": map[string]string{"startTime": "01:00", "stopTime": "02:00"}}), 400, "PARAMETER"},
+		{"empty workweek", tesla, "workweek", attrs(), 400, "PARAMETER"},
+		{"bad location", tesla, "daily", attrs("startTime", "22:00", "stopTime", "06:00", "location", "home"), 400, "PARAMETER"},
+		// …/charge-schedules/{scheduleId} serves DELETE only.
+		{"unknown kind", tesla, "monthly", attrs(), 405, "METHOD_NOT_ALLOWED"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			res := post(tc.id, tc.kind, tc.body)
+			if res.Status != tc.status {
+				t.Fatalf("%d, want %d: %s", res.Status, tc.status, res.Body)
+			}
+			if _, code := errorOf(t, res); code != tc.code {
+				t.Errorf("code %s, want %s", code, tc.code)
+			}
+		})
+	}
+	if _, err := h.Store.UpdateVehicle(rav4, func(v *sandbox.Vehicle) error { v.Mode = sandbox.ModeTest; return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if res := post(rav4, "weekly", attrs("days", map[string]any{"sunday": map[string]string{"startTime": "10:00", "stopTime": "12:00"}})); res.Status != 200 {
+		t.Errorf("test-mode Toyota: %d %s", res.Status, res.Body)
 	}
 }

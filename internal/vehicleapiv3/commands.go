@@ -30,14 +30,18 @@ const (
 // in Smartcar's examples; the others follow the same <path group>-<action> pattern (a
 // reading, docs/api-v3.md).
 const (
-	CmdLock            = "security-lock"
-	CmdUnlock          = "security-unlock"
-	CmdStartCharge     = "charge-start"
-	CmdStopCharge      = "charge-stop"
-	CmdSetChargeLimit  = "charge-set-limit"
-	CmdSetDestination  = "navigation-set-destination"
-	CmdOpenChargePort  = "charge-port-open"
-	CmdCloseChargePort = "charge-port-close"
+	CmdLock             = "security-lock"
+	CmdUnlock           = "security-unlock"
+	CmdStartCharge      = "charge-start"
+	CmdStopCharge       = "charge-stop"
+	CmdSetChargeLimit   = "charge-set-limit"
+	CmdSetDestination   = "navigation-set-destination"
+	CmdOpenChargePort   = "charge-port-open"
+	CmdCloseChargePort  = "charge-port-close"
+	CmdScheduleDaily    = "charge-schedule-daily"
+	CmdScheduleWeekly   = "charge-schedule-weekly"
+	CmdScheduleWorkweek = "charge-schedule-workweek"
+	CmdScheduleDelete   = "charge-schedule-delete"
 )
 
 // CommandExecution is the body of a command response, wrapped in "data" (SETLIM, CMDS).
@@ -122,6 +126,11 @@ type commandSpec struct {
 	// a VALIDATION error. It runs after authorization.
 	params func(attrs map[string]json.RawMessage) (map[string]any, error)
 	change func(v *sandbox.Vehicle, params map[string]any) *sandbox.Error
+	// build, when set, replaces params and change for commands whose change needs more than
+	// the echoed parameters (charge schedules): it reads the request (and its attributes when
+	// withBody) and returns both.
+	build    func(r *http.Request, attrs map[string]json.RawMessage) (map[string]any, func(*sandbox.Vehicle) *sandbox.Error, error)
+	withBody bool
 }
 
 // command authorizes, reads the body, runs change on the vehicle atomically and answers with
@@ -134,18 +143,27 @@ func (a *API) command(w http.ResponseWriter, r *http.Request, spec commandSpec) 
 		return err
 	}
 	var params map[string]any
-	if spec.params != nil {
+	change := func(v *sandbox.Vehicle) *sandbox.Error { return spec.change(v, params) }
+	if spec.params != nil || spec.withBody {
 		attrs, err := readAttributes(r)
 		if err != nil {
 			return err
 		}
-		if params, err = spec.params(attrs); err != nil {
+		if spec.params != nil {
+			if params, err = spec.params(attrs); err != nil {
+				return err
+			}
+		} else if params, change, err = spec.build(r, attrs); err != nil {
+			return err
+		}
+	} else if spec.build != nil {
+		if params, change, err = spec.build(r, nil); err != nil {
 			return err
 		}
 	}
 	now := a.Now().UTC()
 	_, err = a.Store.UpdateVehicle(acc.Vehicle.ID, func(v *sandbox.Vehicle) error {
-		if e := spec.change(v, params); e != nil {
+		if e := change(v); e != nil {
 			return e
 		}
 		// The vehicle records new data when it acts; signals' oemUpdatedAt and v2.0's
@@ -312,8 +330,12 @@ var commands = map[string]commandSpec{
 	// The sandbox has no navigation state: a valid destination is acknowledged, as in v2.0.
 	CmdSetDestination: {commandType: CmdSetDestination, permission: "control_navigation", params: destinationParams,
 		change: func(*sandbox.Vehicle, map[string]any) *sandbox.Error { return nil }},
-	CmdOpenChargePort:  {commandType: CmdOpenChargePort, permission: "control_charge", change: chargePort(true)},
-	CmdCloseChargePort: {commandType: CmdCloseChargePort, permission: "control_charge", change: chargePort(false)},
+	CmdOpenChargePort:   {commandType: CmdOpenChargePort, permission: "control_charge", change: chargePort(true)},
+	CmdCloseChargePort:  {commandType: CmdCloseChargePort, permission: "control_charge", change: chargePort(false)},
+	CmdScheduleDaily:    {commandType: CmdScheduleDaily, permission: "control_charge", withBody: true, build: scheduleBuilder(sandbox.ScheduleDaily)},
+	CmdScheduleWeekly:   {commandType: CmdScheduleWeekly, permission: "control_charge", withBody: true, build: scheduleBuilder(sandbox.ScheduleWeekly)},
+	CmdScheduleWorkweek: {commandType: CmdScheduleWorkweek, permission: "control_charge", withBody: true, build: scheduleBuilder(sandbox.ScheduleWorkweek)},
+	CmdScheduleDelete:   {commandType: CmdScheduleDelete, permission: "control_charge", build: deleteSchedule},
 }
 
 // Command returns the handler of one command type (server.go mounts one per documented path).
@@ -336,4 +358,12 @@ var CommandPaths = []struct{ Path, Type string }{
 	{"navigation/set-destination", CmdSetDestination},
 	{"charge-port/open", CmdOpenChargePort},
 	{"charge-port/close", CmdCloseChargePort},
+}
+
+// SchedulePaths maps each charge-schedule path (after /v3/vehicles/{id}/charge-schedules/) to
+// its command type: POST for the kinds; DELETE {scheduleId} is CmdScheduleDelete.
+var SchedulePaths = []struct{ Path, Type string }{
+	{sandbox.ScheduleDaily, CmdScheduleDaily},
+	{sandbox.ScheduleWeekly, CmdScheduleWeekly},
+	{sandbox.ScheduleWorkweek, CmdScheduleWorkweek},
 }

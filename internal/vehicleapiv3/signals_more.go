@@ -159,7 +159,7 @@ var moreSignals = []signalDef{
 			}
 			return intValue{0}
 		})},
-	{SignalInfo{"charge-chargetimers", "ChargeTimers", "Charge", "read_charge", false}, hasCharge, constant(anyValues{[]any{}})},
+	{SignalInfo{"charge-chargetimers", "ChargeTimers", "Charge", "read_charge", true}, hasCharge, value(chargeTimers)},
 	{SignalInfo{"charge-chargingconnectortype", "ChargingConnectorType", "Charge", "read_charge", true}, hasCharge,
 		value(func(v sandbox.Vehicle) any {
 			if isTesla(v) {
