@@ -7,6 +7,7 @@ import (
 	"github.com/gorilla/mux"
 
 	"github.com/smartcar-sandbox/smartcar-sandbox/internal/admin"
+	"github.com/smartcar-sandbox/smartcar-sandbox/internal/dashboard"
 	"github.com/smartcar-sandbox/smartcar-sandbox/internal/faults"
 	"github.com/smartcar-sandbox/smartcar-sandbox/internal/requestlog"
 	"github.com/smartcar-sandbox/smartcar-sandbox/internal/scapi"
@@ -29,6 +30,12 @@ type Control struct {
 	Advance func(time.Duration) error
 	// Reload re-reads the fixture folder; nil when the sandbox runs on embedded fixtures.
 	Reload func() (store.ReloadResult, error)
+	// SimSeed is the simulator's seed; the dashboard draws simulated routes with it.
+	SimSeed int64
+
+	// requestRecorded tells the dashboard's open pages about a new request log entry; set
+	// by mountAdmin when the dashboard is mounted.
+	requestRecorded func()
 }
 
 // withControl puts the request log (outside, so it sees injected faults) and the fault
@@ -43,6 +50,16 @@ func withControl(next http.Handler, d Deps) http.Handler {
 	}
 	if c.Requests != nil {
 		next = c.Requests.Wrap(next, recordedPath)
+		if tell := c.requestRecorded; tell != nil {
+			// Outside the log's wrapper, so the entry is in the log when the pages hear of it.
+			inner := next
+			next = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				inner.ServeHTTP(w, r)
+				if recordedPath(r.URL.Path) {
+					tell()
+				}
+			})
+		}
 	}
 	return next
 }
@@ -57,7 +74,8 @@ func recordedPath(p string) bool {
 	return ok
 }
 
-// mountAdmin mounts /admin/... when an admin token is set.
+// mountAdmin mounts /admin/... and the dashboard (/dashboard/..., which calls the admin API's
+// own handlers) when an admin token is set.
 func mountAdmin(r *mux.Router, d Deps) {
 	c := d.Control
 	if c == nil || c.AdminToken == "" {
@@ -78,6 +96,19 @@ func mountAdmin(r *mux.Router, d Deps) {
 		panic(err) // only a programming error: the token and fault set are checked and made above
 	}
 	api.Mount(r)
+
+	// The dashboard reaches the admin API through a router of its own holding only the admin
+	// routes: the same handlers, without the request log and fault middleware (which only act
+	// on API paths anyway).
+	adminOnly := mux.NewRouter().SkipClean(true).UseEncodedPath()
+	api.Mount(adminOnly)
+	dash, err := dashboard.New(dashboard.Options{Token: c.AdminToken, Admin: adminOnly, Store: d.Store,
+		EnvLines: EnvLines(d.Origin), SimSeed: c.SimSeed, Now: d.Now})
+	if err != nil {
+		panic(err) // only a programming error: the token, admin API and store are set above
+	}
+	dash.Mount(r)
+	c.requestRecorded = dash.RequestRecorded
 }
 
 // RecordTokens is the token.Issuer OnIssue hook that remembers issued access tokens in the
