@@ -46,7 +46,13 @@ func needTool(t *testing.T, what, hint string) {
 // when the test fails (-v shows it always), so a failing flow shows what the server saw.
 func startSandbox(t *testing.T) *app.App {
 	t.Helper()
-	a, err := app.Start(config.Config{Addr: "127.0.0.1:0", LogFormat: "text"}, testLogWriter{t})
+	return startSandboxWith(t, config.Config{Addr: "127.0.0.1:0", LogFormat: "text"})
+}
+
+// startSandboxWith is startSandbox with a configuration of the test's own.
+func startSandboxWith(t *testing.T, cfg config.Config) *app.App {
+	t.Helper()
+	a, err := app.Start(cfg, testLogWriter{t})
 	if err != nil {
 		t.Fatalf("start sandbox: %v", err)
 	}

@@ -137,13 +137,13 @@ func (d *Dashboard) Mount(r *mux.Router) {
 func (d *Dashboard) RequestRecorded() { d.hub.publish(event{name: "requests", data: "{}"}) }
 
 // withHeaders sets what every dashboard answer carries, redirects and errors included: no
-// sniffing, no caching (the pages show live state and secrets), no referrer.
+// sniffing, no caching (the pages show live state and secrets), no referrer to other sites.
 func withHeaders(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h := w.Header()
 		h.Set("X-Content-Type-Options", "nosniff")
 		h.Set("Cache-Control", "no-store")
-		h.Set("Referrer-Policy", "no-referrer")
+		h.Set("Referrer-Policy", "same-origin") // not no-referrer: then a form POST sends "Origin: null"
 		next.ServeHTTP(w, r)
 	})
 }
