@@ -55,7 +55,7 @@ func TestDashboardInBrowser(t *testing.T) {
 		deadline := time.Now().Add(15 * time.Second)
 		var lastErr error
 		for time.Now().Before(deadline) {
-			ok, err := chromedp.Run(ctx, chromedp.Evaluate[bool]("!!(" + expr + ")"))
+			ok, err := chromedp.Run(ctx, chromedp.Evaluate[bool]("!!("+expr+")"))
 			if err == nil && ok {
 				return
 			}
