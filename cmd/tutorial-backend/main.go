@@ -46,6 +46,8 @@ func run(ctx context.Context, args []string, lookup func(string) (string, bool),
 	addr := fs.String("addr", defAddr, "listen address (env TUTORIAL_ADDR); port 0 picks a free port")
 	mode := fs.String("mode", "test", "Connect mode: live, test or simulated")
 	scope := fs.String("scope", "required:read_vehicle_info", "space-separated permissions for Connect")
+	webOrigins, _ := lookup("TUTORIAL_WEB_ORIGINS")
+	webOrigin := fs.String("web-origins", webOrigins, "comma-separated origins of web front-ends that call /exchange and /vehicle with the session cookie, e.g. http://localhost:3000 (env TUTORIAL_WEB_ORIGINS; docs/web.md)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -71,7 +73,13 @@ func run(ctx context.Context, args []string, lookup func(string) (string, bool),
 		return errors.New("invalid configuration:\n  " + strings.Join(problems, "\n  "))
 	}
 	logger := slog.New(slog.NewTextHandler(stderr, nil))
-	h, err := tutorial.NewHandler(tutorial.Config{Client: c, Scope: strings.Fields(*scope), Mode: cfg.Mode, Logger: logger})
+	var origins []string
+	for o := range strings.SplitSeq(*webOrigin, ",") {
+		if o = strings.TrimSpace(o); o != "" {
+			origins = append(origins, strings.TrimSuffix(o, "/"))
+		}
+	}
+	h, err := tutorial.NewHandler(tutorial.Config{Client: c, Scope: strings.Fields(*scope), Mode: cfg.Mode, Logger: logger, WebOrigins: origins})
 	if err != nil {
 		return fmt.Errorf("invalid configuration: %w", err)
 	}

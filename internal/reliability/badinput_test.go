@@ -49,7 +49,7 @@ func doorOf(path string) (door, bool) {
 		return doorAdmin, true
 	case path == "/oauth/authorize" || strings.HasPrefix(path, "/connect/"):
 		return doorConnect, true
-	case path == "/" || path == "/healthz":
+	case path == "/" || path == "/healthz" || strings.HasPrefix(path, "/javascript-sdk/"):
 		return doorPage, true
 	case path == "/dashboard" || strings.HasPrefix(path, "/dashboard/"):
 		return doorDashboard, true

@@ -18,6 +18,7 @@ import (
 	"github.com/smartcar-sandbox/smartcar-sandbox/internal/vehicleapi"
 	"github.com/smartcar-sandbox/smartcar-sandbox/internal/vehicleapiv3"
 	"github.com/smartcar-sandbox/smartcar-sandbox/internal/webhooks"
+	"github.com/smartcar-sandbox/smartcar-sandbox/internal/websdk"
 )
 
 // Deps is what the doors need.
@@ -81,6 +82,9 @@ func mount(r *mux.Router, d Deps) {
 	// --- sandbox's own pages ---
 	handle(r, "/healthz", http.HandlerFunc(healthz)).Methods(get)
 	handle(r, "/", landing(d)).Methods(get)
+	// The stand-in for the redirect page Smartcar hosts for its JavaScript SDK (docs/web.md).
+	handle(r, websdk.PathRedirect, websdk.Redirect()).Methods(get)
+	handle(r, websdk.PathScript, websdk.Script()).Methods(get)
 
 	// --- Connect (connect.smartcar.com) ---
 	// The flow-token key is made at each start: a Connect flow in progress does not survive a
