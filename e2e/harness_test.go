@@ -87,10 +87,18 @@ type tutorialBackend struct {
 
 func startTutorialBackend(t *testing.T, sandboxOrigin string, scope []string) *tutorialBackend {
 	t.Helper()
+	return startTutorialBackendFor(t, sandboxOrigin, client.Config{ClientID: demoClientID, ClientSecret: demoClientSecret,
+		RedirectURI: demoAppRedirect}, scope, nil)
+}
+
+// startTutorialBackendFor runs the tutorial backend for another application (app's client id,
+// secret and redirect URI), letting webOrigins call it with the session cookie.
+func startTutorialBackendFor(t *testing.T, sandboxOrigin string, app client.Config, scope, webOrigins []string) *tutorialBackend {
+	t.Helper()
 	c, err := client.New(client.Config{
-		ClientID:      demoClientID,
-		ClientSecret:  demoClientSecret,
-		RedirectURI:   demoAppRedirect,
+		ClientID:      app.ClientID,
+		ClientSecret:  app.ClientSecret,
+		RedirectURI:   app.RedirectURI,
 		ConnectOrigin: sandboxOrigin,
 		AuthOrigin:    sandboxOrigin,
 		APIOrigin:     sandboxOrigin,
@@ -101,7 +109,7 @@ func startTutorialBackend(t *testing.T, sandboxOrigin string, scope []string) *t
 		t.Fatalf("client config: %v", err)
 	}
 	h, err := tutorial.NewHandler(tutorial.Config{
-		Client: c, Scope: scope, Mode: client.ModeTest,
+		Client: c, Scope: scope, Mode: client.ModeTest, WebOrigins: webOrigins,
 		Logger: slog.New(slog.NewTextHandler(testLogWriter{t}, nil)),
 	})
 	if err != nil {
