@@ -18,7 +18,7 @@ function el(tag, attrs, ...kids) {
     else if (k === "class") e.className = v;
     else e.setAttribute(k, v === true ? "" : v);
   }
-  for (const k of kids.flat()) if (k !== null && k !== undefined && k !== false) e.append(k instanceof Node ? k : String(k));
+  for (const k of kids.flat(Infinity)) if (k !== null && k !== undefined && k !== false) e.append(k instanceof Node ? k : String(k));
   return e;
 }
 const svgNS = "http://www.w3.org/2000/svg";
@@ -141,7 +141,7 @@ pages.applications = async () => {
   const { applications } = await api("GET", "/applications");
   const origin = document.getElementById("env-lines").content.textContent.trim();
   content.replaceChildren(
-    el("div", { class: "grid" }, applications.map(a => {
+    el("div", { class: "grid wide" }, applications.map(a => {
       const env = [`SMARTCAR_CLIENT_ID=${a.clientId}`, `SMARTCAR_CLIENT_SECRET=${a.clientSecret}`,
         ...(a.redirectUris || []).slice(0, 1).map(u => `SMARTCAR_REDIRECT_URI=${u}`), origin].join("\n");
       return el("section", { class: "card app", "data-client-id": a.clientId },
@@ -347,8 +347,8 @@ pages.faults = async () => {
       if (f.get("count")) rule.count = Number(f.get("count"));
       act("Fault added.", () => api("POST", "/faults", rule));
     })),
-    table(["Rule", "Matches", "Does", "Fired", ""], faults.map(r => el("tr", { "data-fault-id": r.id },
-      el("td", {}, el("code", {}, r.id)),
+    table(["~Rule", "Matches", "Does", "Fired", ""], faults.map(r => el("tr", { "data-fault-id": r.id },
+      el("td", { class: "hide-phone" }, el("code", {}, r.id)),
       el("td", {}, [r.vehicleId && "vehicle " + r.vehicleId.slice(0, 8), r.clientId && "app " + r.clientId, r.path && "path " + r.path,
         r.method, r.count && `next ${r.count}`, r.rate && `${r.rate * 100} %`].filter(Boolean).join(" · ") || "every API request"),
       el("td", {}, r.error ? `${r.error.type}${r.error.code ? ":" + r.error.code : ""}` : "", r.latency ? ` delay ${r.latency.fixed || r.latency.min + "–" + r.latency.max}` : ""),
