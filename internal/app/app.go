@@ -118,6 +118,8 @@ func Start(cfg config.Config, logOut io.Writer) (*App, error) {
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 	}
+	// Open dashboard pages hold event streams; a shutdown ends them rather than waiting.
+	a.srv.RegisterOnShutdown(a.Control.Stop)
 	go func() {
 		err := a.srv.Serve(ln)
 		if errors.Is(err, http.ErrServerClosed) {

@@ -53,6 +53,8 @@ type Options struct {
 	EnvLines []string
 	// SimSeed is the simulator's seed, to draw a simulated vehicle's route.
 	SimSeed int64
+	// Stopping, when closed, ends every open event stream (the server is shutting down).
+	Stopping <-chan struct{}
 	// Now is the sandbox clock; nil means time.Now. Sessions use the wall clock, not this
 	// one: moving the sandbox clock forward must not sign the person out.
 	Now func() time.Time

@@ -298,6 +298,29 @@ func TestEventsStream(t *testing.T) {
 	}
 }
 
+// TestShutdownEndsStreams: an open dashboard tab must not keep a graceful shutdown waiting.
+func TestShutdownEndsStreams(t *testing.T) {
+	h := sandboxtest.MustStart(t)
+	b := newBrowser(t, h)
+	b.signIn(sandboxtest.AdminToken)
+	res, err := b.c.Get(h.URL + "/dashboard/events")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	ended := make(chan error, 1)
+	go func() { _, err := io.Copy(io.Discard, res.Body); ended <- err }()
+	h.Control.Stop()
+	select {
+	case err := <-ended:
+		if err != nil {
+			t.Errorf("stream ended with %v, want a clean end", err)
+		}
+	case <-time.After(3 * time.Second):
+		t.Fatal("the event stream is still open after Stop")
+	}
+}
+
 func TestOffWithNoAdmin(t *testing.T) {
 	h := sandboxtest.MustStartWith(t, sandboxtest.Options{NoAdmin: true})
 	for _, p := range []string{"/dashboard", "/dashboard/login", "/dashboard/requests", "/dashboard/static/app.js"} {

@@ -59,7 +59,7 @@ func (d *Dashboard) vehicleChanged(_, after sandbox.Vehicle) {
 }
 
 // streamLifetime ends a stream before the server's write timeout would cut it; the browser's
-// EventSource reconnects by itself. It also keeps a shutdown from waiting long for open tabs.
+// EventSource reconnects by itself.
 const streamLifetime = 25 * time.Second
 
 // events is the server-sent event stream: "vehicle" with the changed vehicle, "requests"
@@ -84,6 +84,8 @@ func (d *Dashboard) events(w http.ResponseWriter, r *http.Request) {
 		var err error
 		select {
 		case <-r.Context().Done():
+			return
+		case <-d.o.Stopping: // nil (never) unless the server set it
 			return
 		case <-end.C:
 			return

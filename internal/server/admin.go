@@ -2,6 +2,7 @@ package server
 
 import (
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/gorilla/mux"
@@ -36,6 +37,23 @@ type Control struct {
 	// requestRecorded tells the dashboard's open pages about a new request log entry; set
 	// by mountAdmin when the dashboard is mounted.
 	requestRecorded func()
+	// stopping is closed by Stop, which ends the dashboard's event streams.
+	stopOnce sync.Once
+	stopping chan struct{}
+}
+
+// Stop ends the dashboard's open event streams, which would otherwise keep a graceful
+// shutdown waiting (http.Server.Shutdown waits for every open response). The app registers it
+// with RegisterOnShutdown.
+func (c *Control) Stop() {
+	c.stopOnce.Do(func() { close(c.stopChannel()) })
+}
+
+func (c *Control) stopChannel() chan struct{} {
+	if c.stopping == nil {
+		c.stopping = make(chan struct{})
+	}
+	return c.stopping
 }
 
 // withControl puts the request log (outside, so it sees injected faults) and the fault
@@ -103,7 +121,7 @@ func mountAdmin(r *mux.Router, d Deps) {
 	adminOnly := mux.NewRouter().SkipClean(true).UseEncodedPath()
 	api.Mount(adminOnly)
 	dash, err := dashboard.New(dashboard.Options{Token: c.AdminToken, Admin: adminOnly, Store: d.Store,
-		EnvLines: EnvLines(d.Origin), SimSeed: c.SimSeed, Now: d.Now})
+		EnvLines: EnvLines(d.Origin), SimSeed: c.SimSeed, Now: d.Now, Stopping: c.stopChannel()})
 	if err != nil {
 		panic(err) // only a programming error: the token, admin API and store are set above
 	}
