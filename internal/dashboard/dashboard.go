@@ -9,7 +9,8 @@
 // session and CSRF checks), so a page can never do what the admin API would refuse, nor
 // differently. The vehicle commands, which the admin API does not have, use the rule functions
 // the vehicle APIs use (sandbox.CommandRefusal, Vehicle.ChargeCommand, Security.SetLocked).
-// Live updates are server-sent events fed by the store's change hooks and by the request log.
+// Live updates are server-sent events fed by the store's change hooks and by the request log
+// (which each open stream watches, so an API request pays nothing for the dashboard).
 //
 // Every asset is embedded (plain HTML, CSS and a small vanilla script): the pages work with
 // no network.
@@ -34,6 +35,7 @@ import (
 	"github.com/gorilla/mux"
 
 	"github.com/smartcar-sandbox/smartcar-sandbox/internal/requestid"
+	"github.com/smartcar-sandbox/smartcar-sandbox/internal/requestlog"
 	"github.com/smartcar-sandbox/smartcar-sandbox/internal/store"
 )
 
@@ -53,6 +55,8 @@ type Options struct {
 	EnvLines []string
 	// SimSeed is the simulator's seed, to draw a simulated vehicle's route.
 	SimSeed int64
+	// Requests is the request log; open pages hear of its new entries (nil: none).
+	Requests *requestlog.Log
 	// Stopping, when closed, ends every open event stream (the server is shutting down).
 	Stopping <-chan struct{}
 	// Now is the sandbox clock; nil means time.Now. Sessions use the wall clock, not this
@@ -133,10 +137,6 @@ func (d *Dashboard) Mount(r *mux.Router) {
 	}
 	handle("/vehicles/{id}", d.page("vehicle", "accounts")).Methods(get)
 }
-
-// RequestRecorded tells open pages that the request log has a new entry. The server calls it
-// after each recorded request.
-func (d *Dashboard) RequestRecorded() { d.hub.publish(event{name: "requests", data: "{}"}) }
 
 // withHeaders sets what every dashboard answer carries, redirects and errors included: no
 // sniffing, no caching (the pages show live state and secrets), no referrer to other sites.

@@ -34,9 +34,6 @@ type Control struct {
 	// SimSeed is the simulator's seed; the dashboard draws simulated routes with it.
 	SimSeed int64
 
-	// requestRecorded tells the dashboard's open pages about a new request log entry; set
-	// by mountAdmin when the dashboard is mounted.
-	requestRecorded func()
 	// stopping is closed by Stop, which ends the dashboard's event streams.
 	stopOnce sync.Once
 	stopping chan struct{}
@@ -68,16 +65,6 @@ func withControl(next http.Handler, d Deps) http.Handler {
 	}
 	if c.Requests != nil {
 		next = c.Requests.Wrap(next, recordedPath)
-		if tell := c.requestRecorded; tell != nil {
-			// Outside the log's wrapper, so the entry is in the log when the pages hear of it.
-			inner := next
-			next = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-				inner.ServeHTTP(w, r)
-				if recordedPath(r.URL.Path) {
-					tell()
-				}
-			})
-		}
 	}
 	return next
 }
@@ -121,12 +108,11 @@ func mountAdmin(r *mux.Router, d Deps) {
 	adminOnly := mux.NewRouter().SkipClean(true).UseEncodedPath()
 	api.Mount(adminOnly)
 	dash, err := dashboard.New(dashboard.Options{Token: c.AdminToken, Admin: adminOnly, Store: d.Store,
-		EnvLines: EnvLines(d.Origin), SimSeed: c.SimSeed, Now: d.Now, Stopping: c.stopChannel()})
+		EnvLines: EnvLines(d.Origin), SimSeed: c.SimSeed, Now: d.Now, Stopping: c.stopChannel(), Requests: c.Requests})
 	if err != nil {
 		panic(err) // only a programming error: the token, admin API and store are set above
 	}
 	dash.Mount(r)
-	c.requestRecorded = dash.RequestRecorded
 }
 
 // RecordTokens is the token.Issuer OnIssue hook that remembers issued access tokens in the
