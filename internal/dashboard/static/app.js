@@ -203,8 +203,10 @@ pages.vehicle = async () => {
   document.getElementById("page-title").textContent = `${v.year} ${v.make} ${v.model}`;
   document.title = `${v.make} ${v.model} · Sandbox dashboard`;
   const dl = el("dl", { class: "signals", id: "signals" });
+  const all = el("pre", { id: "state-json" });
   let last = {};
   function drawSignals(v) {
+    all.textContent = JSON.stringify(v.state, null, 2);
     const rows = signalRows(v);
     dl.replaceChildren(...rows.flatMap(([k, val]) => [el("dt", {}, k),
       el("dd", { class: last[k] !== undefined && last[k] !== val ? "changed" : null, "data-signal": k }, val)]));
@@ -244,7 +246,8 @@ pages.vehicle = async () => {
   content.replaceChildren(
     el("p", { class: "muted" }, "VIN ", el("code", {}, v.vin), " · id ", el("code", {}, v.id), " · ", v.powertrain, v.mode ? " · " + v.mode : ""),
     el("div", { class: "grid" },
-      el("section", { class: "card" }, el("h2", {}, "Signals (live)"), dl),
+      el("section", { class: "card" }, el("h2", {}, "Signals (live)"), dl,
+        el("details", {}, el("summary", {}, "Every signal, as the admin API stores it"), all)),
       el("section", { class: "card" }, el("h2", {}, "Commands"),
         el("div", { class: "actions" }, cmd("lock", "Lock"), cmd("unlock", "Unlock"),
           st.charge ? [cmd("start-charge", "Start charging"), cmd("stop-charge", "Stop charging")] : null),
