@@ -247,6 +247,9 @@ func startChromium(t *testing.T, execPath, shotDir string, w, h int) (tab, ctx c
 		chromedp.Flag("disable-component-update", true),
 		chromedp.Flag("disable-sync", true),
 		chromedp.Flag("disable-extensions", true),
+		// Full-page screenshots of a page taller than the window are otherwise cut at the
+		// scrollbar's width.
+		chromedp.Flag("hide-scrollbars", true),
 		chromedp.WindowSize(w, h),
 	}
 	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)

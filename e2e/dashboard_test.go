@@ -144,6 +144,13 @@ func TestDashboardInBrowser(t *testing.T) {
 				continue // signed in, the form redirects; it is shot separately below
 			}
 			b.do("open "+s.name, chromedp.EmulateViewport(size.w, size.h), chromedp.Navigate(origin+s.path), chromedp.WaitVisible(chromedp.CSS(s.ready)))
+			// Readable at this width: nothing makes the page scroll sideways.
+			over, err := chromedp.Run(ctx, chromedp.Evaluate[string](`(() => { const w = document.documentElement.clientWidth;
+				return [...document.querySelectorAll("body *")].filter(e => e.getBoundingClientRect().right > w + 1 && !e.closest(".nav, .table-wrap"))
+					.slice(0, 5).map(e => e.tagName + "." + e.className + " " + Math.round(e.getBoundingClientRect().right) + ">" + w).join(", "); })()`))
+			if err != nil || over != "" {
+				t.Errorf("%s at %dx%d: wider than the screen: %s %v", s.name, size.w, size.h, over, err)
+			}
 			files = append(files, saveShot(t, ctx, shotDir, fmt.Sprintf("%s-%dx%d.png", s.name, size.w, size.h)))
 		}
 	}

@@ -98,7 +98,7 @@ pages.requests = async () => {
   content.replaceChildren(
     el("div", { class: "card" }, el("div", { class: "row" },
       field("Door", sel("door", doors)), field("Status", sel("status", statuses)),
-      field("Vehicle id", inp("vehicle", "any vehicle")), field("Application or text", inp("text", "client id, path, body…")),
+      field("Vehicle id", inp("vehicle", "any vehicle")), field("Search (path, headers, bodies)", inp("text", "client_id, path, error…")),
       el("button", { type: "button", class: "danger", id: "clear-requests", onclick: () => act("Request log cleared.", () => api("DELETE", "/requests")) }, "Clear log"))),
     count, list);
   let entries = [];
