@@ -321,6 +321,35 @@ func TestShutdownEndsStreams(t *testing.T) {
 	}
 }
 
+// TestPagesLoadNothingFromElsewhere: every page is the embedded shell with the embedded
+// script and style only (no inline script, nothing from the network), never framed.
+func TestPagesLoadNothingFromElsewhere(t *testing.T) {
+	h := sandboxtest.MustStart(t)
+	b := newBrowser(t, h)
+	b.signIn(sandboxtest.AdminToken)
+	inline := regexp.MustCompile(`<script(?:\s[^>]*)?>\s*[^<\s]`)
+	remote := regexp.MustCompile(`(?:src|href|action)="(?:https?:)?//`)
+	for _, p := range []string{"/requests", "/applications", "/accounts", "/tokens", "/faults", "/webhooks", "/clock", "/vehicles/" + teslaID, "/login"} {
+		res, body := b.do(http.MethodGet, "/dashboard"+p, "", nil)
+		if p == "/login" { // signed in, the form sends you on
+			res, body = newBrowser(t, h).do(http.MethodGet, "/dashboard/login", "", nil)
+		}
+		csp := res.Header.Get("Content-Security-Policy")
+		if res.StatusCode != http.StatusOK || !strings.Contains(csp, "script-src 'self';") || !strings.Contains(csp, "frame-ancestors 'none'") ||
+			!strings.Contains(csp, "default-src 'none'") {
+			t.Errorf("%s: %d, CSP %q", p, res.StatusCode, csp)
+		}
+		if inline.Match(body) || remote.Match(body) {
+			t.Errorf("%s has an inline script or loads from another origin:\n%s", p, body)
+		}
+	}
+	for _, f := range []string{"app.js", "app.css"} {
+		if res, _ := b.do(http.MethodGet, "/dashboard/static/"+f, "", nil); res.StatusCode != http.StatusOK {
+			t.Errorf("%s: %d", f, res.StatusCode)
+		}
+	}
+}
+
 func TestOffWithNoAdmin(t *testing.T) {
 	h := sandboxtest.MustStartWith(t, sandboxtest.Options{NoAdmin: true})
 	for _, p := range []string{"/dashboard", "/dashboard/login", "/dashboard/requests", "/dashboard/static/app.js"} {
