@@ -184,38 +184,7 @@ type browser struct {
 // Location has appScheme is recorded and answered with a small "back in the app" page instead.
 func newBrowser(t *testing.T, execPath, sandboxOrigin, appScheme, shotDir string) *browser {
 	t.Helper()
-	if err := os.MkdirAll(shotDir, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	opts := []chromedp.ExecAllocatorOption{
-		chromedp.ExecPath(execPath),
-		chromedp.UserDataDir(t.TempDir()),
-		// This machine has no network: without the last four, Chromium's background services
-		// try to reach Google and fill the log with refused connections.
-		chromedp.Flag("headless", true),
-		chromedp.Flag("no-sandbox", true),
-		chromedp.Flag("disable-gpu", true),
-		chromedp.Flag("disable-quic", true),
-		chromedp.Flag("no-first-run", true),
-		chromedp.Flag("no-default-browser-check", true),
-		chromedp.Flag("disable-dev-shm-usage", true),
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.Flag("disable-extensions", true),
-		chromedp.WindowSize(390, 844),
-	}
-	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
-	tab, cancelTab := chromedp.NewContext(actx, chromedp.WithLogf(t.Logf))
-	t.Cleanup(func() { cancelTab(); cancelAlloc() })
-	// The first Do starts the browser; it must not carry the flow's timeout, which would stop
-	// the browser itself (chromedp.Run's rule).
-	if err := chromedp.Do(tab); err != nil {
-		t.Fatalf("start Chromium %s: %v", execPath, err)
-	}
-	ctx, cancelFlow := context.WithTimeout(tab, browserFlowTimeout)
-	t.Cleanup(cancelFlow)
-
+	tab, ctx := startChromium(t, execPath, shotDir, 390, 844)
 	b := &browser{t: t, tab: tab, ctx: ctx, shotDir: shotDir, appLinks: make(chan *url.URL, 1)}
 	paused := chromedp.Events(ctx, fetch.RequestPaused)
 	go func() {
@@ -252,6 +221,48 @@ func newBrowser(t *testing.T, execPath, sandboxOrigin, appScheme, shotDir string
 		t.Fatalf("enable interception: %v", err)
 	}
 	return b
+}
+
+// startChromium starts a headless Chromium with a fresh profile and a window of w x h, and
+// returns its tab and a context for one flow (browserFlowTimeout) on it; shotDir is made for
+// the screenshots.
+func startChromium(t *testing.T, execPath, shotDir string, w, h int) (tab, ctx context.Context) {
+	t.Helper()
+	if err := os.MkdirAll(shotDir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	opts := []chromedp.ExecAllocatorOption{
+		chromedp.ExecPath(execPath),
+		chromedp.UserDataDir(t.TempDir()),
+		// This machine has no network: without the last four, Chromium's background services
+		// try to reach Google and fill the log with refused connections.
+		chromedp.Flag("headless", true),
+		chromedp.Flag("no-sandbox", true),
+		chromedp.Flag("disable-gpu", true),
+		chromedp.Flag("disable-quic", true),
+		chromedp.Flag("no-first-run", true),
+		chromedp.Flag("no-default-browser-check", true),
+		chromedp.Flag("disable-dev-shm-usage", true),
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.Flag("disable-extensions", true),
+		// Full-page screenshots of a page taller than the window are otherwise cut at the
+		// scrollbar's width.
+		chromedp.Flag("hide-scrollbars", true),
+		chromedp.WindowSize(w, h),
+	}
+	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	tab, cancelTab := chromedp.NewContext(actx, chromedp.WithLogf(t.Logf))
+	t.Cleanup(func() { cancelTab(); cancelAlloc() })
+	// The first Do starts the browser; it must not carry the flow's timeout, which would stop
+	// the browser itself (chromedp.Run's rule).
+	if err := chromedp.Do(tab); err != nil {
+		t.Fatalf("start Chromium %s: %v", execPath, err)
+	}
+	ctx, cancelFlow := context.WithTimeout(tab, browserFlowTimeout)
+	t.Cleanup(cancelFlow)
+	return tab, ctx
 }
 
 func header(h []*fetch.HeaderEntry, name string) string {

@@ -46,7 +46,13 @@ func needTool(t *testing.T, what, hint string) {
 // when the test fails (-v shows it always), so a failing flow shows what the server saw.
 func startSandbox(t *testing.T) *app.App {
 	t.Helper()
-	a, err := app.Start(config.Config{Addr: "127.0.0.1:0", LogFormat: "text"}, testLogWriter{t})
+	return startSandboxWith(t, config.Config{Addr: "127.0.0.1:0", LogFormat: "text"})
+}
+
+// startSandboxWith is startSandbox with a configuration of the test's own.
+func startSandboxWith(t *testing.T, cfg config.Config) *app.App {
+	t.Helper()
+	a, err := app.Start(cfg, testLogWriter{t})
 	if err != nil {
 		t.Fatalf("start sandbox: %v", err)
 	}
@@ -81,10 +87,18 @@ type tutorialBackend struct {
 
 func startTutorialBackend(t *testing.T, sandboxOrigin string, scope []string) *tutorialBackend {
 	t.Helper()
+	return startTutorialBackendFor(t, sandboxOrigin, client.Config{ClientID: demoClientID, ClientSecret: demoClientSecret,
+		RedirectURI: demoAppRedirect}, scope, nil)
+}
+
+// startTutorialBackendFor runs the tutorial backend for another application (app's client id,
+// secret and redirect URI), letting webOrigins call it with the session cookie.
+func startTutorialBackendFor(t *testing.T, sandboxOrigin string, app client.Config, scope, webOrigins []string) *tutorialBackend {
+	t.Helper()
 	c, err := client.New(client.Config{
-		ClientID:      demoClientID,
-		ClientSecret:  demoClientSecret,
-		RedirectURI:   demoAppRedirect,
+		ClientID:      app.ClientID,
+		ClientSecret:  app.ClientSecret,
+		RedirectURI:   app.RedirectURI,
 		ConnectOrigin: sandboxOrigin,
 		AuthOrigin:    sandboxOrigin,
 		APIOrigin:     sandboxOrigin,
@@ -95,7 +109,7 @@ func startTutorialBackend(t *testing.T, sandboxOrigin string, scope []string) *t
 		t.Fatalf("client config: %v", err)
 	}
 	h, err := tutorial.NewHandler(tutorial.Config{
-		Client: c, Scope: scope, Mode: client.ModeTest,
+		Client: c, Scope: scope, Mode: client.ModeTest, WebOrigins: webOrigins,
 		Logger: slog.New(slog.NewTextHandler(testLogWriter{t}, nil)),
 	})
 	if err != nil {

@@ -29,6 +29,12 @@ if [ ! -d e2e/node/node_modules ] || [ e2e/node/package-lock.json -nt e2e/node/n
 	npm ci --prefix e2e/node --no-audit --no-fund --loglevel=error
 	touch e2e/node/node_modules
 fi
+# The official @smartcar/auth browser SDK for e2e/websdk_test.go, exactly as locked.
+if [ ! -d e2e/web/node_modules ] || [ e2e/web/package-lock.json -nt e2e/web/node_modules ]; then
+	echo "installing e2e/web dependencies (npm ci)"
+	npm ci --prefix e2e/web --no-audit --no-fund --loglevel=error
+	touch e2e/web/node_modules
+fi
 
 echo "== gofmt / go vet"
 unformatted=$(gofmt -l $(git ls-files '*.go') 2>/dev/null || true)

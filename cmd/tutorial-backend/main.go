@@ -50,6 +50,8 @@ func run(ctx context.Context, args []string, lookup func(string) (string, bool),
 	defDataDir, _ := lookup("TUTORIAL_DATA_DIR")
 	dataDir := fs.String("data-dir", defDataDir, "keep sessions in this folder, so phones stay connected across restarts (env TUTORIAL_DATA_DIR); empty: in memory")
 	qr := fs.String("qr", "", "print this URL as a QR code for a phone's camera, and exit (make demo's banner)")
+	webOrigins, _ := lookup("TUTORIAL_WEB_ORIGINS")
+	webOrigin := fs.String("web-origins", webOrigins, "comma-separated origins of web front-ends that call /exchange and /vehicle with the session cookie, e.g. http://localhost:3000 (env TUTORIAL_WEB_ORIGINS; docs/web.md)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -80,7 +82,13 @@ func run(ctx context.Context, args []string, lookup func(string) (string, bool),
 		return errors.New("invalid configuration:\n  " + strings.Join(problems, "\n  "))
 	}
 	logger := slog.New(slog.NewTextHandler(stderr, nil))
-	h, err := tutorial.NewHandler(tutorial.Config{Client: c, Scope: strings.Fields(*scope), Mode: cfg.Mode, Logger: logger, DataDir: *dataDir})
+	var origins []string
+	for o := range strings.SplitSeq(*webOrigin, ",") {
+		if o = strings.TrimSpace(o); o != "" {
+			origins = append(origins, strings.TrimSuffix(o, "/"))
+		}
+	}
+	h, err := tutorial.NewHandler(tutorial.Config{Client: c, Scope: strings.Fields(*scope), Mode: cfg.Mode, Logger: logger, DataDir: *dataDir, WebOrigins: origins})
 	if err != nil {
 		return fmt.Errorf("invalid configuration: %w", err)
 	}

@@ -138,6 +138,8 @@ func Start(cfg config.Config, logOut io.Writer) (*App, error) {
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 	}
+	// Open dashboard pages hold event streams; a shutdown ends them rather than waiting.
+	a.srv.RegisterOnShutdown(a.Control.Stop)
 	a.ready.Store(true) // fixtures loaded, store open, background started
 	go func() {
 		err := a.srv.Serve(ln)

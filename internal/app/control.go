@@ -40,6 +40,7 @@ func (a *App) setupControl(cfg config.Config, log *slog.Logger) {
 		FaultHeader: cfg.FaultHeader,
 		Requests:    requestlog.New(cfg.RequestLogSize, a.Clock.Now),
 		Advance:     a.Clock.Advance,
+		SimSeed:     int64(cfg.SimSeed),
 	}
 	if !cfg.NoAdmin {
 		a.AdminToken = cfg.AdminToken

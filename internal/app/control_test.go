@@ -1,9 +1,11 @@
 package app
 
 import (
+	"context"
 	"encoding/json"
 	"io"
 	"net/http"
+	"net/http/cookiejar"
 	"os"
 	"path/filepath"
 	"strings"
@@ -177,4 +179,33 @@ func TestAdminFlags(t *testing.T) {
 
 func grantFor(userID, vehicleID string) sandbox.Grant {
 	return sandbox.Grant{ClientID: "sandbox-demo", UserID: userID, VehicleID: vehicleID, Permissions: []string{"read_odometer"}}
+}
+
+// TestShutdownWithDashboardOpen: a dashboard tab's event stream does not keep a graceful
+// shutdown waiting (the stream would otherwise stay open for as long as the tab).
+func TestShutdownWithDashboardOpen(t *testing.T) {
+	// Not MustStart: its cleanup shuts down again, and this test shuts down itself.
+	a, err := Start(config.Config{Addr: "127.0.0.1:0", LogFormat: "text", AdminToken: "dashboard-shutdown-admin-token"}, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	jar, _ := cookiejar.New(nil)
+	c := &http.Client{Jar: jar, Timeout: 10 * time.Second}
+	req, _ := http.NewRequest(http.MethodPost, a.Origin+"/dashboard/login", strings.NewReader("token=dashboard-shutdown-admin-token"))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Origin", a.Origin)
+	if res, err := c.Do(req); err != nil || res.StatusCode != http.StatusOK {
+		t.Fatalf("sign in: %v %v", res, err) // 200: the redirect to the requests page was followed
+	}
+	res, err := c.Get(a.Origin + "/dashboard/events")
+	if err != nil || res.StatusCode != http.StatusOK {
+		_ = a.Shutdown(context.Background())
+		t.Fatalf("event stream: %v %v", res, err)
+	}
+	defer res.Body.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+	defer cancel()
+	if err := a.Shutdown(ctx); err != nil {
+		t.Fatalf("shutdown with a dashboard open: %v", err)
+	}
 }

@@ -29,6 +29,9 @@ const (
 	doorAdmin   door = "admin"   // {"error","message","requestId"}
 	doorConnect door = "connect" // an HTML error page
 	doorPage    door = "page"    // the sandbox's own pages: HTML
+	// doorDashboard answers its pages in HTML and its API (the admin API's, in process) in
+	// the admin JSON shape.
+	doorDashboard door = "dashboard"
 )
 
 // doorOf classifies a route. A route it does not know fails the test, so whoever mounts a new
@@ -47,8 +50,10 @@ func doorOf(path string) (door, bool) {
 		return doorAdmin, true
 	case path == "/oauth/authorize" || strings.HasPrefix(path, "/connect/"):
 		return doorConnect, true
-	case path == "/" || path == "/healthz" || path == "/readyz" || path == "/metrics" || path == "/openapi.json":
+	case path == "/" || path == "/healthz" || path == "/readyz" || path == "/metrics" || path == "/openapi.json" || strings.HasPrefix(path, "/javascript-sdk/"):
 		return doorPage, true
+	case path == "/dashboard" || strings.HasPrefix(path, "/dashboard/"):
+		return doorDashboard, true
 	}
 	return "", false
 }
@@ -243,9 +248,10 @@ func checkShape(c badCase, res *http.Response, body []byte) string {
 		return "" // the sandbox found nothing wrong (e.g. an ignored query parameter)
 	}
 	d, _ := doorOf(templateOf(c.path))
-	// A method a known path does not serve is a 405 naming the ones it does (the admin API
-	// answers its own unknown requests with its 404).
-	if c.name == "wrong method" && d != doorAdmin && (res.StatusCode != http.StatusMethodNotAllowed || res.Header.Get("Allow") == "") {
+	// A method a known path does not serve is a 405 naming the ones it does (the admin API,
+	// and the dashboard's in-process door to it, answer their own unknown requests).
+	adminLike := d == doorAdmin || strings.HasPrefix(c.path, "/dashboard/api/")
+	if c.name == "wrong method" && !adminLike && (res.StatusCode != http.StatusMethodNotAllowed || res.Header.Get("Allow") == "") {
 		return "a wrong method without 405 and Allow"
 	}
 	mt, _, _ := mime.ParseMediaType(res.Header.Get("Content-Type"))
@@ -298,6 +304,16 @@ func checkShape(c badCase, res *http.Response, body []byte) string {
 		}
 		if mt != "application/json" || json.Unmarshal(body, &e) != nil || e.Error == "" || e.Message == "" || e.RequestID == "" {
 			return "not an admin error JSON"
+		}
+	case doorDashboard:
+		var e struct {
+			Error     string `json:"error"`
+			Message   string `json:"message"`
+			RequestID string `json:"requestId"`
+		}
+		isAdminShape := mt == "application/json" && json.Unmarshal(body, &e) == nil && e.Error != "" && e.Message != "" && e.RequestID != ""
+		if !isAdminShape && (mt != "text/html" || len(bytes.TrimSpace(body)) == 0) {
+			return "neither an HTML page nor an admin error JSON (Content-Type " + res.Header.Get("Content-Type") + ")"
 		}
 	case doorConnect, doorPage:
 		if mt != "text/html" || len(bytes.TrimSpace(body)) == 0 {

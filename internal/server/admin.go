@@ -2,12 +2,14 @@ package server
 
 import (
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/gorilla/mux"
 
 	"github.com/smartcar-sandbox/smartcar-sandbox/internal/admin"
 	"github.com/smartcar-sandbox/smartcar-sandbox/internal/connect"
+	"github.com/smartcar-sandbox/smartcar-sandbox/internal/dashboard"
 	"github.com/smartcar-sandbox/smartcar-sandbox/internal/faults"
 	"github.com/smartcar-sandbox/smartcar-sandbox/internal/oauth"
 	"github.com/smartcar-sandbox/smartcar-sandbox/internal/requestlog"
@@ -31,6 +33,26 @@ type Control struct {
 	Advance func(time.Duration) error
 	// Reload re-reads the fixture folder; nil when the sandbox runs on embedded fixtures.
 	Reload func() (store.ReloadResult, error)
+	// SimSeed is the simulator's seed; the dashboard draws simulated routes with it.
+	SimSeed int64
+
+	// stopping is closed by Stop, which ends the dashboard's event streams.
+	stopOnce sync.Once
+	stopping chan struct{}
+}
+
+// Stop ends the dashboard's open event streams, which would otherwise keep a graceful
+// shutdown waiting (http.Server.Shutdown waits for every open response). The app registers it
+// with RegisterOnShutdown.
+func (c *Control) Stop() {
+	c.stopOnce.Do(func() { close(c.stopChannel()) })
+}
+
+func (c *Control) stopChannel() chan struct{} {
+	if c.stopping == nil {
+		c.stopping = make(chan struct{})
+	}
+	return c.stopping
 }
 
 // withControl puts the request log (outside, so it sees injected faults) and the fault
@@ -59,9 +81,9 @@ func recordedPath(p string) bool {
 	return ok
 }
 
-// mountAdmin mounts /admin/... when an admin token is set.
-// run and exchange are the Connect flow and the code exchange POST /admin/connect runs, the
-// very ones the pages and the token endpoint serve.
+// mountAdmin mounts /admin/... and the dashboard (/dashboard/..., which calls the admin API's
+// own handlers) when an admin token is set. run and exchange are the Connect flow and the code
+// exchange POST /admin/connect runs, the very ones the pages and the token endpoint serve.
 func mountAdmin(r *mux.Router, d Deps, run func(connect.Request) (connect.Result, error), exchange func(clientID, code, redirectURI string) (*oauth.Response, error)) {
 	c := d.Control
 	if c == nil || c.AdminToken == "" {
@@ -82,6 +104,18 @@ func mountAdmin(r *mux.Router, d Deps, run func(connect.Request) (connect.Result
 		panic(err) // only a programming error: the token and fault set are checked and made above
 	}
 	api.Mount(r)
+
+	// The dashboard reaches the admin API through a router of its own holding only the admin
+	// routes: the same handlers, without the request log and fault middleware (which only act
+	// on API paths anyway).
+	adminOnly := mux.NewRouter().SkipClean(true).UseEncodedPath()
+	api.Mount(adminOnly)
+	dash, err := dashboard.New(dashboard.Options{Token: c.AdminToken, Admin: adminOnly, Store: d.Store,
+		EnvLines: EnvLines(d.Origin), SimSeed: c.SimSeed, Now: d.Now, Stopping: c.stopChannel(), Requests: c.Requests})
+	if err != nil {
+		panic(err) // only a programming error: the token, admin API and store are set above
+	}
+	dash.Mount(r)
 }
 
 // RecordTokens is the token.Issuer OnIssue hook that remembers issued access tokens in the

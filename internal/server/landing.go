@@ -39,6 +39,8 @@ Any username and password work on Connect.</p>
 <li><code>POST {{.Origin}}/oauth2/token</code>: v3 application token (client credentials, form or JSON)</li>
 <li><code>{{.Origin}}/v2.0/...</code>, <code>{{.Origin}}/v3/...</code>: vehicle API</li>
 <li><code>GET {{.Origin}}/healthz</code>: health</li>
+<li><code>GET {{.Origin}}/javascript-sdk/v2/redirect?app_origin=…</code>: the JavaScript SDK's redirect page (docs/web.md)</li>
+{{if .Dashboard}}<li><a href="/dashboard">{{.Origin}}/dashboard</a>: the dashboard (sign in with the admin token)</li>{{end}}
 </ul>
 </body></html>`))
 
@@ -55,9 +57,10 @@ func EnvLines(origin string) []string {
 
 func landing(d Deps) http.Handler {
 	data := struct {
-		Origin string
-		Env    []string
-	}{d.Origin, EnvLines(d.Origin)}
+		Origin    string
+		Env       []string
+		Dashboard bool
+	}{d.Origin, EnvLines(d.Origin), d.Control != nil && d.Control.AdminToken != ""}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		htmlHeaders(w.Header())
 		_ = landingPage.Execute(w, data)

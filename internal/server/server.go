@@ -21,6 +21,7 @@ import (
 	"github.com/smartcar-sandbox/smartcar-sandbox/internal/vehicleapi"
 	"github.com/smartcar-sandbox/smartcar-sandbox/internal/vehicleapiv3"
 	"github.com/smartcar-sandbox/smartcar-sandbox/internal/webhooks"
+	"github.com/smartcar-sandbox/smartcar-sandbox/internal/websdk"
 )
 
 // Deps is what the doors need.
@@ -108,6 +109,9 @@ func mount(r *mux.Router, d Deps) {
 	handle(r, "/metrics", d.Metrics.Handler()).Methods(get)
 	handle(r, "/openapi.json", openapi.Handler()).Methods(get)
 	handle(r, "/", landing(d)).Methods(get)
+	// The stand-in for the redirect page Smartcar hosts for its JavaScript SDK (docs/web.md).
+	handle(r, websdk.PathRedirect, websdk.Redirect()).Methods(get)
+	handle(r, websdk.PathScript, websdk.Script()).Methods(get)
 
 	// --- Connect (connect.smartcar.com) ---
 	key := d.ConnectKey

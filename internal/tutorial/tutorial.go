@@ -14,6 +14,7 @@ import (
 	"log/slog"
 	"net/http"
 	"path/filepath"
+	"slices"
 	"sync"
 	"time"
 
@@ -44,6 +45,10 @@ type Config struct {
 	// DataDir keeps the sessions on disk (DataDir/sessions, one file each), so phones stay
 	// connected across a restart of the backend; "" keeps them in memory only.
 	DataDir string
+	// WebOrigins are the origins of web front-ends (http://localhost:3000) allowed to call
+	// /exchange and /vehicle with the session cookie (fetch with credentials: "include"); any
+	// other origin gets the official backend's credential-less "*".
+	WebOrigins []string
 }
 
 // Handler serves /login, /exchange and /vehicle.
@@ -109,15 +114,22 @@ func NewHandler(cfg Config) (*Handler, error) {
 }
 
 // ServeHTTP applies CORS like the official backend (the cors() defaults: any origin, no
-// credentials) and routes.
+// credentials), except for the configured web origins, which may send the session cookie, and
+// routes.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Access-Control-Allow-Origin", "*")
+	if o := r.Header.Get("Origin"); o != "" && slices.Contains(h.cfg.WebOrigins, o) {
+		// A credentialed request needs its own origin echoed, never "*".
+		w.Header().Set("Access-Control-Allow-Origin", o)
+		w.Header().Set("Access-Control-Allow-Credentials", "true")
+	}
+	w.Header().Add("Vary", "Origin")
 	if r.Method == http.MethodOptions {
 		w.Header().Set("Access-Control-Allow-Methods", "GET,HEAD,PUT,PATCH,POST,DELETE")
 		if reqHeaders := r.Header.Get("Access-Control-Request-Headers"); reqHeaders != "" {
 			w.Header().Set("Access-Control-Allow-Headers", reqHeaders)
 		}
-		w.Header().Set("Vary", "Access-Control-Request-Headers")
+		w.Header().Add("Vary", "Access-Control-Request-Headers")
 		w.WriteHeader(http.StatusNoContent)
 		return
 	}

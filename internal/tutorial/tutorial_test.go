@@ -8,6 +8,7 @@ import (
 	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -417,6 +418,40 @@ func TestCORSPreflightAndUnknownRoute(t *testing.T) {
 	status, _, body := get(t, phone(t), e.backend.URL+"/nope")
 	if status != 404 || body["error"] != "not_found" {
 		t.Errorf("unknown route = %d %v", status, body)
+	}
+}
+
+// TestCORSForWebOrigins: a configured web front-end may send the session cookie (its origin
+// echoed with credentials allowed); any other origin keeps the official backend's "*".
+func TestCORSForWebOrigins(t *testing.T) {
+	e := newEnv(t, func(c *Config) { c.WebOrigins = []string{"http://localhost:3000"} })
+	tests := []struct {
+		name, method, origin string
+		wantOrigin, wantCred string
+	}{
+		{"web front-end", "GET", "http://localhost:3000", "http://localhost:3000", "true"},
+		{"web front-end preflight", "OPTIONS", "http://localhost:3000", "http://localhost:3000", "true"},
+		{"other origin", "GET", "http://evil.example", "*", ""},
+		{"other port", "GET", "http://localhost:3001", "*", ""},
+		{"no origin (the phone app)", "GET", "", "*", ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			rec := httptest.NewRecorder()
+			req := httptest.NewRequest(tc.method, "/vehicle", nil)
+			if tc.origin != "" {
+				req.Header.Set("Origin", tc.origin)
+			}
+			e.h.ServeHTTP(rec, req)
+			h := rec.Header()
+			if h.Get("Access-Control-Allow-Origin") != tc.wantOrigin || h.Get("Access-Control-Allow-Credentials") != tc.wantCred {
+				t.Errorf("Allow-Origin %q, Allow-Credentials %q; want %q, %q", h.Get("Access-Control-Allow-Origin"),
+					h.Get("Access-Control-Allow-Credentials"), tc.wantOrigin, tc.wantCred)
+			}
+			if !slices.Contains(h.Values("Vary"), "Origin") {
+				t.Errorf("Vary %v: caches must keep answers per origin", h.Values("Vary"))
+			}
+		})
 	}
 }
 
