@@ -117,7 +117,7 @@ func TestCIRecipe(t *testing.T) {
 	}
 }
 
-// TestComposeFile checks compose.yaml against what the images and binaries really take: the
+// TestComposeFile checks docs/compose.yaml against what the images and binaries really take: the
 // sandbox's environment is a valid configuration, its health check is the binary's own probe,
 // the backend's variables are ones it reads and it waits for the sandbox to be healthy, and
 // the Dockerfile has both targets, static and non-root. (No Docker engine here to run it.)
@@ -135,7 +135,7 @@ func TestComposeFile(t *testing.T) {
 			} `yaml:"depends_on"`
 		} `yaml:"services"`
 	}
-	if err := yaml.Unmarshal(repoFile(t, "compose.yaml"), &compose); err != nil {
+	if err := yaml.Unmarshal(repoFile(t, "docs/compose.yaml"), &compose); err != nil {
 		t.Fatal(err)
 	}
 	sb, ok := compose.Services["sandbox"]
@@ -178,6 +178,17 @@ func TestComposeFile(t *testing.T) {
 	}
 	if b, ok := be.Build.(map[string]any); !ok || b["target"] != "tutorial-backend" {
 		t.Errorf("tutorial-backend build = %v", be.Build)
+	}
+	// The file lives in docs/: each build context must be the repository's top, where the
+	// Dockerfile is.
+	for name, build := range map[string]any{"sandbox": sb.Build, "tutorial-backend": be.Build} {
+		ctx, _ := build.(string)
+		if m, ok := build.(map[string]any); ok {
+			ctx, _ = m["context"].(string)
+		}
+		if _, err := os.Stat(filepath.Join("..", "..", "docs", ctx, "Dockerfile")); ctx == "" || err != nil {
+			t.Errorf("%s build context %q (from docs/) has no Dockerfile", name, ctx)
+		}
 	}
 
 	df := string(repoFile(t, "Dockerfile"))
