@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"sync"
 
 	"gopkg.in/yaml.v3"
 )
@@ -16,17 +17,18 @@ import (
 //go:embed openapi.yaml
 var source []byte
 
-// document is the served JSON, built once.
-var document = mustBuild(source)
+// document is the served JSON, built on first use: parsing the YAML takes ~15 ms, which every
+// start of the sandbox (and of every test process) would otherwise pay for a page few ask for.
+var document = sync.OnceValue(func() []byte { return mustBuild(source) })
 
 // JSON returns the document as served.
-func JSON() []byte { return document }
+func JSON() []byte { return document() }
 
 // Handler serves the document.
 func Handler() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json; charset=utf-8")
-		_, _ = w.Write(document)
+		_, _ = w.Write(document())
 	})
 }
 
