@@ -105,7 +105,9 @@ type errorBody struct {
 }
 
 // writeError is the one place admin errors are written.
-func writeError(w http.ResponseWriter, r *http.Request, err error) {
+// WriteError is the one place the admin API (and the dashboard's JSON calls) renders an
+// error; anything but an *Error is a 500.
+func WriteError(w http.ResponseWriter, r *http.Request, err error) {
 	var e *Error
 	if !errors.As(err, &e) {
 		e = &Error{Status: http.StatusInternalServerError, Code: "internal", Message: "the sandbox failed: " + err.Error()}
@@ -136,11 +138,11 @@ func (a *API) handle(h handlerFunc) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Cache-Control", "no-store")
 		if err := a.authorize(r); err != nil {
-			writeError(w, r, err)
+			WriteError(w, r, err)
 			return
 		}
 		if err := h(w, r); err != nil {
-			writeError(w, r, err)
+			WriteError(w, r, err)
 		}
 	})
 }

@@ -15,9 +15,11 @@ import (
 	"time"
 
 	sandbox "github.com/smartcar-sandbox/smartcar-sandbox"
+	"github.com/smartcar-sandbox/smartcar-sandbox/internal/door"
 )
 
-// TokenPath is the token endpoint; rules for it answer in the OAuth error shape.
+// TokenPath is the token endpoint; rules for it (and for v3's /oauth2/token, see door.Token)
+// answer in the OAuth error shape.
 const TokenPath = "/oauth/token"
 
 // oauthStatus lists the OAuth error codes a token-endpoint rule may use, with their status.
@@ -116,7 +118,7 @@ func (r *Rule) Validate() error {
 		r.Method = strings.ToUpper(r.Method)
 	}
 	if e := r.Error; e != nil {
-		if err := e.validate(strings.HasPrefix(r.Path, TokenPath)); err != nil {
+		if err := e.validate(door.Of(r.Path) == door.Token); err != nil {
 			errs = append(errs, err)
 		}
 	}
@@ -148,7 +150,7 @@ func (e *ErrorSpec) validate(tokenEndpoint bool) error {
 		if tokenEndpoint {
 			return nil
 		}
-		return fmt.Errorf("error.type %q is an OAuth error code: it needs \"path\": %q", e.Type, TokenPath)
+		return fmt.Errorf("error.type %q is an OAuth error code: it needs \"path\": %q (or %q)", e.Type, TokenPath, "/oauth2/token")
 	}
 	return fmt.Errorf("error.type %q is not a Smartcar error type (%s)", e.Type, strings.Join(Types(), ", "))
 }

@@ -172,6 +172,12 @@ func TestV3AndTokenEndpoint(t *testing.T) {
 	if m := res.Map(t); res.Status != 400 || m["error"] != "invalid_grant" || m["error_description"] == "" {
 		t.Errorf("token fault = %d %v, want 400 invalid_grant", res.Status, m)
 	}
+	// v3's IAM token endpoint is a token endpoint too: OAuth codes, OAuth shape.
+	addRule(t, h, map[string]any{"path": "/oauth2/token", "count": 1, "error": map[string]any{"type": "invalid_client"}})
+	res = h.Do(t, http.MethodPost, "/oauth2/token", "", map[string]any{"grant_type": "client_credentials", "client_id": sandboxtest.ClientID, "client_secret": sandboxtest.ClientSecret})
+	if m := res.Map(t); res.Status != 401 || m["error"] != "invalid_client" || m["error_description"] == "" {
+		t.Errorf("IAM token fault = %d %v, want 401 invalid_client", res.Status, m)
+	}
 	// OAuth codes only make sense on the token endpoint.
 	bad := h.Admin(t, http.MethodPost, "/admin/faults", map[string]any{"error": map[string]any{"type": "invalid_grant"}})
 	if bad.Status != 400 {

@@ -10,6 +10,8 @@ import (
 	"time"
 
 	sandbox "github.com/smartcar-sandbox/smartcar-sandbox"
+	"github.com/smartcar-sandbox/smartcar-sandbox/internal/door"
+	"github.com/smartcar-sandbox/smartcar-sandbox/internal/oauth"
 	"github.com/smartcar-sandbox/smartcar-sandbox/internal/scapi"
 	"github.com/smartcar-sandbox/smartcar-sandbox/internal/token"
 )
@@ -28,17 +30,14 @@ type Middleware struct {
 	Header bool
 }
 
-// Wrap returns next with faults applied.
-//
-// The handler itself only decides whether a fault can apply; the work of applying one is in
-// methods kept out of line, so that the common case (no header, no rules) adds a small stack
-// frame under every API request: token verification's JSON decoding runs below it, and a
-// deeper stack made the goroutines' stacks grow again after every garbage collection.
+// Wrap returns next with faults applied: on the vehicle APIs and the token endpoints, in
+// their own error shapes.
 func (m *Middleware) Wrap(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		p := r.URL.Path
-		isToken := p == TokenPath
-		if _, api := scapi.VersionOf(p); !isToken && !api {
+		d := door.Of(p)
+		isToken := d == door.Token
+		if !isToken && !d.API() {
 			next.ServeHTTP(w, r)
 			return
 		}
@@ -114,11 +113,7 @@ func write(w http.ResponseWriter, r *http.Request, isToken bool, e *ErrorSpec) {
 		}
 		w.Header().Set("Retry-After", itoa(ra))
 	}
-	b, _ := json.Marshal(map[string]string{"error": code, "error_description": desc})
-	w.Header().Set("Content-Type", "application/json; charset=utf-8")
-	w.Header().Set("Cache-Control", "no-store")
-	w.WriteHeader(status)
-	_, _ = w.Write(b)
+	oauth.WriteError(w, &oauth.Error{Status: status, Code: code, Description: desc})
 }
 
 func itoa(n int) string { b, _ := json.Marshal(n); return string(b) }

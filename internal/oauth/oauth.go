@@ -81,8 +81,9 @@ func invalidClient(desc string) *Error {
 	return &Error{http.StatusUnauthorized, "invalid_client", desc}
 }
 
-// writeError is the one place an OAuth error is rendered.
-func writeError(w http.ResponseWriter, err error) {
+// WriteError is the one place an OAuth error is rendered (the token endpoints, their faults,
+// a panic under them): anything but an *Error is a 500 server_error.
+func WriteError(w http.ResponseWriter, err error) {
 	var e *Error
 	if !errors.As(err, &e) {
 		e = &Error{http.StatusInternalServerError, "server_error", "The sandbox could not complete the request: " + err.Error()}
@@ -120,7 +121,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		if e, ok := err.(*Error); ok && e.Status == http.StatusMethodNotAllowed {
 			w.Header().Set("Allow", http.MethodPost)
 		}
-		writeError(w, err)
+		WriteError(w, err)
 		return
 	}
 	h.granted(r.PostForm.Get("grant_type"))

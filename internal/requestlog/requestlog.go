@@ -5,6 +5,7 @@ package requestlog
 
 import (
 	"bytes"
+	"encoding/json"
 	"io"
 	"net/http"
 	"net/url"
@@ -231,8 +232,21 @@ func redactAuth(v string) string {
 	return scheme + " [redacted]"
 }
 
-// redactBody hides client_secret in form bodies (the token endpoint's).
+// redactBody hides client_secret in the token endpoints' bodies: forms (/oauth/token, and
+// /oauth2/token) and JSON objects (/oauth2/token).
 func redactBody(b, contentType string) string {
+	if strings.HasPrefix(contentType, "application/json") {
+		var obj map[string]json.RawMessage
+		if json.Unmarshal([]byte(b), &obj) != nil || obj["client_secret"] == nil {
+			return b
+		}
+		obj["client_secret"] = json.RawMessage(`"[redacted]"`)
+		out, err := json.Marshal(obj)
+		if err != nil {
+			return "[redacted]"
+		}
+		return string(out)
+	}
 	if !strings.HasPrefix(contentType, "application/x-www-form-urlencoded") {
 		return b
 	}

@@ -42,6 +42,16 @@ func TestRedaction(t *testing.T) {
 	if got := redactBody("grant_type=x&client_secret=s3", "application/x-www-form-urlencoded"); got != "client_secret=%5Bredacted%5D&grant_type=x" {
 		t.Errorf("redactBody = %q", got)
 	}
+	// v3's /oauth2/token takes JSON too.
+	for body, want := range map[string]string{
+		`{"grant_type":"client_credentials","client_id":"a","client_secret":"s3"}`: `{"client_id":"a","client_secret":"[redacted]","grant_type":"client_credentials"}`,
+		`{"grant_type":"client_credentials"}`:                                      `{"grant_type":"client_credentials"}`,
+		`not json`:                                                                 `not json`,
+	} {
+		if got := redactBody(body, "application/json; charset=utf-8"); got != want {
+			t.Errorf("redactBody(%s) = %s, want %s", body, got, want)
+		}
+	}
 }
 
 // Wrap keeps the answer's body for errors only, and the status of both.

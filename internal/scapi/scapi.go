@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	sandbox "github.com/smartcar-sandbox/smartcar-sandbox"
+	"github.com/smartcar-sandbox/smartcar-sandbox/internal/door"
 	"github.com/smartcar-sandbox/smartcar-sandbox/internal/requestid"
 	"github.com/smartcar-sandbox/smartcar-sandbox/internal/requestlog"
 )
@@ -38,14 +39,21 @@ func (v Version) Prefix() string {
 	return "/v2.0"
 }
 
-// VersionOf tells which vehicle API a path belongs to, by its prefix (/v1.0, /v2.0 with the
+// VersionOf tells which vehicle API a path belongs to (door.Of decides: /v1.0, /v2.0 with the
 // management API under it, /v3); ok is false for every other path.
 func VersionOf(path string) (v Version, ok bool) {
-	for _, v := range [...]Version{V2, V3, V1} {
-		p := v.Prefix()
-		if strings.HasPrefix(path, p) && (len(path) == len(p) || path[len(p)] == '/') {
-			return v, true
+	switch d := door.Of(path); d {
+	case door.V1:
+		return V1, true
+	case door.V2:
+		return V2, true
+	case door.Management:
+		if strings.HasPrefix(path, V1.Prefix()) {
+			return V1, true
 		}
+		return V2, true
+	case door.V3:
+		return V3, true
 	}
 	return 0, false
 }

@@ -10,10 +10,10 @@ import (
 	"github.com/smartcar-sandbox/smartcar-sandbox/internal/admin"
 	"github.com/smartcar-sandbox/smartcar-sandbox/internal/connect"
 	"github.com/smartcar-sandbox/smartcar-sandbox/internal/dashboard"
+	"github.com/smartcar-sandbox/smartcar-sandbox/internal/door"
 	"github.com/smartcar-sandbox/smartcar-sandbox/internal/faults"
 	"github.com/smartcar-sandbox/smartcar-sandbox/internal/oauth"
 	"github.com/smartcar-sandbox/smartcar-sandbox/internal/requestlog"
-	"github.com/smartcar-sandbox/smartcar-sandbox/internal/scapi"
 	"github.com/smartcar-sandbox/smartcar-sandbox/internal/store"
 	"github.com/smartcar-sandbox/smartcar-sandbox/internal/token"
 )
@@ -71,14 +71,11 @@ func withControl(next http.Handler, d Deps) http.Handler {
 	return next
 }
 
-// recordedPath is what the request log keeps: the vehicle APIs and the token endpoint, what an
+// recordedPath is what the request log keeps: the vehicle APIs and the token endpoints, what an
 // app's test asks about (GET /admin/requests), not Connect's pages or the admin API itself.
 func recordedPath(p string) bool {
-	if p == oauthTokenPath {
-		return true
-	}
-	_, ok := scapi.VersionOf(p)
-	return ok
+	d := door.Of(p)
+	return d.API() || d == door.Token
 }
 
 // mountAdmin mounts /admin/... and the dashboard (/dashboard/..., which calls the admin API's

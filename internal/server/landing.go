@@ -12,6 +12,13 @@ var notFoundPage = template.Must(template.New("404").Parse(`<!doctype html>
 <h1>Not found</h1><p>smartcar-sandbox has nothing at <code>{{.}}</code>.</p><p><a href="/">What this server offers</a></p>
 </body></html>`))
 
+var internalErrorPage = template.Must(template.New("500").Parse(`<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Something went wrong · smartcar-sandbox</title></head>
+<body style="font-family:system-ui,sans-serif;max-width:40rem;margin:2rem auto;padding:0 1rem">
+<h1>Something went wrong</h1><p>The sandbox hit an internal error. Its log has the details under request id <code>{{.}}</code>.</p><p><a href="/">What this server offers</a></p>
+</body></html>`))
+
 var methodNotAllowedPage = template.Must(template.New("405").Parse(`<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>Method not allowed · smartcar-sandbox</title></head>

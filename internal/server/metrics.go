@@ -4,7 +4,6 @@ import (
 	"net/http"
 	"net/textproto"
 	"strconv"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -13,6 +12,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/smartcar-sandbox/smartcar-sandbox/internal/door"
 
 	"github.com/smartcar-sandbox/smartcar-sandbox/internal/faults"
 	"github.com/smartcar-sandbox/smartcar-sandbox/internal/store"
@@ -180,7 +180,7 @@ func (m *Metrics) instrument(r *mux.Router) {
 		if ms, err := rt.GetMethods(); err == nil && len(ms) == 1 {
 			method = ms[0]
 		}
-		rm := m.newRouteMetrics(doorOf(tpl), tpl, method)
+		rm := m.newRouteMetrics(door.Of(tpl).String(), tpl, method)
 		rt.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			if rec := recorderOf(w); rec != nil {
 				rec.route = rm
@@ -212,7 +212,7 @@ var faultRuleKey = textproto.CanonicalMIMEHeaderKey(faults.RuleHeader)
 func (m *Metrics) observe(rec *statusRecorder, path string, d time.Duration) {
 	rm := rec.route
 	if rm == nil {
-		rm = m.unroutedFor(doorOf(path))
+		rm = m.unroutedFor(door.Of(path).String())
 	}
 	rm.counter(rec.status()).Inc()
 	rm.latency().Observe(d.Seconds())
@@ -230,25 +230,4 @@ func (m *Metrics) unroutedFor(door string) *routeMetrics {
 		m.unrouted[door] = rm
 	}
 	return rm
-}
-
-// doorOf names the part of the sandbox a path (or route template) belongs to.
-func doorOf(p string) string {
-	switch {
-	case strings.HasPrefix(p, "/v2.0/management/"), strings.HasPrefix(p, "/v1.0/management/"):
-		return "management"
-	case strings.HasPrefix(p, "/v2.0/"):
-		return "v2"
-	case strings.HasPrefix(p, "/v1.0/"):
-		return "v1"
-	case strings.HasPrefix(p, "/v3/"):
-		return "v3"
-	case strings.HasPrefix(p, "/oauth/authorize"), strings.HasPrefix(p, "/connect/"):
-		return "connect"
-	case strings.HasPrefix(p, "/oauth/"):
-		return "auth"
-	case isAdminPath(p):
-		return "admin"
-	}
-	return "sandbox"
 }

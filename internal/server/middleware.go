@@ -9,6 +9,9 @@ import (
 	"time"
 
 	sandbox "github.com/smartcar-sandbox/smartcar-sandbox"
+	"github.com/smartcar-sandbox/smartcar-sandbox/internal/admin"
+	"github.com/smartcar-sandbox/smartcar-sandbox/internal/door"
+	"github.com/smartcar-sandbox/smartcar-sandbox/internal/oauth"
 	"github.com/smartcar-sandbox/smartcar-sandbox/internal/requestid"
 	"github.com/smartcar-sandbox/smartcar-sandbox/internal/scapi"
 )
@@ -88,14 +91,23 @@ func notFound(w http.ResponseWriter, r *http.Request) {
 	_ = notFoundPage.Execute(w, r.URL.Path)
 }
 
+// writeInternalError answers a panic in the shape of the door the path belongs to, through
+// that door's own writer.
 func writeInternalError(w http.ResponseWriter, r *http.Request) {
-	if v, ok := scapi.VersionOf(r.URL.Path); ok {
-		scapi.WriteError(w, r, v, errors.New("panic"))
-		return
+	err := errors.New("the sandbox hit an internal error; its log has the details under this request's SC-Request-Id")
+	switch d := door.Of(r.URL.Path); {
+	case d.API():
+		v, _ := scapi.VersionOf(r.URL.Path)
+		scapi.WriteError(w, r, v, err)
+	case d == door.Token:
+		oauth.WriteError(w, err)
+	case d == door.Admin:
+		admin.WriteError(w, r, err)
+	default: // Connect's pages, the dashboard, the sandbox's own pages
+		htmlHeaders(w.Header())
+		w.WriteHeader(http.StatusInternalServerError)
+		_ = internalErrorPage.Execute(w, requestid.From(r.Context()))
 	}
-	w.Header().Set("Content-Type", "application/json; charset=utf-8")
-	w.WriteHeader(http.StatusInternalServerError)
-	_, _ = w.Write([]byte(`{"error":"server_error","error_description":"The sandbox hit an internal error; its log has the details under this request's SC-Request-Id."}`))
 }
 
 type statusRecorder struct {

@@ -42,9 +42,6 @@ func serveHeadAsGet(next http.Handler) http.Handler {
 	})
 }
 
-// isAdminPath is the admin API's part of the URL space, which answers its own unknown paths.
-func isAdminPath(p string) bool { return p == "/admin" || strings.HasPrefix(p, "/admin/") }
-
 // candidateMethods are the methods a 405 may name in Allow (HEAD goes with GET).
 var candidateMethods = []string{http.MethodGet, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete}
 

@@ -12,6 +12,7 @@ import (
 	"github.com/gorilla/mux"
 
 	"github.com/smartcar-sandbox/smartcar-sandbox/internal/connect"
+	"github.com/smartcar-sandbox/smartcar-sandbox/internal/door"
 	"github.com/smartcar-sandbox/smartcar-sandbox/internal/keys"
 	"github.com/smartcar-sandbox/smartcar-sandbox/internal/oauth"
 	"github.com/smartcar-sandbox/smartcar-sandbox/internal/scapi"
@@ -100,7 +101,7 @@ func mount(r *mux.Router, d Deps) {
 	// A path with a "." or ".." segment names nothing here: 404 in the door's shape, before
 	// any route could take ".." for a vehicle id. (The admin API answers its own paths.)
 	r.MatcherFunc(func(req *http.Request, _ *mux.RouteMatch) bool {
-		return hasDotSegment(routedPath(req)) && !isAdminPath(req.URL.Path)
+		return hasDotSegment(routedPath(req)) && door.Of(req.URL.Path) != door.Admin
 	}).HandlerFunc(notFound)
 
 	// --- sandbox's own pages ---
