@@ -26,8 +26,8 @@ import (
 // CodeTTL is how long an authorization code stays valid (Smartcar: 10 minutes).
 const CodeTTL = 10 * time.Minute
 
-// Paths of the pages after /oauth/authorize. They are the only routes Routes mounts besides
-// the authorize path itself.
+// Paths of Connect's pages: internal/server declares a route for each (and for the authorize
+// path) with the handlers below.
 const (
 	PathAuthorize = "/oauth/authorize"
 	PathStart     = "/connect/start"

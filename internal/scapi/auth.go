@@ -85,22 +85,32 @@ func (a *Auth) UserFromVehicleToken(r *http.Request) (*token.Claims, error) {
 	return c, nil
 }
 
+// Accepts says which tokens a vehicle route takes.
+type Accepts int
+
+const (
+	// ConnectOnly: Connect (vehicle) tokens, as API v2.0 and v1.0 take.
+	ConnectOnly Accepts = iota
+	// ConnectOrApp: Connect tokens, or application tokens scoped by the sc-user-id header (v3).
+	ConnectOrApp
+)
+
 // Vehicle authorizes a request for one vehicle and, when permission is not "", one
-// permission. It accepts Connect (vehicle) tokens; with allowApp it also accepts application
+// permission. It accepts Connect (vehicle) tokens; with ConnectOrApp it also accepts application
 // tokens scoped by the sc-user-id header (API v3). The grant in the store is checked on every
 // call, which is what makes a disconnect take effect before the token expires.
-func (a *Auth) Vehicle(r *http.Request, vehicleID, permission string, allowApp bool) (*Access, error) {
+func (a *Auth) Vehicle(r *http.Request, vehicleID, permission string, accept Accepts) (*Access, error) {
 	c, err := a.verify(r) // the grant of vehicleID is checked below: Bearer's check would repeat it
 	if err != nil {
 		return nil, err
 	}
-	return a.Authorize(r, c, vehicleID, permission, allowApp)
+	return a.Authorize(r, c, vehicleID, permission, accept)
 }
 
 // Authorize is Vehicle after the bearer token was verified (c): the grant, the vehicle and the
 // permission. Handlers that validate the request between the two call Bearer and Authorize
 // themselves, so a malformed request is a VALIDATION error before any lookup or permission.
-func (a *Auth) Authorize(r *http.Request, c *token.Claims, vehicleID, permission string, allowApp bool) (*Access, error) {
+func (a *Auth) Authorize(r *http.Request, c *token.Claims, vehicleID, permission string, accept Accepts) (*Access, error) {
 	acc := &Access{Claims: c}
 	switch c.Kind {
 	case token.KindVehicle:
@@ -111,7 +121,7 @@ func (a *Auth) Authorize(r *http.Request, c *token.Claims, vehicleID, permission
 			return nil, sandbox.ErrUnauthenticated("The vehicle was disconnected from this application; reconnect it through Connect.")
 		}
 	case token.KindApplication:
-		if err := a.applicationAccess(r, acc, vehicleID, allowApp); err != nil {
+		if err := a.applicationAccess(r, acc, vehicleID, accept); err != nil {
 			return nil, err
 		}
 	}
@@ -143,8 +153,8 @@ func (a *Auth) connectAccess(acc *Access, vehicleID string) bool {
 
 // applicationAccess fills acc for an application token (API v3), scoped by the sc-user-id
 // header.
-func (a *Auth) applicationAccess(r *http.Request, acc *Access, vehicleID string, allowApp bool) error {
-	if !allowApp {
+func (a *Auth) applicationAccess(r *http.Request, acc *Access, vehicleID string, accept Accepts) error {
+	if accept != ConnectOrApp {
 		return sandbox.ErrUnauthenticated("This endpoint needs an access token from Connect, not an application token.")
 	}
 	userID := strings.TrimSpace(r.Header.Get("Sc-User-Id")) // canonical key: see UnitsOf

@@ -68,7 +68,7 @@ func (a *API) Batch(w http.ResponseWriter, r *http.Request) error {
 			return sandbox.ErrInvalidRequest(fmt.Sprintf(`requests[%d] has no "path".`, i))
 		}
 	}
-	acc, err := a.Auth.Authorize(r, c, id, "", false)
+	acc, err := a.Auth.Authorize(r, c, id, "", scapi.ConnectOnly)
 	if err != nil {
 		return err
 	}

@@ -144,7 +144,7 @@ func (a *API) Security(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	acc, err := a.Auth.Authorize(r, c, id, "control_security", false)
+	acc, err := a.Auth.Authorize(r, c, id, "control_security", scapi.ConnectOnly)
 	if err != nil {
 		return err
 	}
@@ -170,7 +170,7 @@ func (a *API) ChargeCommand(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	acc, err := a.Auth.Authorize(r, c, id, "control_charge", false)
+	acc, err := a.Auth.Authorize(r, c, id, "control_charge", scapi.ConnectOnly)
 	if err != nil {
 		return err
 	}
@@ -244,7 +244,7 @@ func (a *API) SetChargeLimit(w http.ResponseWriter, r *http.Request) error {
 	if !(limit > 0 && limit <= 1) {
 		return sandbox.ErrInvalidParameter(fmt.Sprintf("limit must be greater than 0 and at most 1, got %s.", body.Limit.raw))
 	}
-	acc, err := a.Auth.Authorize(r, c, id, "control_charge", false)
+	acc, err := a.Auth.Authorize(r, c, id, "control_charge", scapi.ConnectOnly)
 	if err != nil {
 		return err
 	}
@@ -288,7 +288,7 @@ func (a *API) Destination(w http.ResponseWriter, r *http.Request) error {
 	if lng := *body.Longitude; lng < -180 || lng > 180 {
 		return sandbox.ErrInvalidParameter(fmt.Sprintf("longitude %v is outside -180..180", lng)).WithDescription(InvalidLongitude)
 	}
-	if _, err := a.Auth.Authorize(r, c, id, "control_navigation", false); err != nil {
+	if _, err := a.Auth.Authorize(r, c, id, "control_navigation", scapi.ConnectOnly); err != nil {
 		return err
 	}
 	return writeCommandSent(w)
@@ -307,7 +307,7 @@ func (a *API) Disconnect(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	acc, err := a.Auth.Authorize(r, c, id, "", false)
+	acc, err := a.Auth.Authorize(r, c, id, "", scapi.ConnectOnly)
 	if err != nil {
 		return err
 	}

@@ -78,7 +78,7 @@ func (a *API) Read(path string) scapi.HandlerFunc {
 				return err
 			}
 		}
-		acc, err := a.Auth.Authorize(r, c, id, sig.Permission, false)
+		acc, err := a.Auth.Authorize(r, c, id, sig.Permission, scapi.ConnectOnly)
 		if err != nil {
 			return err
 		}

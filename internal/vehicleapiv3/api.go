@@ -131,15 +131,15 @@ func wrapVehicle(c *token.Claims) bool { return c.Kind == token.KindApplication 
 // connected the vehicle to the application with read_vehicle_info. With the header (or a
 // vehicle token) it is the ordinary per-user check.
 func (a *API) vehicleInfoAccess(r *http.Request, id string) (*scapi.Access, error) {
-	if strings.TrimSpace(r.Header.Get("sc-user-id")) != "" {
-		return a.Auth.Vehicle(r, id, permVehicleInfo, true)
+	if strings.TrimSpace(r.Header.Get("SC-User-Id")) != "" {
+		return a.Auth.Vehicle(r, id, permVehicleInfo, scapi.ConnectOrApp)
 	}
 	c, err := a.Auth.Bearer(r)
 	if err != nil {
 		return nil, err
 	}
 	if c.Kind != token.KindApplication {
-		return a.Auth.Vehicle(r, id, permVehicleInfo, true)
+		return a.Auth.Vehicle(r, id, permVehicleInfo, scapi.ConnectOrApp)
 	}
 	grants := a.Store.Grants(store.GrantFilter{ClientID: c.ClientID, VehicleID: id})
 	if len(grants) == 0 {

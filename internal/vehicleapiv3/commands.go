@@ -138,7 +138,7 @@ type commandSpec struct {
 // synchronous (200, executionMode sync): the documented 202 is for real cars that take long.
 func (a *API) command(w http.ResponseWriter, r *http.Request, spec commandSpec) error {
 	id := mux.Vars(r)["id"]
-	acc, err := a.Auth.Vehicle(r, id, spec.permission, true)
+	acc, err := a.Auth.Vehicle(r, id, spec.permission, scapi.ConnectOrApp)
 	if err != nil {
 		return err
 	}
@@ -204,7 +204,7 @@ func (a *API) command(w http.ResponseWriter, r *http.Request, spec commandSpec) 
 // result of an earlier command, for the application and user that issued it.
 func (a *API) CommandExecution(w http.ResponseWriter, r *http.Request) error {
 	id, execID := mux.Vars(r)["id"], mux.Vars(r)["executionId"]
-	acc, err := a.Auth.Vehicle(r, id, "", true)
+	acc, err := a.Auth.Vehicle(r, id, "", scapi.ConnectOrApp)
 	if err != nil {
 		return err
 	}

@@ -198,7 +198,7 @@ func (a *API) findConnection(r *http.Request) (sandbox.Grant, error) {
 	if err != nil {
 		return sandbox.Grant{}, err
 	}
-	if u := strings.TrimSpace(r.Header.Get("sc-user-id")); u != "" {
+	if u := strings.TrimSpace(r.Header.Get("SC-User-Id")); u != "" {
 		if f.UserID != "" && f.UserID != u {
 			return sandbox.Grant{}, sandbox.Errorf(sandbox.ErrPermission, "", "This access token belongs to another user than sc-user-id %s.", u)
 		}

@@ -405,7 +405,7 @@ func (a *API) Signal(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	acc, err := a.Auth.Vehicle(r, vars["id"], "", true)
+	acc, err := a.Auth.Vehicle(r, vars["id"], "", scapi.ConnectOrApp)
 	if err != nil {
 		return err
 	}
@@ -454,7 +454,7 @@ func (a *API) Signals(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	acc, err := a.Auth.Vehicle(r, id, "", true)
+	acc, err := a.Auth.Vehicle(r, id, "", scapi.ConnectOrApp)
 	if err != nil {
 		return err
 	}

@@ -41,7 +41,7 @@ func (s *Service) Subscribe(auth *scapi.Auth) scapi.HandlerFunc {
 		if err := validIDs(vars); err != nil {
 			return err
 		}
-		acc, err := auth.Authorize(r, c, vars["id"], "", false)
+		acc, err := auth.Authorize(r, c, vars["id"], "", scapi.ConnectOnly)
 		if err != nil {
 			return err
 		}
