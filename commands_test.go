@@ -42,7 +42,7 @@ func TestChargeCommand(t *testing.T) {
 			switch {
 			case tt.wantCode == "" && e != nil:
 				t.Fatalf("ChargeCommand(%s) = %v, want success", tt.command, e)
-			case tt.wantCode != "" && (e == nil || e.Code != tt.wantCode || e.Type != ErrVehicleState):
+			case tt.wantCode != "" && (e == nil || e.Code != tt.wantCode || e.Type != TypeVehicleState):
 				t.Fatalf("ChargeCommand(%s) = %v, want VEHICLE_STATE:%s", tt.command, e, tt.wantCode)
 			}
 			if ch := tt.v.State.Charge; ch.IsPluggedIn != tt.wantPlugged || ch.State != tt.wantState {
@@ -51,7 +51,7 @@ func TestChargeCommand(t *testing.T) {
 		})
 	}
 	ice := &Vehicle{Powertrain: ICE, Mode: ModeTest}
-	if e := ice.ChargeCommand(CommandStartCharge); e == nil || e.Type != ErrCompatibility {
+	if e := ice.ChargeCommand(CommandStartCharge); e == nil || e.Type != TypeCompatibility {
 		t.Errorf("START on a car with no charge port = %v, want COMPATIBILITY", e)
 	}
 }

@@ -38,48 +38,48 @@ func (e *Error) Error() string {
 
 // Smartcar error types.
 const (
-	ErrAuthentication           = "AUTHENTICATION"
-	ErrPermission               = "PERMISSION"
-	ErrValidation               = "VALIDATION"
-	ErrResourceNotFound         = "RESOURCE_NOT_FOUND"
-	ErrConnectedServicesAccount = "CONNECTED_SERVICES_ACCOUNT"
-	ErrVehicleState             = "VEHICLE_STATE"
-	ErrRateLimit                = "RATE_LIMIT"
-	ErrBilling                  = "BILLING"
-	ErrCompatibility            = "COMPATIBILITY"
-	ErrUpstream                 = "UPSTREAM"
-	ErrServer                   = "SERVER"
+	TypeAuthentication           = "AUTHENTICATION"
+	TypePermission               = "PERMISSION"
+	TypeValidation               = "VALIDATION"
+	TypeResourceNotFound         = "RESOURCE_NOT_FOUND"
+	TypeConnectedServicesAccount = "CONNECTED_SERVICES_ACCOUNT"
+	TypeVehicleState             = "VEHICLE_STATE"
+	TypeRateLimit                = "RATE_LIMIT"
+	TypeBilling                  = "BILLING"
+	TypeCompatibility            = "COMPATIBILITY"
+	TypeUpstream                 = "UPSTREAM"
+	TypeServer                   = "SERVER"
 )
 
 // statusByType is the one table from error type to HTTP status.
 var statusByType = map[string]int{
-	ErrAuthentication:           http.StatusUnauthorized,
-	ErrPermission:               http.StatusForbidden,
-	ErrValidation:               http.StatusBadRequest,
-	ErrResourceNotFound:         http.StatusNotFound,
-	ErrConnectedServicesAccount: http.StatusBadRequest,
-	ErrVehicleState:             http.StatusConflict,
-	ErrRateLimit:                http.StatusTooManyRequests,
-	ErrBilling:                  430,
-	ErrCompatibility:            http.StatusNotImplemented,
-	ErrUpstream:                 http.StatusBadGateway,
-	ErrServer:                   http.StatusInternalServerError,
+	TypeAuthentication:           http.StatusUnauthorized,
+	TypePermission:               http.StatusForbidden,
+	TypeValidation:               http.StatusBadRequest,
+	TypeResourceNotFound:         http.StatusNotFound,
+	TypeConnectedServicesAccount: http.StatusBadRequest,
+	TypeVehicleState:             http.StatusConflict,
+	TypeRateLimit:                http.StatusTooManyRequests,
+	TypeBilling:                  430,
+	TypeCompatibility:            http.StatusNotImplemented,
+	TypeUpstream:                 http.StatusBadGateway,
+	TypeServer:                   http.StatusInternalServerError,
 }
 
 // docPageByType is the page of Smartcar's error docs for each type; the code is the anchor
 // (see DocURL).
 var docPageByType = map[string]string{
-	ErrAuthentication:           "authentication-errors",
-	ErrPermission:               "permission-errors",
-	ErrValidation:               "validation-errors",
-	ErrResourceNotFound:         "resource-not-found-errors",
-	ErrConnectedServicesAccount: "connected-services-account-errors",
-	ErrVehicleState:             "vehicle-state-errors",
-	ErrRateLimit:                "rate-limit-errors",
-	ErrBilling:                  "billing-errors",
-	ErrCompatibility:            "compatibility-errors",
-	ErrUpstream:                 "upstream-errors",
-	ErrServer:                   "server-errors",
+	TypeAuthentication:           "authentication-errors",
+	TypePermission:               "permission-errors",
+	TypeValidation:               "validation-errors",
+	TypeResourceNotFound:         "resource-not-found-errors",
+	TypeConnectedServicesAccount: "connected-services-account-errors",
+	TypeVehicleState:             "vehicle-state-errors",
+	TypeRateLimit:                "rate-limit-errors",
+	TypeBilling:                  "billing-errors",
+	TypeCompatibility:            "compatibility-errors",
+	TypeUpstream:                 "upstream-errors",
+	TypeServer:                   "server-errors",
 }
 
 // Smartcar's resolution types.
@@ -111,45 +111,45 @@ const userRetry = "Your car is temporarily unable to connect to this app. Please
 //
 // Suggested user messages the docs do not give are the sandbox's.
 var smartcarErrors = map[string]errorText{
-	ErrAuthentication:            {"The authorization header is missing or malformed, or it contains invalid or expired authentication credentials. Please check for missing parameters, spelling and casing mistakes, and other syntax issues.", "", "Please reconnect your vehicle to this application."},
-	ErrPermission:                {"Your application has insufficient permissions to access the requested resource. Please prompt the user to re-authenticate using Smartcar Connect.", ResolutionReauthenticate, "This application does not have permission for this action. Please reconnect your vehicle and grant it."},
-	ErrValidation:                {"Request invalid or malformed. Please check for missing parameters, spelling and casing mistakes, and other syntax issues.", "", userRetry},
-	ErrValidation + ":PARAMETER": {"Your request is formatted correctly, but one or more of the provided parameters is incorrect.", "", userRetry},
+	TypeAuthentication:            {"The authorization header is missing or malformed, or it contains invalid or expired authentication credentials. Please check for missing parameters, spelling and casing mistakes, and other syntax issues.", "", "Please reconnect your vehicle to this application."},
+	TypePermission:                {"Your application has insufficient permissions to access the requested resource. Please prompt the user to re-authenticate using Smartcar Connect.", ResolutionReauthenticate, "This application does not have permission for this action. Please reconnect your vehicle and grant it."},
+	TypeValidation:                {"Request invalid or malformed. Please check for missing parameters, spelling and casing mistakes, and other syntax issues.", "", userRetry},
+	TypeValidation + ":PARAMETER": {"Your request is formatted correctly, but one or more of the provided parameters is incorrect.", "", userRetry},
 
 	// (sandbox wording; the docs' overview only says "Thrown if the requested path does not exist.")
-	ErrResourceNotFound + ":PATH":    {"The requested resource does not exist. Please check the URL and try again.", "", userRetry},
-	ErrResourceNotFound + ":VERSION": {"The requested API version does not exist. Please check the URL and try again.", "", userRetry},
+	TypeResourceNotFound + ":PATH":    {"The requested resource does not exist. Please check the URL and try again.", "", userRetry},
+	TypeResourceNotFound + ":VERSION": {"The requested API version does not exist. Please check the URL and try again.", "", userRetry},
 
-	ErrConnectedServicesAccount + ":ACCOUNT_ISSUE":   {"Action needed in the user’s connected services account. Please prompt the user to log into their connected services account and complete any outstanding tasks.", "", "Action required in your connected services account. Please log into your connected services app or web portal and complete any outstanding tasks (e.g. finish activating your account or accept the Terms of Service)."},
-	ErrConnectedServicesAccount + ":VEHICLE_MISSING": {"This vehicle is no longer associated with the user's connected services account. Please prompt the user to re-add the vehicle to their account.", "", "Your car is no longer associated with your connected services account. Please log into your connected services app or web portal and re-add it."},
+	TypeConnectedServicesAccount + ":ACCOUNT_ISSUE":   {"Action needed in the user’s connected services account. Please prompt the user to log into their connected services account and complete any outstanding tasks.", "", "Action required in your connected services account. Please log into your connected services app or web portal and complete any outstanding tasks (e.g. finish activating your account or accept the Terms of Service)."},
+	TypeConnectedServicesAccount + ":VEHICLE_MISSING": {"This vehicle is no longer associated with the user's connected services account. Please prompt the user to re-add the vehicle to their account.", "", "Your car is no longer associated with your connected services account. Please log into your connected services app or web portal and re-add it."},
 
-	ErrVehicleState + ":ASLEEP":                      {"The vehicle is in a sleep state and temporarily unable to perform your request.", "", "Your vehicle is in a sleep state. This request was not sent to preserve battery life."},
-	ErrVehicleState + ":CHARGING_IN_PROGRESS":        {"The vehicle is currently charging and unable to perform your request.", "", "Your vehicle is already charging."},
-	ErrVehicleState + ":CHARGING_PLUG_CONNECTED":     {"The vehicle is connected to an EV charger and unable to perform your request.", "", "We’re unable to issue the command because the vehicle is currently plugged in. Please ensure that you have unplugged the vehicle from an EV charger."},
-	ErrVehicleState + ":CHARGING_PLUG_NOT_CONNECTED": {"The vehicle is not connected to an EV charger and unable to perform your request.", "", "We’re unable to issue the command because the vehicle is not plugged in. Please plug the vehicle into an EV charger."}, // (docs prose)
-	ErrVehicleState + ":IN_MOTION":                   {"The vehicle is currently in motion and unable to perform your request.", "", "We’re unable to issue the command because the vehicle is in motion. Please try again once the vehicle is parked."},                // (sandbox wording)
-	ErrVehicleState + ":UNKNOWN":                     {"The vehicle was unable to perform your request due to an unknown issue.", ResolutionRetryLater, userRetry},
+	TypeVehicleState + ":ASLEEP":                      {"The vehicle is in a sleep state and temporarily unable to perform your request.", "", "Your vehicle is in a sleep state. This request was not sent to preserve battery life."},
+	TypeVehicleState + ":CHARGING_IN_PROGRESS":        {"The vehicle is currently charging and unable to perform your request.", "", "Your vehicle is already charging."},
+	TypeVehicleState + ":CHARGING_PLUG_CONNECTED":     {"The vehicle is connected to an EV charger and unable to perform your request.", "", "We’re unable to issue the command because the vehicle is currently plugged in. Please ensure that you have unplugged the vehicle from an EV charger."},
+	TypeVehicleState + ":CHARGING_PLUG_NOT_CONNECTED": {"The vehicle is not connected to an EV charger and unable to perform your request.", "", "We’re unable to issue the command because the vehicle is not plugged in. Please plug the vehicle into an EV charger."}, // (docs prose)
+	TypeVehicleState + ":IN_MOTION":                   {"The vehicle is currently in motion and unable to perform your request.", "", "We’re unable to issue the command because the vehicle is in motion. Please try again once the vehicle is parked."},                // (sandbox wording)
+	TypeVehicleState + ":UNKNOWN":                     {"The vehicle was unable to perform your request due to an unknown issue.", ResolutionRetryLater, userRetry},
 
-	ErrRateLimit + ":SMARTCAR_API": {"Your application has exceeded its rate limit. Please retry your request in a few minutes.", ResolutionRetryLater, userRetry},
-	ErrRateLimit + ":VEHICLE":      {"You have reached the throttling rate limit for this vehicle. Please see the retry-after header (seconds) for when to retry the request.", ResolutionRetryLater, userRetry},
+	TypeRateLimit + ":SMARTCAR_API": {"Your application has exceeded its rate limit. Please retry your request in a few minutes.", ResolutionRetryLater, userRetry},
+	TypeRateLimit + ":VEHICLE":      {"You have reached the throttling rate limit for this vehicle. Please see the retry-after header (seconds) for when to retry the request.", ResolutionRetryLater, userRetry},
 
-	ErrBilling + ":INVALID_PLAN":          {"The feature you are trying to use is not included in your current pricing plan. Please visit our pricing page to learn more about our plans and features.", ResolutionContactSupport, userRetry},
-	ErrBilling + ":VEHICLE_LIMIT":         {"You have exceeded your active vehicle limit for the current billing period. Please log into the Smartcar dashboard and visit the Billing tab to learn more.", ResolutionContactSupport, userRetry},
-	ErrBilling + ":VEHICLE_REQUEST_LIMIT": {"You have exceeded the number of API requests that are allowed for this vehicle in the current billing period. Please log into the Smartcar dashboard and visit the Billing tab to learn more.", ResolutionContactSupport, userRetry},
+	TypeBilling + ":INVALID_PLAN":          {"The feature you are trying to use is not included in your current pricing plan. Please visit our pricing page to learn more about our plans and features.", ResolutionContactSupport, userRetry},
+	TypeBilling + ":VEHICLE_LIMIT":         {"You have exceeded your active vehicle limit for the current billing period. Please log into the Smartcar dashboard and visit the Billing tab to learn more.", ResolutionContactSupport, userRetry},
+	TypeBilling + ":VEHICLE_REQUEST_LIMIT": {"You have exceeded the number of API requests that are allowed for this vehicle in the current billing period. Please log into the Smartcar dashboard and visit the Billing tab to learn more.", ResolutionContactSupport, userRetry},
 
-	ErrCompatibility + ":MAKE_NOT_COMPATIBLE":  {"Smartcar is not yet compatible with this vehicle’s make in the country you specified.", "", "This app is not yet able to connect to your car brand."},
-	ErrCompatibility + ":SMARTCAR_NOT_CAPABLE": {"Smartcar does not yet support this feature for this vehicle.", "", "We’re currently unable to support this feature for your car."},
-	ErrCompatibility + ":VEHICLE_NOT_CAPABLE":  {"The vehicle is incapable of performing your request.", "", "Your car is unable to perform this request."},
+	TypeCompatibility + ":MAKE_NOT_COMPATIBLE":  {"Smartcar is not yet compatible with this vehicle’s make in the country you specified.", "", "This app is not yet able to connect to your car brand."},
+	TypeCompatibility + ":SMARTCAR_NOT_CAPABLE": {"Smartcar does not yet support this feature for this vehicle.", "", "We’re currently unable to support this feature for your car."},
+	TypeCompatibility + ":VEHICLE_NOT_CAPABLE":  {"The vehicle is incapable of performing your request.", "", "Your car is unable to perform this request."},
 
 	// (docs prose)
-	ErrUpstream + ":INVALID_DATA":  {"One of Smartcar’s upstream sources provided data that is malformed, invalid, or logically invalid.", ResolutionRetryLater, userRetry},
-	ErrUpstream + ":KNOWN_ISSUE":   {"Smartcar received an error from an upstream source.", ResolutionRetryLater, userRetry},
-	ErrUpstream + ":NO_RESPONSE":   {"One of Smartcar’s upstream sources failed to respond.", ResolutionRetryLater, userRetry},
-	ErrUpstream + ":RATE_LIMIT":    {"Your application’s requests have exceeded this vehicle’s rate limit.", ResolutionRetryLater, userRetry},
-	ErrUpstream + ":UNKNOWN_ISSUE": {"Smartcar received an unknown error from an upstream source.", ResolutionRetryLater, userRetry}, // (sandbox wording)
+	TypeUpstream + ":INVALID_DATA":  {"One of Smartcar’s upstream sources provided data that is malformed, invalid, or logically invalid.", ResolutionRetryLater, userRetry},
+	TypeUpstream + ":KNOWN_ISSUE":   {"Smartcar received an error from an upstream source.", ResolutionRetryLater, userRetry},
+	TypeUpstream + ":NO_RESPONSE":   {"One of Smartcar’s upstream sources failed to respond.", ResolutionRetryLater, userRetry},
+	TypeUpstream + ":RATE_LIMIT":    {"Your application’s requests have exceeded this vehicle’s rate limit.", ResolutionRetryLater, userRetry},
+	TypeUpstream + ":UNKNOWN_ISSUE": {"Smartcar received an unknown error from an upstream source.", ResolutionRetryLater, userRetry}, // (sandbox wording)
 
-	ErrServer + ":INTERNAL":         {"An internal Smartcar error has occurred. Our team has been notified and is working to resolve this issue.", ResolutionRetryLater, userRetry},
-	ErrServer + ":RECORD_NOT_FOUND": {"Smartcar was unable to locate a battery capacity record for this vehicle.", ResolutionContactSupport, userRetry},
+	TypeServer + ":INTERNAL":         {"An internal Smartcar error has occurred. Our team has been notified and is working to resolve this issue.", ResolutionRetryLater, userRetry},
+	TypeServer + ":RECORD_NOT_FOUND": {"Smartcar was unable to locate a battery capacity record for this vehicle.", ResolutionContactSupport, userRetry},
 }
 
 func textKey(typ, code string) string {
@@ -186,7 +186,7 @@ func (e *Error) WithDescription(d string) *Error { e.Description = d; return e }
 func DocURL(typ, code string) string {
 	page, ok := docPageByType[typ]
 	if !ok {
-		page = docPageByType[ErrServer]
+		page = docPageByType[TypeServer]
 	}
 	anchor := "null"
 	if code != "" {
@@ -210,7 +210,7 @@ func NewError(typ, code, note string) *Error {
 			e.Description = fmt.Sprintf("The request failed with a %s error.", textKey(typ, code))
 		}
 	}
-	if typ == ErrValidation && note != "" {
+	if typ == TypeValidation && note != "" {
 		e.Detail = []map[string]any{{"message": note}}
 	}
 	return e
@@ -219,11 +219,11 @@ func NewError(typ, code, note string) *Error {
 // typeResolution is the resolution for codes smartcarErrors does not list.
 func typeResolution(typ string) string {
 	switch typ {
-	case ErrPermission:
+	case TypePermission:
 		return ResolutionReauthenticate
-	case ErrRateLimit, ErrUpstream, ErrServer:
+	case TypeRateLimit, TypeUpstream, TypeServer:
 		return ResolutionRetryLater
-	case ErrBilling:
+	case TypeBilling:
 		return ResolutionContactSupport
 	}
 	return ""
@@ -245,35 +245,35 @@ func AsError(err error) *Error {
 	if err != nil {
 		note = err.Error()
 	}
-	return NewError(ErrServer, "INTERNAL", note)
+	return NewError(TypeServer, "INTERNAL", note)
 }
 
 // Common errors, shared by every API version.
 
-// ErrUnauthenticated is AUTHENTICATION; why (which credential was refused and how) is the
+// Unauthenticated is AUTHENTICATION; why (which credential was refused and how) is the
 // note, since Smartcar's description is the same for every cause.
-func ErrUnauthenticated(why string) *Error {
-	return NewError(ErrAuthentication, "", why)
+func Unauthenticated(why string) *Error {
+	return NewError(TypeAuthentication, "", why)
 }
 
-// ErrInvalidRequest is VALIDATION with code null: the request is malformed (a body that is
+// InvalidRequest is VALIDATION with code null: the request is malformed (a body that is
 // not the JSON asked for, a missing field, an id that is not an id).
-func ErrInvalidRequest(why string) *Error {
-	return NewError(ErrValidation, "", why)
+func InvalidRequest(why string) *Error {
+	return NewError(TypeValidation, "", why)
 }
 
-// ErrInvalidParameter is VALIDATION:PARAMETER: the request is well formed but a value is out
+// InvalidParameter is VALIDATION:PARAMETER: the request is well formed but a value is out
 // of its range ("formatted correctly, but one or more of the provided parameters is
 // incorrect", Smartcar's validation-errors page).
-func ErrInvalidParameter(why string) *Error {
-	return NewError(ErrValidation, "PARAMETER", why)
+func InvalidParameter(why string) *Error {
+	return NewError(TypeValidation, "PARAMETER", why)
 }
 
-// ErrPathNotFound is RESOURCE_NOT_FOUND:PATH for a request no route serves.
-func ErrPathNotFound(path string) *Error {
-	return NewError(ErrResourceNotFound, "PATH", "no endpoint at "+path)
+// PathNotFound is RESOURCE_NOT_FOUND:PATH for a request no route serves.
+func PathNotFound(path string) *Error {
+	return NewError(TypeResourceNotFound, "PATH", "no endpoint at "+path)
 }
 
-func ErrVehicleNotCapable(what string) *Error {
-	return Errorf(ErrCompatibility, "VEHICLE_NOT_CAPABLE", "the vehicle has no %s", what)
+func VehicleNotCapable(what string) *Error {
+	return Errorf(TypeCompatibility, "VEHICLE_NOT_CAPABLE", "the vehicle has no %s", what)
 }

@@ -32,19 +32,19 @@ func TestNodeSuitePairs(t *testing.T) {
 		message, resolution, docURL string
 		status                      int
 	}{
-		{ErrUnauthenticated("token revoked"),
+		{Unauthenticated("token revoked"),
 			"AUTHENTICATION:null - The authorization header is missing or malformed, or it contains invalid or expired authentication credentials. Please check for missing parameters, spelling and casing mistakes, and other syntax issues.",
 			"", "https://smartcar.com/docs/errors/api-errors/authentication-errors#null", http.StatusUnauthorized},
-		{ErrInvalidRequest("webhook id"),
+		{InvalidRequest("webhook id"),
 			"VALIDATION:null - Request invalid or malformed. Please check for missing parameters, spelling and casing mistakes, and other syntax issues.",
 			"", "https://smartcar.com/docs/errors/api-errors/validation-errors#null", http.StatusBadRequest},
-		{NewError(ErrPermission, "", "read_location"),
+		{NewError(TypePermission, "", "read_location"),
 			"PERMISSION:null - Your application has insufficient permissions to access the requested resource. Please prompt the user to re-authenticate using Smartcar Connect.",
 			ResolutionReauthenticate, "https://smartcar.com/docs/errors/api-errors/permission-errors#null", http.StatusForbidden},
-		{NewError(ErrVehicleState, "UNKNOWN", ""),
+		{NewError(TypeVehicleState, "UNKNOWN", ""),
 			"VEHICLE_STATE:UNKNOWN - The vehicle was unable to perform your request due to an unknown issue.",
 			ResolutionRetryLater, "https://smartcar.com/docs/errors/api-errors/vehicle-state-errors#unknown", http.StatusConflict},
-		{NewError(ErrConnectedServicesAccount, "VEHICLE_MISSING", ""),
+		{NewError(TypeConnectedServicesAccount, "VEHICLE_MISSING", ""),
 			"CONNECTED_SERVICES_ACCOUNT:VEHICLE_MISSING - This vehicle is no longer associated with the user's connected services account. Please prompt the user to re-add the vehicle to their account.",
 			"", "https://smartcar.com/docs/errors/api-errors/connected-services-account-errors#vehicle-missing", http.StatusBadRequest},
 	}
@@ -59,16 +59,16 @@ func TestNodeSuitePairs(t *testing.T) {
 // A code the table does not know keeps the caller's text as its description (a fault rule may
 // script any code), and never an empty one.
 func TestUnknownCodeKeepsTheNote(t *testing.T) {
-	if e := NewError(ErrVehicleState, "DOOR_OPEN", "Injected VEHICLE_STATE:DOOR_OPEN error."); e.Description != "Injected VEHICLE_STATE:DOOR_OPEN error." || e.Status() != http.StatusConflict {
+	if e := NewError(TypeVehicleState, "DOOR_OPEN", "Injected VEHICLE_STATE:DOOR_OPEN error."); e.Description != "Injected VEHICLE_STATE:DOOR_OPEN error." || e.Status() != http.StatusConflict {
 		t.Errorf("%+v", e)
 	}
-	if e := NewError(ErrUpstream, "SOMETHING_NEW", ""); e.Description == "" || e.Resolution != ResolutionRetryLater {
+	if e := NewError(TypeUpstream, "SOMETHING_NEW", ""); e.Description == "" || e.Resolution != ResolutionRetryLater {
 		t.Errorf("%+v", e)
 	}
-	if e := NewError(ErrValidation, "", "the id is not a UUID"); len(e.Detail) != 1 || e.Detail[0]["message"] != "the id is not a UUID" {
+	if e := NewError(TypeValidation, "", "the id is not a UUID"); len(e.Detail) != 1 || e.Detail[0]["message"] != "the id is not a UUID" {
 		t.Errorf("VALIDATION detail = %v", e.Detail)
 	}
-	if e := AsError(http.ErrBodyNotAllowed); e.Type != ErrServer || e.Code != "INTERNAL" || e.Note != http.ErrBodyNotAllowed.Error() {
+	if e := AsError(http.ErrBodyNotAllowed); e.Type != TypeServer || e.Code != "INTERNAL" || e.Note != http.ErrBodyNotAllowed.Error() {
 		t.Errorf("AsError = %+v", e)
 	}
 }

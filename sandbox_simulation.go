@@ -66,11 +66,11 @@ func CommandRefusal(v Vehicle, command string) *Error {
 	}
 	switch command {
 	case CommandLock, CommandUnlock:
-		return NewError(ErrVehicleState, "IN_MOTION", "The vehicle is in motion; it cannot lock or unlock its doors until it is parked.")
+		return NewError(TypeVehicleState, "IN_MOTION", "The vehicle is in motion; it cannot lock or unlock its doors until it is parked.")
 	case CommandStartCharge, CommandStopCharge:
-		return NewError(ErrVehicleState, "CHARGING_PLUG_NOT_CONNECTED", "The vehicle is driving, so no charging cable is connected.")
+		return NewError(TypeVehicleState, "CHARGING_PLUG_NOT_CONNECTED", "The vehicle is driving, so no charging cable is connected.")
 	case CommandChargePort:
-		return NewError(ErrVehicleState, "IN_MOTION", "The vehicle is in motion; it cannot open or close its charging port until it is parked.")
+		return NewError(TypeVehicleState, "IN_MOTION", "The vehicle is in motion; it cannot open or close its charging port until it is parked.")
 	}
 	return nil
 }
@@ -83,14 +83,14 @@ func CommandRefusal(v Vehicle, command string) *Error {
 func (v *Vehicle) ChargeCommand(command string) *Error {
 	ch := v.State.Charge
 	if ch == nil {
-		return ErrVehicleNotCapable("charge port")
+		return VehicleNotCapable("charge port")
 	}
 	if e := CommandRefusal(*v, command); e != nil {
 		return e
 	}
 	if !ch.IsPluggedIn {
 		if v.Mode != ModeTest || v.Simulated() {
-			return NewError(ErrVehicleState, "CHARGING_PLUG_NOT_CONNECTED", "The charging cable is not plugged in, so charging cannot be started or stopped.")
+			return NewError(TypeVehicleState, "CHARGING_PLUG_NOT_CONNECTED", "The charging cable is not plugged in, so charging cannot be started or stopped.")
 		}
 		ch.IsPluggedIn = command == CommandStartCharge
 	}
@@ -108,7 +108,7 @@ func (v *Vehicle) ChargeCommand(command string) *Error {
 func (v *Vehicle) SetChargeLimit(limit float64) *Error {
 	ch := v.State.Charge
 	if ch == nil {
-		return ErrVehicleNotCapable("charge port")
+		return VehicleNotCapable("charge port")
 	}
 	ch.Limit = limit
 	if ch.IsPluggedIn && ch.State != ChargeNotCharging {
@@ -131,13 +131,13 @@ func (v *Vehicle) chargingState() string {
 // CHARGING_PLUG_CONNECTED, except on a test-mode car (ModeTest), which takes every command.
 func (v *Vehicle) ChargePortCommand(open bool) *Error {
 	if len(v.State.Security.ChargingPort) == 0 {
-		return ErrVehicleNotCapable("charging port flap")
+		return VehicleNotCapable("charging port flap")
 	}
 	if e := CommandRefusal(*v, CommandChargePort); e != nil {
 		return e
 	}
 	if !open && v.State.Charge != nil && v.State.Charge.IsPluggedIn && v.Mode != ModeTest {
-		return NewError(ErrVehicleState, "CHARGING_PLUG_CONNECTED", "The charging cable is plugged in, so the charging port cannot be closed.")
+		return NewError(TypeVehicleState, "CHARGING_PLUG_CONNECTED", "The charging cable is plugged in, so the charging port cannot be closed.")
 	}
 	status := StatusClosed
 	if open {
@@ -177,11 +177,11 @@ func (v *Vehicle) SetChargeSchedule(kind string, s ChargeSchedule) *Error {
 	ch := v.State.Charge
 	slot := (&ChargeSchedules{}).slot(kind)
 	if ch == nil || slot == nil {
-		return ErrVehicleNotCapable("charge schedules")
+		return VehicleNotCapable("charge schedules")
 	}
 	capable := v.Mode == ModeTest || strings.EqualFold(v.Make, "TESLA") || (strings.EqualFold(v.Make, "VOLVO") && kind == ScheduleDaily)
 	if !capable {
-		return ErrVehicleNotCapable(kind + " charge schedules on a " + v.Make)
+		return VehicleNotCapable(kind + " charge schedules on a " + v.Make)
 	}
 	*ch.Schedules.slot(kind) = s
 	return nil
@@ -197,5 +197,5 @@ func (v *Vehicle) DeleteChargeSchedule(id string) *Error {
 			}
 		}
 	}
-	return NewError(ErrResourceNotFound, "PATH", "The vehicle has no charge schedule "+id+".")
+	return NewError(TypeResourceNotFound, "PATH", "The vehicle has no charge schedule "+id+".")
 }

@@ -50,7 +50,7 @@ func TestAdminAuth(t *testing.T) {
 	// The admin token is not a Smartcar token either.
 	res := h.Do(t, http.MethodGet, odometer(teslaID), h.AdminToken, nil)
 	wantStatus(t, "admin token on the vehicle API", res, http.StatusUnauthorized)
-	if got := res.Map(t)["type"]; got != sandbox.ErrAuthentication {
+	if got := res.Map(t)["type"]; got != sandbox.TypeAuthentication {
 		t.Errorf("type = %v, want AUTHENTICATION", got)
 	}
 	// Unknown admin paths answer in the admin shape.
@@ -258,7 +258,7 @@ func TestTokensExpireRevokeAndClock(t *testing.T) {
 		if tc.want == 401 {
 			// The description is Smartcar's, the same for every cause; the request log's note
 			// says which.
-			if m := res.Map(t); m["type"] != sandbox.ErrAuthentication || !strings.Contains(h.Note(t, res), tc.desc) {
+			if m := res.Map(t); m["type"] != sandbox.TypeAuthentication || !strings.Contains(h.Note(t, res), tc.desc) {
 				t.Errorf("%s: %v (note %q), want AUTHENTICATION noting %q", tc.name, m, h.Note(t, res), tc.desc)
 			}
 		}

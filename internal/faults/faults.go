@@ -157,9 +157,9 @@ func (e *ErrorSpec) validate(tokenEndpoint bool) error {
 
 // Types lists the Smartcar error types a rule or header may name.
 func Types() []string {
-	return []string{sandbox.ErrAuthentication, sandbox.ErrPermission, sandbox.ErrValidation, sandbox.ErrResourceNotFound,
-		sandbox.ErrConnectedServicesAccount, sandbox.ErrVehicleState, sandbox.ErrRateLimit, sandbox.ErrBilling,
-		sandbox.ErrCompatibility, sandbox.ErrUpstream, sandbox.ErrServer}
+	return []string{sandbox.TypeAuthentication, sandbox.TypePermission, sandbox.TypeValidation, sandbox.TypeResourceNotFound,
+		sandbox.TypeConnectedServicesAccount, sandbox.TypeVehicleState, sandbox.TypeRateLimit, sandbox.TypeBilling,
+		sandbox.TypeCompatibility, sandbox.TypeUpstream, sandbox.TypeServer}
 }
 
 // Request is what rules match on.
@@ -357,7 +357,7 @@ func (e *ErrorSpec) SmartcarError() *sandbox.Error {
 		out.WithDescription(e.Description)
 	}
 	out.RetryAfter = e.RetryAfter
-	if e.Type == sandbox.ErrRateLimit && out.RetryAfter == 0 {
+	if e.Type == sandbox.TypeRateLimit && out.RetryAfter == 0 {
 		out.RetryAfter = 60
 	}
 	return out
@@ -383,13 +383,13 @@ func (e *ErrorSpec) OAuth() (status int, code, description string) {
 		return s, e.Type, desc
 	}
 	switch e.Type {
-	case sandbox.ErrAuthentication:
+	case sandbox.TypeAuthentication:
 		return 401, "invalid_client", desc
-	case sandbox.ErrValidation:
+	case sandbox.TypeValidation:
 		return 400, "invalid_request", desc
-	case sandbox.ErrPermission:
+	case sandbox.TypePermission:
 		return 403, "access_denied", desc
-	case sandbox.ErrRateLimit:
+	case sandbox.TypeRateLimit:
 		return 429, "rate_limit", desc
 	}
 	se := sandbox.NewError(e.Type, e.Code, desc)

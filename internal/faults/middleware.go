@@ -60,7 +60,7 @@ func (m *Middleware) serveHeader(w http.ResponseWriter, r *http.Request, v strin
 	spec, err := ParseHeader(v, isToken)
 	w.Header().Set(RuleHeader, "header")
 	if err != nil {
-		spec = &ErrorSpec{Type: sandbox.ErrValidation, Code: "PARAMETER", Description: err.Error()}
+		spec = &ErrorSpec{Type: sandbox.TypeValidation, Code: "PARAMETER", Description: err.Error()}
 		if isToken {
 			spec.Type = "invalid_request"
 		}

@@ -49,10 +49,10 @@ func (a *Auth) verify(r *http.Request) (*token.Claims, error) {
 	h := r.Header.Get("Authorization")
 	scheme, raw, ok := strings.Cut(h, " ")
 	if h == "" {
-		return nil, sandbox.ErrUnauthenticated("No Authorization header was sent; use 'Authorization: Bearer <access token>'.")
+		return nil, sandbox.Unauthenticated("No Authorization header was sent; use 'Authorization: Bearer <access token>'.")
 	}
 	if !ok || !strings.EqualFold(scheme, "Bearer") || strings.TrimSpace(raw) == "" {
-		return nil, sandbox.ErrUnauthenticated("The Authorization header must be 'Bearer <access token>'.")
+		return nil, sandbox.Unauthenticated("The Authorization header must be 'Bearer <access token>'.")
 	}
 	c, err := a.Tokens.Verify(strings.TrimSpace(raw))
 	if err != nil {
@@ -60,14 +60,14 @@ func (a *Auth) verify(r *http.Request) (*token.Claims, error) {
 		if errors.Is(err, token.ErrExpired) {
 			msg = "The access token has expired; use the refresh token to get a new one."
 		}
-		return nil, sandbox.ErrUnauthenticated(msg)
+		return nil, sandbox.Unauthenticated(msg)
 	}
 	revoked, expired := a.Store.AccessTokenEnded(c.ID, c.Authorization)
 	if revoked { // by id, or its whole authorization (code replay, admin revoke)
-		return nil, sandbox.ErrUnauthenticated("The access token was revoked.")
+		return nil, sandbox.Unauthenticated("The access token was revoked.")
 	}
 	if expired { // expired early through the admin API
-		return nil, sandbox.ErrUnauthenticated("The access token has expired; use the refresh token to get a new one.")
+		return nil, sandbox.Unauthenticated("The access token has expired; use the refresh token to get a new one.")
 	}
 	return c, nil
 }
@@ -80,7 +80,7 @@ func (a *Auth) UserFromVehicleToken(r *http.Request) (*token.Claims, error) {
 		return nil, err
 	}
 	if c.Kind != token.KindVehicle {
-		return nil, sandbox.ErrUnauthenticated("This endpoint needs an access token from Connect, not an application token.")
+		return nil, sandbox.Unauthenticated("This endpoint needs an access token from Connect, not an application token.")
 	}
 	return c, nil
 }
@@ -115,10 +115,10 @@ func (a *Auth) Authorize(r *http.Request, c *token.Claims, vehicleID, permission
 	switch c.Kind {
 	case token.KindVehicle:
 		if !c.HasVehicle(vehicleID) {
-			return nil, sandbox.Errorf(sandbox.ErrPermission, "", "This access token does not grant access to vehicle %s.", vehicleID)
+			return nil, sandbox.Errorf(sandbox.TypePermission, "", "This access token does not grant access to vehicle %s.", vehicleID)
 		}
 		if !a.connectAccess(acc, vehicleID) {
-			return nil, sandbox.ErrUnauthenticated("The vehicle was disconnected from this application; reconnect it through Connect.")
+			return nil, sandbox.Unauthenticated("The vehicle was disconnected from this application; reconnect it through Connect.")
 		}
 	case token.KindApplication:
 		if err := a.applicationAccess(r, acc, vehicleID, accept); err != nil {
@@ -126,10 +126,10 @@ func (a *Auth) Authorize(r *http.Request, c *token.Claims, vehicleID, permission
 		}
 	}
 	if !a.Store.VehicleInto(vehicleID, &acc.Vehicle) {
-		return nil, sandbox.Errorf(sandbox.ErrResourceNotFound, "PATH", "Vehicle %s does not exist in this sandbox.", vehicleID)
+		return nil, sandbox.Errorf(sandbox.TypeResourceNotFound, "PATH", "Vehicle %s does not exist in this sandbox.", vehicleID)
 	}
 	if permission != "" && !acc.Has(permission) {
-		return nil, sandbox.Errorf(sandbox.ErrPermission, "", "This request needs the %s permission, which was not granted for vehicle %s.", permission, vehicleID)
+		return nil, sandbox.Errorf(sandbox.TypePermission, "", "This request needs the %s permission, which was not granted for vehicle %s.", permission, vehicleID)
 	}
 	return acc, nil
 }
@@ -155,15 +155,15 @@ func (a *Auth) connectAccess(acc *Access, vehicleID string) bool {
 // header.
 func (a *Auth) applicationAccess(r *http.Request, acc *Access, vehicleID string, accept Accepts) error {
 	if accept != ConnectOrApp {
-		return sandbox.ErrUnauthenticated("This endpoint needs an access token from Connect, not an application token.")
+		return sandbox.Unauthenticated("This endpoint needs an access token from Connect, not an application token.")
 	}
 	userID := strings.TrimSpace(r.Header.Get("Sc-User-Id")) // canonical key: see UnitsOf
 	if userID == "" {
-		return sandbox.Errorf(sandbox.ErrValidation, "PARAMETER", "The sc-user-id header is required with an application token: name the user who connected vehicle %s.", vehicleID)
+		return sandbox.Errorf(sandbox.TypeValidation, "PARAMETER", "The sc-user-id header is required with an application token: name the user who connected vehicle %s.", vehicleID)
 	}
 	g, ok := a.Store.Grant(acc.Claims.ClientID, userID, vehicleID)
 	if !ok {
-		return sandbox.Errorf(sandbox.ErrPermission, "", "User %s has not connected vehicle %s to this application.", userID, vehicleID)
+		return sandbox.Errorf(sandbox.TypePermission, "", "User %s has not connected vehicle %s to this application.", userID, vehicleID)
 	}
 	acc.UserID = userID
 	acc.Permissions = g.Permissions

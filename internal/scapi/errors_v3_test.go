@@ -23,13 +23,13 @@ func TestWriteErrorV3Shape(t *testing.T) {
 		about       string
 		v2CodeIsNil bool
 	}{
-		{"validation without code", sandbox.NewError(sandbox.ErrValidation, "", "x"), 400, "VALIDATION", "BAD_REQUEST", "Bad Request",
+		{"validation without code", sandbox.NewError(sandbox.TypeValidation, "", "x"), 400, "VALIDATION", "BAD_REQUEST", "Bad Request",
 			"https://smartcar.com/docs/errors/api-errors/v3/validation-errors", true},
-		{"not capable", sandbox.ErrVehicleNotCapable("sunroof"), 501, "COMPATIBILITY", "VEHICLE_NOT_CAPABLE", "Not Implemented",
+		{"not capable", sandbox.VehicleNotCapable("sunroof"), 501, "COMPATIBILITY", "VEHICLE_NOT_CAPABLE", "Not Implemented",
 			"https://smartcar.com/docs/errors/api-errors/v3/compatibility-errors#vehicle-not-capable", false},
-		{"billing", sandbox.NewError(sandbox.ErrBilling, "VEHICLE_LIMIT", ""), 430, "BILLING", "VEHICLE_LIMIT", "Billing Error",
+		{"billing", sandbox.NewError(sandbox.TypeBilling, "VEHICLE_LIMIT", ""), 430, "BILLING", "VEHICLE_LIMIT", "Billing Error",
 			"https://smartcar.com/docs/errors/api-errors/v3/billing-errors#vehicle-limit", false},
-		{"method", sandbox.NewError(sandbox.ErrValidation, "", "").WithStatus(405), 405, "VALIDATION", "METHOD_NOT_ALLOWED", "Method Not Allowed",
+		{"method", sandbox.NewError(sandbox.TypeValidation, "", "").WithStatus(405), 405, "VALIDATION", "METHOD_NOT_ALLOWED", "Method Not Allowed",
 			"https://smartcar.com/docs/errors/api-errors/v3/validation-errors", true},
 		{"plain Go error", http.ErrHandlerTimeout, 500, "SERVER", "INTERNAL", "Internal Server Error",
 			"https://smartcar.com/docs/errors/api-errors/v3/server-errors#internal", false},

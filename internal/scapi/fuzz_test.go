@@ -33,7 +33,7 @@ func FuzzUnitSystem(f *testing.F) {
 			}
 		default:
 			var e *sandbox.Error
-			if !errors.As(err, &e) || e.Type != sandbox.ErrValidation || !strings.Contains(e.Note, "SC-Unit-System") || u != "" {
+			if !errors.As(err, &e) || e.Type != sandbox.TypeValidation || !strings.Contains(e.Note, "SC-Unit-System") || u != "" {
 				t.Fatalf("%q: got %q, %v; want a VALIDATION error about the header", v, u, err)
 			}
 			if e.Status() != http.StatusBadRequest {

@@ -13,5 +13,5 @@ func ValidID(what, id string) error {
 	if len(id) > 80 { // the URL may carry kilobytes; the note needs the start
 		id = id[:80] + "…"
 	}
-	return sandbox.ErrInvalidRequest("the " + what + " id \"" + id + "\" is not a UUID")
+	return sandbox.InvalidRequest("the " + what + " id \"" + id + "\" is not a UUID")
 }

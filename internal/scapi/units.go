@@ -36,7 +36,7 @@ func UnitsOf(r *http.Request) (Units, error) {
 	case "imperial":
 		return Imperial, nil
 	default:
-		return "", sandbox.Errorf(sandbox.ErrValidation, "PARAMETER", "The SC-Unit-System header must be 'metric' or 'imperial', got %q.", v)
+		return "", sandbox.Errorf(sandbox.TypeValidation, "PARAMETER", "The SC-Unit-System header must be 'metric' or 'imperial', got %q.", v)
 	}
 }
 

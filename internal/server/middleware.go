@@ -83,7 +83,7 @@ func IsBodyTooLarge(err error) bool {
 // parse, and the HTML page elsewhere.
 func notFound(w http.ResponseWriter, r *http.Request) {
 	if v, ok := scapi.VersionOf(r.URL.Path); ok {
-		scapi.WriteError(w, r, v, sandbox.ErrPathNotFound(r.Method+" "+r.URL.Path))
+		scapi.WriteError(w, r, v, sandbox.PathNotFound(r.Method+" "+r.URL.Path))
 		return
 	}
 	htmlHeaders(w.Header())

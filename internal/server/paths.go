@@ -54,7 +54,7 @@ func methodNotAllowed(router *mux.Router) http.Handler {
 		allow := allowedMethods(router, r)
 		w.Header().Set("Allow", strings.Join(allow, ", "))
 		if v, ok := scapi.VersionOf(r.URL.Path); ok {
-			e := sandbox.ErrInvalidRequest(fmt.Sprintf("%s %s: this path serves %s", r.Method, r.URL.Path, strings.Join(allow, ", ")))
+			e := sandbox.InvalidRequest(fmt.Sprintf("%s %s: this path serves %s", r.Method, r.URL.Path, strings.Join(allow, ", ")))
 			scapi.WriteError(w, r, v, e.WithStatus(http.StatusMethodNotAllowed))
 			return
 		}

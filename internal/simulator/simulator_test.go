@@ -148,12 +148,12 @@ func TestCommandsFailByTripStage(t *testing.T) {
 		name, path, body   string
 		wantType, wantCode string
 	}{
-		{"v2.0 lock", "/v2.0/vehicles/" + ford + "/security", `{"action":"LOCK"}`, sandbox.ErrVehicleState, "IN_MOTION"},
-		{"v2.0 unlock", "/v2.0/vehicles/" + ford + "/security", `{"action":"UNLOCK"}`, sandbox.ErrVehicleState, "IN_MOTION"},
-		{"v3 lock", "/v3/vehicles/" + ford + "/commands/security/lock", ``, sandbox.ErrVehicleState, "IN_MOTION"},
-		{"v3 unlock", "/v3/vehicles/" + ford + "/commands/security/unlock", ``, sandbox.ErrVehicleState, "IN_MOTION"},
-		{"v2.0 start charge", "/v2.0/vehicles/" + tesla + "/charge", `{"action":"START"}`, sandbox.ErrVehicleState, "CHARGING_PLUG_NOT_CONNECTED"},
-		{"v3 start charge", "/v3/vehicles/" + tesla + "/commands/charge/start", ``, sandbox.ErrVehicleState, "CHARGING_PLUG_NOT_CONNECTED"},
+		{"v2.0 lock", "/v2.0/vehicles/" + ford + "/security", `{"action":"LOCK"}`, sandbox.TypeVehicleState, "IN_MOTION"},
+		{"v2.0 unlock", "/v2.0/vehicles/" + ford + "/security", `{"action":"UNLOCK"}`, sandbox.TypeVehicleState, "IN_MOTION"},
+		{"v3 lock", "/v3/vehicles/" + ford + "/commands/security/lock", ``, sandbox.TypeVehicleState, "IN_MOTION"},
+		{"v3 unlock", "/v3/vehicles/" + ford + "/commands/security/unlock", ``, sandbox.TypeVehicleState, "IN_MOTION"},
+		{"v2.0 start charge", "/v2.0/vehicles/" + tesla + "/charge", `{"action":"START"}`, sandbox.TypeVehicleState, "CHARGING_PLUG_NOT_CONNECTED"},
+		{"v3 start charge", "/v3/vehicles/" + tesla + "/commands/charge/start", ``, sandbox.TypeVehicleState, "CHARGING_PLUG_NOT_CONNECTED"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -25,7 +25,7 @@ func TestObserversSeeCommittedChangesAndSmartcarRefusals(t *testing.T) {
 	if _, err := s.UpdateVehicle(id, func(v *sandbox.Vehicle) error { v.State.OdometerKm = 150; return nil }); err != nil {
 		t.Fatal(err)
 	}
-	inMotion := sandbox.NewError(sandbox.ErrVehicleState, "IN_MOTION", "driving")
+	inMotion := sandbox.NewError(sandbox.TypeVehicleState, "IN_MOTION", "driving")
 	if _, err := s.UpdateVehicle(id, func(v *sandbox.Vehicle) error { v.State.OdometerKm = 999; return inMotion }); err != inMotion {
 		t.Fatalf("err = %v, want the refusal as is", err)
 	}

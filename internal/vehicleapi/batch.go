@@ -55,17 +55,17 @@ func (a *API) Batch(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	if req.Requests == nil {
-		return sandbox.ErrInvalidRequest(`The body must have a "requests" array, e.g. {"requests":[{"path":"/odometer"}]}.`)
+		return sandbox.InvalidRequest(`The body must have a "requests" array, e.g. {"requests":[{"path":"/odometer"}]}.`)
 	}
 	if len(req.Requests) == 0 {
-		return sandbox.ErrInvalidParameter(`"requests" must name at least one path.`)
+		return sandbox.InvalidParameter(`"requests" must name at least one path.`)
 	}
 	if len(req.Requests) > MaxBatchRequests {
-		return sandbox.Errorf(sandbox.ErrValidation, "PARAMETER", "A batch may hold at most %d requests, got %d.", MaxBatchRequests, len(req.Requests))
+		return sandbox.Errorf(sandbox.TypeValidation, "PARAMETER", "A batch may hold at most %d requests, got %d.", MaxBatchRequests, len(req.Requests))
 	}
 	for i, it := range req.Requests {
 		if it.Path == nil {
-			return sandbox.ErrInvalidRequest(fmt.Sprintf(`requests[%d] has no "path".`, i))
+			return sandbox.InvalidRequest(fmt.Sprintf(`requests[%d] has no "path".`, i))
 		}
 	}
 	acc, err := a.Auth.Authorize(r, c, id, "", scapi.ConnectOnly)
@@ -93,17 +93,17 @@ func (a *API) batchItem(acc *scapi.Access, u scapi.Units, rawPath, reqID string,
 	}
 	path, q, err := normalizePath(rawPath)
 	if err != nil {
-		return fail(sandbox.Errorf(sandbox.ErrValidation, "PARAMETER", "The path %q has a malformed query.", rawPath))
+		return fail(sandbox.Errorf(sandbox.TypeValidation, "PARAMETER", "The path %q has a malformed query.", rawPath))
 	}
 	sig, ok := signalByPath[path]
 	if !ok {
-		return fail(sandbox.ErrPathNotFound("GET /vehicles/" + acc.Vehicle.ID + "/" + path))
+		return fail(sandbox.PathNotFound("GET /vehicles/" + acc.Vehicle.ID + "/" + path))
 	}
 	if err := sig.validate(q); err != nil {
 		return fail(sandbox.AsError(err))
 	}
 	if sig.Permission != "" && !acc.Has(sig.Permission) {
-		return fail(sandbox.Errorf(sandbox.ErrPermission, "", "This request needs the %s permission, which was not granted for vehicle %s.", sig.Permission, acc.Vehicle.ID))
+		return fail(sandbox.Errorf(sandbox.TypePermission, "", "This request needs the %s permission, which was not granted for vehicle %s.", sig.Permission, acc.Vehicle.ID))
 	}
 	body, err := sig.Render(readCtx{acc: acc, units: u, query: q})
 	if err != nil {

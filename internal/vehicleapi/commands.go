@@ -45,9 +45,9 @@ func writeSuccess(w http.ResponseWriter) error {
 
 // validation is VALIDATION with code null, for a malformed request: a body that is not the
 // JSON asked for, a field missing or of the wrong JSON type. A well-formed value out of its
-// range is sandbox.ErrInvalidParameter (VALIDATION:PARAMETER).
+// range is sandbox.InvalidParameter (VALIDATION:PARAMETER).
 func validation(format string, args ...any) *sandbox.Error {
-	return sandbox.ErrInvalidRequest(fmt.Sprintf(format, args...))
+	return sandbox.InvalidRequest(fmt.Sprintf(format, args...))
 }
 
 // decodeBody reads a JSON object into dst, turning every way a body can be wrong into a
@@ -74,7 +74,7 @@ func decodeBody(r *http.Request, dst any) error {
 		}
 		var fe *fieldError
 		if errors.As(err, &fe) {
-			return sandbox.ErrInvalidParameter(fe.msg)
+			return sandbox.InvalidParameter(fe.msg)
 		}
 		return validation("The request body is not valid JSON: %v.", err)
 	}
@@ -115,7 +115,7 @@ func readAction(r *http.Request, allowed ...string) (string, error) {
 			return a, nil
 		}
 	}
-	return "", sandbox.ErrInvalidParameter(fmt.Sprintf("The action %q is not valid here; use one of %s.", *b.Action, strings.Join(allowed, ", ")))
+	return "", sandbox.InvalidParameter(fmt.Sprintf("The action %q is not valid here; use one of %s.", *b.Action, strings.Join(allowed, ", ")))
 }
 
 // update runs fn on the vehicle in the store and stamps the data age: a command is the
@@ -129,7 +129,7 @@ func (a *API) update(id string, fn func(*sandbox.Vehicle) error) error {
 		return nil
 	})
 	if errors.Is(err, store.ErrNotFound) {
-		return sandbox.Errorf(sandbox.ErrResourceNotFound, "PATH", "Vehicle %s does not exist in this sandbox.", id)
+		return sandbox.Errorf(sandbox.TypeResourceNotFound, "PATH", "Vehicle %s does not exist in this sandbox.", id)
 	}
 	return err
 }
@@ -242,7 +242,7 @@ func (a *API) SetChargeLimit(w http.ResponseWriter, r *http.Request) error {
 	}
 	limit := body.Limit.val
 	if !(limit > 0 && limit <= 1) {
-		return sandbox.ErrInvalidParameter(fmt.Sprintf("limit must be greater than 0 and at most 1, got %s.", body.Limit.raw))
+		return sandbox.InvalidParameter(fmt.Sprintf("limit must be greater than 0 and at most 1, got %s.", body.Limit.raw))
 	}
 	acc, err := a.Auth.Authorize(r, c, id, "control_charge", scapi.ConnectOnly)
 	if err != nil {
@@ -283,10 +283,10 @@ func (a *API) Destination(w http.ResponseWriter, r *http.Request) error {
 		return validation("The body must have numeric \"latitude\" and \"longitude\" fields.")
 	}
 	if lat := *body.Latitude; lat < -90 || lat > 90 {
-		return sandbox.ErrInvalidParameter(fmt.Sprintf("latitude %v is outside -90..90", lat)).WithDescription(InvalidLatitude)
+		return sandbox.InvalidParameter(fmt.Sprintf("latitude %v is outside -90..90", lat)).WithDescription(InvalidLatitude)
 	}
 	if lng := *body.Longitude; lng < -180 || lng > 180 {
-		return sandbox.ErrInvalidParameter(fmt.Sprintf("longitude %v is outside -180..180", lng)).WithDescription(InvalidLongitude)
+		return sandbox.InvalidParameter(fmt.Sprintf("longitude %v is outside -180..180", lng)).WithDescription(InvalidLongitude)
 	}
 	if _, err := a.Auth.Authorize(r, c, id, "control_navigation", scapi.ConnectOnly); err != nil {
 		return err

@@ -333,7 +333,7 @@ func paramProblems(ps []problem) error {
 		sentences[i] = p.sentence
 		detail[i] = map[string]any{"field": p.field, "message": p.message}
 	}
-	e := sandbox.NewError(sandbox.ErrValidation, "PARAMETER", strings.Join(sentences, " "))
+	e := sandbox.NewError(sandbox.TypeValidation, "PARAMETER", strings.Join(sentences, " "))
 	e.Detail = detail
 	return e
 }
@@ -342,11 +342,11 @@ func paramProblems(ps []problem) error {
 func (a *API) clientApp(r *http.Request) (sandbox.Application, error) {
 	id, secret, ok := r.BasicAuth()
 	if !ok {
-		return sandbox.Application{}, sandbox.ErrUnauthenticated("The compatibility API needs 'Authorization: Basic base64(client_id:client_secret)'.")
+		return sandbox.Application{}, sandbox.Unauthenticated("The compatibility API needs 'Authorization: Basic base64(client_id:client_secret)'.")
 	}
 	app, found := a.Store.Application(id)
 	if !found || subtle.ConstantTimeCompare([]byte(app.ClientSecret), []byte(secret)) != 1 {
-		return sandbox.Application{}, sandbox.ErrUnauthenticated("The client id and secret do not match an application of this sandbox.")
+		return sandbox.Application{}, sandbox.Unauthenticated("The client id and secret do not match an application of this sandbox.")
 	}
 	return app, nil
 }

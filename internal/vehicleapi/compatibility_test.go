@@ -229,7 +229,7 @@ func checkValidation(t *testing.T, res *sandboxtest.Response, e scError, fields 
 	if strings.Join(got, ",") != strings.Join(fields, ",") {
 		t.Errorf("detail fields %v, want %v", got, fields)
 	}
-	if want := sandbox.NewError(sandbox.ErrValidation, "PARAMETER", "").Description; e.Description != want {
+	if want := sandbox.NewError(sandbox.TypeValidation, "PARAMETER", "").Description; e.Description != want {
 		t.Errorf("description %q, want Smartcar's %q", e.Description, want)
 	}
 	for _, d := range body.Detail {

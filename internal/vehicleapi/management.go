@@ -16,14 +16,14 @@ import (
 func (a *API) managementApp(r *http.Request) (sandbox.Application, error) {
 	user, pass, ok := r.BasicAuth()
 	if !ok {
-		return sandbox.Application{}, sandbox.ErrUnauthenticated("The management API needs 'Authorization: Basic base64(\"default:\" + application management token)'.")
+		return sandbox.Application{}, sandbox.Unauthenticated("The management API needs 'Authorization: Basic base64(\"default:\" + application management token)'.")
 	}
 	if user != "default" {
-		return sandbox.Application{}, sandbox.ErrUnauthenticated("The Basic auth user name of the management API must be 'default'.")
+		return sandbox.Application{}, sandbox.Unauthenticated("The Basic auth user name of the management API must be 'default'.")
 	}
 	app, ok := a.Store.ApplicationByManagementToken(pass)
 	if !ok {
-		return sandbox.Application{}, sandbox.ErrUnauthenticated("The management token does not belong to any application of this sandbox.")
+		return sandbox.Application{}, sandbox.Unauthenticated("The management token does not belong to any application of this sandbox.")
 	}
 	return app, nil
 }
@@ -59,7 +59,7 @@ type cursorKey struct {
 }
 
 func decodeCursor(s string) (cursorKey, error) {
-	bad := sandbox.Errorf(sandbox.ErrValidation, "PARAMETER", "The cursor %q is not one this API returned.", s)
+	bad := sandbox.Errorf(sandbox.TypeValidation, "PARAMETER", "The cursor %q is not one this API returned.", s)
 	b, err := base64.RawURLEncoding.DecodeString(s)
 	if err != nil {
 		return cursorKey{}, bad
@@ -98,7 +98,7 @@ func (a *API) Connections(w http.ResponseWriter, r *http.Request) error {
 	if s := q.Get("limit"); s != "" {
 		n, err := strconv.Atoi(s)
 		if err != nil || n < 1 || n > 100 {
-			return sandbox.Errorf(sandbox.ErrValidation, "PARAMETER", "limit must be an integer from 1 to 100, got %q.", s)
+			return sandbox.Errorf(sandbox.TypeValidation, "PARAMETER", "limit must be an integer from 1 to 100, got %q.", s)
 		}
 		limit = n
 	}
@@ -143,9 +143,9 @@ func (a *API) DeleteConnections(w http.ResponseWriter, r *http.Request) error {
 	userID, vehicleID := q.Get("user_id"), q.Get("vehicle_id")
 	switch {
 	case userID != "" && vehicleID != "":
-		return sandbox.NewError(sandbox.ErrValidation, "PARAMETER", "Give either user_id or vehicle_id, not both.")
+		return sandbox.NewError(sandbox.TypeValidation, "PARAMETER", "Give either user_id or vehicle_id, not both.")
 	case userID == "" && vehicleID == "":
-		return sandbox.NewError(sandbox.ErrValidation, "PARAMETER", "Give user_id or vehicle_id to choose the connections to delete.")
+		return sandbox.NewError(sandbox.TypeValidation, "PARAMETER", "Give user_id or vehicle_id to choose the connections to delete.")
 	}
 	deleted, err := a.Store.Disconnect(store.GrantFilter{ClientID: app.ClientID, UserID: userID, VehicleID: vehicleID})
 	if err != nil {

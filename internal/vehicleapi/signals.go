@@ -235,14 +235,14 @@ func renderLocation(c readCtx) (any, error) {
 func renderFuel(c readCtx) (any, error) {
 	f := c.acc.Vehicle.State.Fuel
 	if f == nil || !c.acc.Vehicle.Powertrain.HasFuel() {
-		return nil, sandbox.ErrVehicleNotCapable("fuel tank")
+		return nil, sandbox.VehicleNotCapable("fuel tank")
 	}
 	return Fuel{Range: c.units.Distance(f.RangeKm), PercentRemaining: f.PercentRemaining, AmountRemaining: c.units.Volume(f.AmountLiters)}, nil
 }
 
 func battery(v sandbox.Vehicle) (*sandbox.Battery, error) {
 	if v.State.Battery == nil || !v.Powertrain.HasBattery() {
-		return nil, sandbox.ErrVehicleNotCapable("high-voltage battery")
+		return nil, sandbox.VehicleNotCapable("high-voltage battery")
 	}
 	return v.State.Battery, nil
 }
@@ -276,7 +276,7 @@ func renderNominalCapacity(c readCtx) (any, error) {
 
 func charge(v sandbox.Vehicle) (*sandbox.Charge, error) {
 	if v.State.Charge == nil || !v.Powertrain.HasBattery() {
-		return nil, sandbox.ErrVehicleNotCapable("charging port")
+		return nil, sandbox.VehicleNotCapable("charging port")
 	}
 	return v.State.Charge, nil
 }
@@ -300,7 +300,7 @@ func renderChargeLimit(c readCtx) (any, error) {
 func renderEngineOil(c readCtx) (any, error) {
 	o := c.acc.Vehicle.State.EngineOil
 	if o == nil || !c.acc.Vehicle.Powertrain.HasFuel() {
-		return nil, sandbox.ErrVehicleNotCapable("combustion engine")
+		return nil, sandbox.VehicleNotCapable("combustion engine")
 	}
 	return EngineOil{LifeRemaining: o.LifeRemaining}, nil
 }
@@ -360,16 +360,16 @@ func offsetPaging(q url.Values, def, max int) (limit, offset int, err error) {
 		n, convErr := strconv.Atoi(s)
 		if convErr != nil || n < 1 || (max > 0 && n > max) {
 			if max > 0 {
-				return 0, 0, sandbox.Errorf(sandbox.ErrValidation, "PARAMETER", "limit must be an integer from 1 to %d, got %q.", max, s)
+				return 0, 0, sandbox.Errorf(sandbox.TypeValidation, "PARAMETER", "limit must be an integer from 1 to %d, got %q.", max, s)
 			}
-			return 0, 0, sandbox.Errorf(sandbox.ErrValidation, "PARAMETER", "limit must be a positive integer, got %q.", s)
+			return 0, 0, sandbox.Errorf(sandbox.TypeValidation, "PARAMETER", "limit must be a positive integer, got %q.", s)
 		}
 		limit = n
 	}
 	if s := q.Get("offset"); s != "" {
 		n, convErr := strconv.Atoi(s)
 		if convErr != nil || n < 0 {
-			return 0, 0, sandbox.Errorf(sandbox.ErrValidation, "PARAMETER", "offset must be a non-negative integer, got %q.", s)
+			return 0, 0, sandbox.Errorf(sandbox.TypeValidation, "PARAMETER", "offset must be a non-negative integer, got %q.", s)
 		}
 		offset = n
 	}
@@ -384,7 +384,7 @@ func parseDate(name, s string) (time.Time, error) {
 	if t, err := time.Parse(time.RFC3339, s); err == nil {
 		return t, nil
 	}
-	return time.Time{}, sandbox.Errorf(sandbox.ErrValidation, "PARAMETER", "%s must be a date like 2024-01-31 or an RFC 3339 timestamp, got %q.", name, s)
+	return time.Time{}, sandbox.Errorf(sandbox.TypeValidation, "PARAMETER", "%s must be a date like 2024-01-31 or an RFC 3339 timestamp, got %q.", name, s)
 }
 
 // serviceHistoryRange reads start_date and end_date (zero when absent).
@@ -400,7 +400,7 @@ func serviceHistoryRange(q url.Values) (from, to time.Time, err error) {
 		}
 	}
 	if !from.IsZero() && !to.IsZero() && to.Before(from) {
-		return from, to, sandbox.ErrInvalidParameter("end_date must not be before start_date")
+		return from, to, sandbox.InvalidParameter("end_date must not be before start_date")
 	}
 	return from, to, nil
 }

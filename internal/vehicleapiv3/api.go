@@ -143,7 +143,7 @@ func (a *API) vehicleInfoAccess(r *http.Request, id string) (*scapi.Access, erro
 	}
 	grants := a.Store.Grants(store.GrantFilter{ClientID: c.ClientID, VehicleID: id})
 	if len(grants) == 0 {
-		return nil, sandbox.Errorf(sandbox.ErrPermission, "", "No user has connected vehicle %s to this application.", id)
+		return nil, sandbox.Errorf(sandbox.TypePermission, "", "No user has connected vehicle %s to this application.", id)
 	}
 	for _, g := range grants {
 		for _, p := range g.Permissions {
@@ -152,12 +152,12 @@ func (a *API) vehicleInfoAccess(r *http.Request, id string) (*scapi.Access, erro
 			}
 			v, ok := a.Store.Vehicle(id)
 			if !ok {
-				return nil, sandbox.Errorf(sandbox.ErrResourceNotFound, "PATH", "Vehicle %s does not exist in this sandbox.", id)
+				return nil, sandbox.Errorf(sandbox.TypeResourceNotFound, "PATH", "Vehicle %s does not exist in this sandbox.", id)
 			}
 			return &scapi.Access{Claims: c, UserID: g.UserID, Permissions: g.Permissions, Vehicle: v}, nil
 		}
 	}
-	return nil, sandbox.Errorf(sandbox.ErrPermission, "", "This request needs the %s permission, which was not granted for vehicle %s.", permVehicleInfo, id)
+	return nil, sandbox.Errorf(sandbox.TypePermission, "", "This request needs the %s permission, which was not granted for vehicle %s.", permVehicleInfo, id)
 }
 
 func epochMillis(t time.Time) int64 { return t.UnixMilli() }

@@ -231,16 +231,16 @@ func TestAuthModels(t *testing.T) {
 	}{
 		{"vehicle token", odo, tok, nil, 200, ""},
 		{"app token with sc-user-id", odo, app, []string{"sc-user-id", demo.UserID}, 200, ""},
-		{"app token without sc-user-id", odo, app, nil, 400, sandbox.ErrValidation},
-		{"app token, user who did not connect the vehicle", odo, app, []string{"sc-user-id", ev.UserID}, 403, sandbox.ErrPermission},
-		{"app token, unknown user", odo, app, []string{"sc-user-id", "no-such-user"}, 403, sandbox.ErrPermission},
-		{"no token", odo, "", nil, 401, sandbox.ErrAuthentication},
-		{"garbage token", odo, "not-a-token", nil, 401, sandbox.ErrAuthentication},
-		{"vehicle token for another user's vehicle", "/v3/vehicles/" + bolt + "/signals", tok, nil, 403, sandbox.ErrPermission},
+		{"app token without sc-user-id", odo, app, nil, 400, sandbox.TypeValidation},
+		{"app token, user who did not connect the vehicle", odo, app, []string{"sc-user-id", ev.UserID}, 403, sandbox.TypePermission},
+		{"app token, unknown user", odo, app, []string{"sc-user-id", "no-such-user"}, 403, sandbox.TypePermission},
+		{"no token", odo, "", nil, 401, sandbox.TypeAuthentication},
+		{"garbage token", odo, "not-a-token", nil, 401, sandbox.TypeAuthentication},
+		{"vehicle token for another user's vehicle", "/v3/vehicles/" + bolt + "/signals", tok, nil, 403, sandbox.TypePermission},
 		{"app token, vehicle resource without sc-user-id (OAS lists none)", "/v3/vehicles/" + tesla, app, nil, 200, ""},
-		{"app token, vehicle resource, vehicle nobody connected", "/v3/vehicles/4865b890-1763-52d3-9cac-45893f822e09", app, nil, 403, sandbox.ErrPermission},
+		{"app token, vehicle resource, vehicle nobody connected", "/v3/vehicles/4865b890-1763-52d3-9cac-45893f822e09", app, nil, 403, sandbox.TypePermission},
 		{"app token lists connections", "/v3/connections", app, nil, 200, ""},
-		{"list connections without token", "/v3/connections", "", nil, 401, sandbox.ErrAuthentication},
+		{"list connections without token", "/v3/connections", "", nil, 401, sandbox.TypeAuthentication},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -262,11 +262,11 @@ func TestAuthModels(t *testing.T) {
 		t.Fatal(err)
 	}
 	res := h.Do(t, "GET", odo, tok, nil)
-	if typ, _ := errorOf(t, res); res.Status != 401 || typ != sandbox.ErrAuthentication {
+	if typ, _ := errorOf(t, res); res.Status != 401 || typ != sandbox.TypeAuthentication {
 		t.Errorf("after disconnect, vehicle token: %d %s, want 401 AUTHENTICATION", res.Status, typ)
 	}
 	res = h.Do(t, "GET", odo, app, nil, "sc-user-id", demo.UserID)
-	if typ, _ := errorOf(t, res); res.Status != 403 || typ != sandbox.ErrPermission {
+	if typ, _ := errorOf(t, res); res.Status != 403 || typ != sandbox.TypePermission {
 		t.Errorf("after disconnect, app token: %d %s, want 403 PERMISSION", res.Status, typ)
 	}
 }
@@ -279,17 +279,17 @@ func TestSignalErrors(t *testing.T) {
 		status                         int
 		hdr                            []string
 	}{
-		{"fuel on a BEV", "/v3/vehicles/" + tesla + "/signals/internalcombustionengine-range", sandbox.ErrCompatibility, "VEHICLE_NOT_CAPABLE", 501, nil},
-		{"oil on a BEV", "/v3/vehicles/" + tesla + "/signals/internalcombustionengine-oillife", sandbox.ErrCompatibility, "VEHICLE_NOT_CAPABLE", 501, nil},
-		{"battery on an ICE", "/v3/vehicles/" + ford + "/signals/tractionbattery-stateofcharge", sandbox.ErrCompatibility, "VEHICLE_NOT_CAPABLE", 501, nil},
-		{"charge on an ICE", "/v3/vehicles/" + ford + "/signals/charge-chargelimits", sandbox.ErrCompatibility, "VEHICLE_NOT_CAPABLE", 501, nil},
-		{"sunroof the F-150 lacks", "/v3/vehicles/" + ford + "/signals/closure-sunroof", sandbox.ErrCompatibility, "VEHICLE_NOT_CAPABLE", 501, nil},
-		{"unknown code", "/v3/vehicles/" + tesla + "/signals/warp-drive", sandbox.ErrResourceNotFound, "PATH", 404, nil},
-		{"unknown path", "/v3/vehicles/" + tesla + "/odometer", sandbox.ErrResourceNotFound, "PATH", 404, nil},
-		{"bad unit system", "/v3/vehicles/" + tesla + "/signals/odometer-traveleddistance", sandbox.ErrValidation, "PARAMETER", 400, []string{"sc-unit-system", "furlongs"}},
-		{"page 0", "/v3/vehicles/" + tesla + "/signals?page=0", sandbox.ErrValidation, "PARAMETER", 400, nil},
-		{"pageSize too big", "/v3/vehicles/" + tesla + "/signals?pageSize=101", sandbox.ErrValidation, "PARAMETER", 400, nil},
-		{"pageSize not a number", "/v3/vehicles/" + tesla + "/signals?pageSize=ten", sandbox.ErrValidation, "PARAMETER", 400, nil},
+		{"fuel on a BEV", "/v3/vehicles/" + tesla + "/signals/internalcombustionengine-range", sandbox.TypeCompatibility, "VEHICLE_NOT_CAPABLE", 501, nil},
+		{"oil on a BEV", "/v3/vehicles/" + tesla + "/signals/internalcombustionengine-oillife", sandbox.TypeCompatibility, "VEHICLE_NOT_CAPABLE", 501, nil},
+		{"battery on an ICE", "/v3/vehicles/" + ford + "/signals/tractionbattery-stateofcharge", sandbox.TypeCompatibility, "VEHICLE_NOT_CAPABLE", 501, nil},
+		{"charge on an ICE", "/v3/vehicles/" + ford + "/signals/charge-chargelimits", sandbox.TypeCompatibility, "VEHICLE_NOT_CAPABLE", 501, nil},
+		{"sunroof the F-150 lacks", "/v3/vehicles/" + ford + "/signals/closure-sunroof", sandbox.TypeCompatibility, "VEHICLE_NOT_CAPABLE", 501, nil},
+		{"unknown code", "/v3/vehicles/" + tesla + "/signals/warp-drive", sandbox.TypeResourceNotFound, "PATH", 404, nil},
+		{"unknown path", "/v3/vehicles/" + tesla + "/odometer", sandbox.TypeResourceNotFound, "PATH", 404, nil},
+		{"bad unit system", "/v3/vehicles/" + tesla + "/signals/odometer-traveleddistance", sandbox.TypeValidation, "PARAMETER", 400, []string{"sc-unit-system", "furlongs"}},
+		{"page 0", "/v3/vehicles/" + tesla + "/signals?page=0", sandbox.TypeValidation, "PARAMETER", 400, nil},
+		{"pageSize too big", "/v3/vehicles/" + tesla + "/signals?pageSize=101", sandbox.TypeValidation, "PARAMETER", 400, nil},
+		{"pageSize not a number", "/v3/vehicles/" + tesla + "/signals?pageSize=ten", sandbox.TypeValidation, "PARAMETER", 400, nil},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -339,7 +339,7 @@ func TestSignalPermissions(t *testing.T) {
 			}
 			without, _ := h.Connect(t, sandboxtest.ClientID, sandboxtest.DemoUser, other)
 			res = h.Do(t, "GET", "/v3/vehicles/"+vehicle+"/signals/"+s.Code, without, nil)
-			if typ, _ := errorOf(t, res); res.Status != 403 || typ != sandbox.ErrPermission {
+			if typ, _ := errorOf(t, res); res.Status != 403 || typ != sandbox.TypePermission {
 				t.Errorf("without %s: %d %s, want 403 PERMISSION", s.Permission, res.Status, typ)
 			}
 		})
@@ -641,26 +641,26 @@ func TestCommands(t *testing.T) {
 		status             int
 		typ, code          string
 	}{
-		{"start unplugged", evTok, bolt, "charge/start", nil, 409, sandbox.ErrVehicleState, "CHARGING_PLUG_NOT_CONNECTED"},
-		{"stop unplugged", evTok, bolt, "charge/stop", nil, 409, sandbox.ErrVehicleState, "CHARGING_PLUG_NOT_CONNECTED"},
-		{"start on ICE", tok, ford, "charge/start", nil, 501, sandbox.ErrCompatibility, "VEHICLE_NOT_CAPABLE"},
-		{"limit on ICE", tok, ford, "charge/set-limit", attrs("percent", 80), 501, sandbox.ErrCompatibility, "VEHICLE_NOT_CAPABLE"},
-		{"limit too low", tok, tesla, "charge/set-limit", attrs("percent", 10), 400, sandbox.ErrValidation, "PARAMETER"},
-		{"limit as fraction", tok, tesla, "charge/set-limit", attrs("percent", 0.8), 400, sandbox.ErrValidation, "PARAMETER"},
-		{"limit not whole", tok, tesla, "charge/set-limit", attrs("percent", 80.5), 400, sandbox.ErrValidation, "PARAMETER"},
-		{"limit missing", tok, tesla, "charge/set-limit", attrs(), 400, sandbox.ErrValidation, "PARAMETER"},
-		{"limit v2-style body", tok, tesla, "charge/set-limit", map[string]any{"limit": 80}, 400, sandbox.ErrValidation, "PARAMETER"},
-		{"limit not JSON", tok, tesla, "charge/set-limit", "percent=80", 400, sandbox.ErrValidation, "PARAMETER"},
-		{"limit empty body", tok, tesla, "charge/set-limit", nil, 400, sandbox.ErrValidation, "PARAMETER"},
-		{"limit not a number", tok, tesla, "charge/set-limit", attrs("percent", "lots"), 400, sandbox.ErrValidation, "PARAMETER"},
-		{"destination out of range", tok, tesla, "navigation/set-destination", attrs("latitude", 91, "longitude", 0), 400, sandbox.ErrValidation, "PARAMETER"},
-		{"destination missing longitude", tok, tesla, "navigation/set-destination", attrs("latitude", 1), 400, sandbox.ErrValidation, "PARAMETER"},
-		{"close port over the cable", tok, tesla, "charge-port/close", nil, 409, sandbox.ErrVehicleState, "CHARGING_PLUG_CONNECTED"},
-		{"open port on ICE", tok, ford, "charge-port/open", nil, 501, sandbox.ErrCompatibility, "VEHICLE_NOT_CAPABLE"},
-		{"lock without control_security", readOnly, ford, "security/lock", nil, 403, sandbox.ErrPermission, "FORBIDDEN"},
-		{"charge without control_charge", readOnly, tesla, "charge/start", nil, 403, sandbox.ErrPermission, "FORBIDDEN"},
-		{"old sandbox-only path", tok, tesla, "charging/start", nil, 404, sandbox.ErrResourceNotFound, "PATH"},
-		{"unknown command", tok, ford, "security/open-sesame", nil, 404, sandbox.ErrResourceNotFound, "PATH"},
+		{"start unplugged", evTok, bolt, "charge/start", nil, 409, sandbox.TypeVehicleState, "CHARGING_PLUG_NOT_CONNECTED"},
+		{"stop unplugged", evTok, bolt, "charge/stop", nil, 409, sandbox.TypeVehicleState, "CHARGING_PLUG_NOT_CONNECTED"},
+		{"start on ICE", tok, ford, "charge/start", nil, 501, sandbox.TypeCompatibility, "VEHICLE_NOT_CAPABLE"},
+		{"limit on ICE", tok, ford, "charge/set-limit", attrs("percent", 80), 501, sandbox.TypeCompatibility, "VEHICLE_NOT_CAPABLE"},
+		{"limit too low", tok, tesla, "charge/set-limit", attrs("percent", 10), 400, sandbox.TypeValidation, "PARAMETER"},
+		{"limit as fraction", tok, tesla, "charge/set-limit", attrs("percent", 0.8), 400, sandbox.TypeValidation, "PARAMETER"},
+		{"limit not whole", tok, tesla, "charge/set-limit", attrs("percent", 80.5), 400, sandbox.TypeValidation, "PARAMETER"},
+		{"limit missing", tok, tesla, "charge/set-limit", attrs(), 400, sandbox.TypeValidation, "PARAMETER"},
+		{"limit v2-style body", tok, tesla, "charge/set-limit", map[string]any{"limit": 80}, 400, sandbox.TypeValidation, "PARAMETER"},
+		{"limit not JSON", tok, tesla, "charge/set-limit", "percent=80", 400, sandbox.TypeValidation, "PARAMETER"},
+		{"limit empty body", tok, tesla, "charge/set-limit", nil, 400, sandbox.TypeValidation, "PARAMETER"},
+		{"limit not a number", tok, tesla, "charge/set-limit", attrs("percent", "lots"), 400, sandbox.TypeValidation, "PARAMETER"},
+		{"destination out of range", tok, tesla, "navigation/set-destination", attrs("latitude", 91, "longitude", 0), 400, sandbox.TypeValidation, "PARAMETER"},
+		{"destination missing longitude", tok, tesla, "navigation/set-destination", attrs("latitude", 1), 400, sandbox.TypeValidation, "PARAMETER"},
+		{"close port over the cable", tok, tesla, "charge-port/close", nil, 409, sandbox.TypeVehicleState, "CHARGING_PLUG_CONNECTED"},
+		{"open port on ICE", tok, ford, "charge-port/open", nil, 501, sandbox.TypeCompatibility, "VEHICLE_NOT_CAPABLE"},
+		{"lock without control_security", readOnly, ford, "security/lock", nil, 403, sandbox.TypePermission, "FORBIDDEN"},
+		{"charge without control_charge", readOnly, tesla, "charge/start", nil, 403, sandbox.TypePermission, "FORBIDDEN"},
+		{"old sandbox-only path", tok, tesla, "charging/start", nil, 404, sandbox.TypeResourceNotFound, "PATH"},
+		{"unknown command", tok, ford, "security/open-sesame", nil, 404, sandbox.TypeResourceNotFound, "PATH"},
 	}
 	for _, tc := range errs {
 		t.Run(tc.name, func(t *testing.T) {
@@ -776,18 +776,18 @@ func TestConnections(t *testing.T) {
 		status          int
 		typ             string
 	}{
-		{"ambiguous without sc-user-id", "/v3/connections/" + tesla, app, nil, 400, sandbox.ErrValidation},
-		{"unknown vehicle", "/v3/connections/no-such-vehicle", app, nil, 404, sandbox.ErrResourceNotFound},
-		{"other app's vehicle", "/v3/connections/4afacc67-be7f-54ad-85cb-dbcb702b8742", app, nil, 404, sandbox.ErrResourceNotFound},
-		{"vehicle token naming another user", "/v3/connections/" + tesla, demoTok, []string{"sc-user-id", ev.UserID}, 403, sandbox.ErrPermission},
-		{"bad mode", "/v3/connections?filter[vehicle.mode]=sideways", app, nil, 400, sandbox.ErrValidation},
-		{"sandbox test mode is not a v3 mode", "/v3/connections?filter[vehicle.mode]=test", app, nil, 400, sandbox.ErrValidation},
-		{"bad page", "/v3/connections?page[number]=-1", app, nil, 400, sandbox.ErrValidation},
-		{"page size over 100", "/v3/connections?page[size]=101", app, nil, 400, sandbox.ErrValidation},
-		{"unknown filter", "/v3/connections?filter[make]=TESLA", app, nil, 400, sandbox.ErrValidation},
-		{"pre-JSON:API parameter", "/v3/connections?userId=" + ev.UserID, app, nil, 400, sandbox.ErrValidation},
-		{"repeated filter", "/v3/connections?filter[userId]=a&filter[userId]=b", app, nil, 400, sandbox.ErrValidation},
-		{"external id not kept", "/v3/connections?filter[user.externalId]=x", app, nil, 400, sandbox.ErrValidation},
+		{"ambiguous without sc-user-id", "/v3/connections/" + tesla, app, nil, 400, sandbox.TypeValidation},
+		{"unknown vehicle", "/v3/connections/no-such-vehicle", app, nil, 404, sandbox.TypeResourceNotFound},
+		{"other app's vehicle", "/v3/connections/4afacc67-be7f-54ad-85cb-dbcb702b8742", app, nil, 404, sandbox.TypeResourceNotFound},
+		{"vehicle token naming another user", "/v3/connections/" + tesla, demoTok, []string{"sc-user-id", ev.UserID}, 403, sandbox.TypePermission},
+		{"bad mode", "/v3/connections?filter[vehicle.mode]=sideways", app, nil, 400, sandbox.TypeValidation},
+		{"sandbox test mode is not a v3 mode", "/v3/connections?filter[vehicle.mode]=test", app, nil, 400, sandbox.TypeValidation},
+		{"bad page", "/v3/connections?page[number]=-1", app, nil, 400, sandbox.TypeValidation},
+		{"page size over 100", "/v3/connections?page[size]=101", app, nil, 400, sandbox.TypeValidation},
+		{"unknown filter", "/v3/connections?filter[make]=TESLA", app, nil, 400, sandbox.TypeValidation},
+		{"pre-JSON:API parameter", "/v3/connections?userId=" + ev.UserID, app, nil, 400, sandbox.TypeValidation},
+		{"repeated filter", "/v3/connections?filter[userId]=a&filter[userId]=b", app, nil, 400, sandbox.TypeValidation},
+		{"external id not kept", "/v3/connections?filter[user.externalId]=x", app, nil, 400, sandbox.TypeValidation},
 	}
 	for _, tc := range errs {
 		t.Run(tc.name, func(t *testing.T) {

@@ -172,7 +172,7 @@ func (a *API) command(w http.ResponseWriter, r *http.Request, spec commandSpec) 
 		return nil
 	})
 	if errors.Is(err, store.ErrNotFound) {
-		return sandbox.Errorf(sandbox.ErrResourceNotFound, "PATH", "Vehicle %s does not exist in this sandbox.", id)
+		return sandbox.Errorf(sandbox.TypeResourceNotFound, "PATH", "Vehicle %s does not exist in this sandbox.", id)
 	}
 	if err != nil {
 		return err
@@ -210,7 +210,7 @@ func (a *API) CommandExecution(w http.ResponseWriter, r *http.Request) error {
 	}
 	e, ok := a.executions.get(execID)
 	if !ok || e.vehicleID != acc.Vehicle.ID || e.clientID != acc.Claims.ClientID || e.userID != acc.UserID {
-		return sandbox.Errorf(sandbox.ErrResourceNotFound, "PATH", "No command execution %s for vehicle %s and this user (executions are kept in memory: the last %d, until a restart).", execID, id, ExecutionsKept)
+		return sandbox.Errorf(sandbox.TypeResourceNotFound, "PATH", "No command execution %s for vehicle %s and this user (executions are kept in memory: the last %d, until a restart).", execID, id, ExecutionsKept)
 	}
 	scapi.WriteJSON(w, http.StatusOK, e.body)
 	return nil
@@ -219,7 +219,7 @@ func (a *API) CommandExecution(w http.ResponseWriter, r *http.Request) error {
 // badBody is the VALIDATION error of a command body; field names the attribute.
 func badBody(field, format string, args ...any) error {
 	why := fmt.Sprintf(format, args...)
-	e := sandbox.NewError(sandbox.ErrValidation, "PARAMETER", why)
+	e := sandbox.NewError(sandbox.TypeValidation, "PARAMETER", why)
 	e.Detail = []map[string]any{{"field": field, "message": why}}
 	return e
 }
@@ -229,7 +229,7 @@ func badBody(field, format string, args ...any) error {
 func readAttributes(r *http.Request) (map[string]json.RawMessage, error) {
 	raw, err := io.ReadAll(r.Body)
 	if err != nil {
-		return nil, sandbox.NewError(sandbox.ErrValidation, "PARAMETER", "The request body could not be read (it may exceed the size limit).")
+		return nil, sandbox.NewError(sandbox.TypeValidation, "PARAMETER", "The request body could not be read (it may exceed the size limit).")
 	}
 	if len(bytes.TrimSpace(raw)) == 0 {
 		return nil, badBody("data", `the body is empty; send {"data":{"attributes":{…}}}`)
@@ -284,10 +284,10 @@ func destinationParams(attrs map[string]json.RawMessage) (map[string]any, error)
 		return nil, err
 	}
 	if lat < -90 || lat > 90 {
-		return nil, sandbox.ErrInvalidParameter(fmt.Sprintf("latitude %v is outside -90..90", lat)).WithDescription(vehicleapi.InvalidLatitude)
+		return nil, sandbox.InvalidParameter(fmt.Sprintf("latitude %v is outside -90..90", lat)).WithDescription(vehicleapi.InvalidLatitude)
 	}
 	if lng < -180 || lng > 180 {
-		return nil, sandbox.ErrInvalidParameter(fmt.Sprintf("longitude %v is outside -180..180", lng)).WithDescription(vehicleapi.InvalidLongitude)
+		return nil, sandbox.InvalidParameter(fmt.Sprintf("longitude %v is outside -180..180", lng)).WithDescription(vehicleapi.InvalidLongitude)
 	}
 	return map[string]any{"latitude": lat, "longitude": lng}, nil
 }
@@ -295,7 +295,7 @@ func destinationParams(attrs map[string]json.RawMessage) (map[string]any, error)
 func setLocked(locked bool) func(*sandbox.Vehicle, map[string]any) *sandbox.Error {
 	return func(v *sandbox.Vehicle, _ map[string]any) *sandbox.Error {
 		if len(v.State.Security.Doors) == 0 {
-			return sandbox.ErrVehicleNotCapable("door locks")
+			return sandbox.VehicleNotCapable("door locks")
 		}
 		cmd := sandbox.CommandUnlock
 		if locked {

@@ -138,7 +138,7 @@ func (a *API) Connections(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	if q.Has("filter[user.externalId]") {
-		return sandbox.Errorf(sandbox.ErrValidation, "PARAMETER", "filter[user.externalId]: the sandbox does not record external ids, so it cannot filter by them; filter by filter[userId] instead.")
+		return sandbox.Errorf(sandbox.TypeValidation, "PARAMETER", "filter[user.externalId]: the sandbox does not record external ids, so it cannot filter by them; filter by filter[userId] instead.")
 	}
 	f, err := a.connectionScope(r)
 	if err != nil {
@@ -151,7 +151,7 @@ func (a *API) Connections(w http.ResponseWriter, r *http.Request) error {
 		mode = ModeLive
 	case ModeLive, ModeSimulated:
 	default:
-		return sandbox.Errorf(sandbox.ErrValidation, "PARAMETER", "filter[vehicle.mode] must be live or simulated, got %q.", mode)
+		return sandbox.Errorf(sandbox.TypeValidation, "PARAMETER", "filter[vehicle.mode] must be live or simulated, got %q.", mode)
 	}
 	extra := url.Values{}
 	if userID != "" {
@@ -200,7 +200,7 @@ func (a *API) findConnection(r *http.Request) (sandbox.Grant, error) {
 	}
 	if u := strings.TrimSpace(r.Header.Get("SC-User-Id")); u != "" {
 		if f.UserID != "" && f.UserID != u {
-			return sandbox.Grant{}, sandbox.Errorf(sandbox.ErrPermission, "", "This access token belongs to another user than sc-user-id %s.", u)
+			return sandbox.Grant{}, sandbox.Errorf(sandbox.TypePermission, "", "This access token belongs to another user than sc-user-id %s.", u)
 		}
 		f.UserID = u
 	}
@@ -218,9 +218,9 @@ func (a *API) findConnection(r *http.Request) (sandbox.Grant, error) {
 	}
 	switch {
 	case len(byVehicle) == 0:
-		return sandbox.Grant{}, sandbox.Errorf(sandbox.ErrResourceNotFound, "PATH", "No connection %s of this application (nor a vehicle of that id connected to it, for the user named by sc-user-id if any).", id)
+		return sandbox.Grant{}, sandbox.Errorf(sandbox.TypeResourceNotFound, "PATH", "No connection %s of this application (nor a vehicle of that id connected to it, for the user named by sc-user-id if any).", id)
 	case len(byVehicle) > 1:
-		return sandbox.Grant{}, sandbox.Errorf(sandbox.ErrValidation, "PARAMETER", "%d users connected vehicle %s to this application; use the connection id, or send the sc-user-id header to pick one.", len(byVehicle), id)
+		return sandbox.Grant{}, sandbox.Errorf(sandbox.TypeValidation, "PARAMETER", "%d users connected vehicle %s to this application; use the connection id, or send the sc-user-id header to pick one.", len(byVehicle), id)
 	}
 	return byVehicle[0], nil
 }
@@ -259,11 +259,11 @@ func (a *API) DeleteUser(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	if f.UserID != "" && f.UserID != userID {
-		return sandbox.Errorf(sandbox.ErrPermission, "", "This access token belongs to another user than %s.", userID)
+		return sandbox.Errorf(sandbox.TypePermission, "", "This access token belongs to another user than %s.", userID)
 	}
 	f.UserID = userID
 	if len(a.Store.Grants(f)) == 0 {
-		return sandbox.Errorf(sandbox.ErrResourceNotFound, "PATH", "User %s has no connection to this application.", userID)
+		return sandbox.Errorf(sandbox.TypeResourceNotFound, "PATH", "User %s has no connection to this application.", userID)
 	}
 	if err := a.endConnections(f); err != nil {
 		return err

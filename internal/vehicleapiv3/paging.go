@@ -70,11 +70,11 @@ func readQuery(r *http.Request, known ...string) (query, error) {
 	}
 	if len(unknown) > 0 {
 		sort.Strings(unknown)
-		return query{}, sandbox.Errorf(sandbox.ErrValidation, "PARAMETER", "Unknown query parameter %q; this operation takes %s.", unknown[0], strings.Join(known, ", "))
+		return query{}, sandbox.Errorf(sandbox.TypeValidation, "PARAMETER", "Unknown query parameter %q; this operation takes %s.", unknown[0], strings.Join(known, ", "))
 	}
 	for k, vs := range q {
 		if len(vs) > 1 {
-			return query{}, sandbox.Errorf(sandbox.ErrValidation, "PARAMETER", "The query parameter %q is repeated.", k)
+			return query{}, sandbox.Errorf(sandbox.TypeValidation, "PARAMETER", "The query parameter %q is repeated.", k)
 		}
 	}
 	return query{q}, nil
@@ -98,7 +98,7 @@ func (q query) page(numNames, sizeNames []string, defSize, maxSize int) (page, e
 		if s := strings.TrimSpace(q.Get(n)); s != "" {
 			v, err := strconv.Atoi(s)
 			if err != nil || v < 1 {
-				return p, sandbox.Errorf(sandbox.ErrValidation, "PARAMETER", "The %s query parameter must be a whole number from 1, got %q.", n, s)
+				return p, sandbox.Errorf(sandbox.TypeValidation, "PARAMETER", "The %s query parameter must be a whole number from 1, got %q.", n, s)
 			}
 			p.num = v
 			break
@@ -108,7 +108,7 @@ func (q query) page(numNames, sizeNames []string, defSize, maxSize int) (page, e
 		if s := strings.TrimSpace(q.Get(n)); s != "" {
 			v, err := strconv.Atoi(s)
 			if err != nil || v < 1 || v > maxSize {
-				return p, sandbox.Errorf(sandbox.ErrValidation, "PARAMETER", "The %s query parameter must be a whole number from 1 to %d, got %q.", n, maxSize, s)
+				return p, sandbox.Errorf(sandbox.TypeValidation, "PARAMETER", "The %s query parameter must be a whole number from 1 to %d, got %q.", n, maxSize, s)
 			}
 			p.size = v
 			break

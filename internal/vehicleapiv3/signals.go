@@ -412,13 +412,13 @@ func (a *API) Signal(w http.ResponseWriter, r *http.Request) error {
 	code := strings.ToLower(vars["code"])
 	d, ok := signalByCode[code]
 	if !ok {
-		return sandbox.Errorf(sandbox.ErrResourceNotFound, "PATH", "Unknown signal %q. GET /v3/vehicles/%s/signals lists the signals this vehicle has.", vars["code"], acc.Vehicle.ID)
+		return sandbox.Errorf(sandbox.TypeResourceNotFound, "PATH", "Unknown signal %q. GET /v3/vehicles/%s/signals lists the signals this vehicle has.", vars["code"], acc.Vehicle.ID)
 	}
 	if !acc.Has(d.Permission) {
-		return sandbox.Errorf(sandbox.ErrPermission, "", "Reading signal %s needs the %s permission, which was not granted for vehicle %s.", d.Code, d.Permission, acc.Vehicle.ID)
+		return sandbox.Errorf(sandbox.TypePermission, "", "Reading signal %s needs the %s permission, which was not granted for vehicle %s.", d.Code, d.Permission, acc.Vehicle.ID)
 	}
 	if !d.has(acc.Vehicle) {
-		return sandbox.Errorf(sandbox.ErrCompatibility, "VEHICLE_NOT_CAPABLE", "The vehicle is not capable of this request: a %s (%s) has no %s signal.", acc.Vehicle.Powertrain, acc.Vehicle.Make+" "+acc.Vehicle.Model, d.Code)
+		return sandbox.Errorf(sandbox.TypeCompatibility, "VEHICLE_NOT_CAPABLE", "The vehicle is not capable of this request: a %s (%s) has no %s signal.", acc.Vehicle.Powertrain, acc.Vehicle.Make+" "+acc.Vehicle.Model, d.Code)
 	}
 	scapi.SetDataHeaders(w.Header(), u, acc.Vehicle.State.UpdatedAt, a.Now())
 	scapi.WriteJSON(w, http.StatusOK, a.signalResource(d, acc, u))

@@ -17,7 +17,7 @@ type SubscribeResponse struct {
 }
 
 func webhookNotFound(id string) *sandbox.Error {
-	return sandbox.Errorf(sandbox.ErrResourceNotFound, "PATH", "Webhook %s does not exist for this application; webhooks are declared in the application's fixtures.", id)
+	return sandbox.Errorf(sandbox.TypeResourceNotFound, "PATH", "Webhook %s does not exist for this application; webhooks are declared in the application's fixtures.", id)
 }
 
 // validIDs checks the ids of a webhook path, after authentication and before any lookup (the
@@ -63,11 +63,11 @@ func (s *Service) Unsubscribe(w http.ResponseWriter, r *http.Request) error {
 	h := r.Header.Get("Authorization")
 	scheme, raw, ok := strings.Cut(h, " ")
 	if h == "" || !ok || !strings.EqualFold(scheme, "Bearer") || strings.TrimSpace(raw) == "" {
-		return sandbox.ErrUnauthenticated("Unsubscribing needs 'Authorization: Bearer <application management token>'.")
+		return sandbox.Unauthenticated("Unsubscribing needs 'Authorization: Bearer <application management token>'.")
 	}
 	app, ok := s.o.Store.ApplicationByManagementToken(strings.TrimSpace(raw))
 	if !ok {
-		return sandbox.ErrUnauthenticated("The bearer token is not an application management token this sandbox knows.")
+		return sandbox.Unauthenticated("The bearer token is not an application management token this sandbox knows.")
 	}
 	if err := validIDs(vars); err != nil {
 		return err
@@ -77,7 +77,7 @@ func (s *Service) Unsubscribe(w http.ResponseWriter, r *http.Request) error {
 		return webhookNotFound(vars["webhookId"])
 	}
 	if _, ok := s.o.Store.Vehicle(vars["id"]); !ok {
-		return sandbox.Errorf(sandbox.ErrResourceNotFound, "PATH", "Vehicle %s does not exist in this sandbox.", vars["id"])
+		return sandbox.Errorf(sandbox.TypeResourceNotFound, "PATH", "Vehicle %s does not exist in this sandbox.", vars["id"])
 	}
 	s.unsubscribe(hook.ID, vars["id"])
 	scapi.WriteJSON(w, http.StatusOK, map[string]string{"status": "success"})

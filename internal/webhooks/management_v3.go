@@ -46,11 +46,11 @@ func (s *Service) managementClient(auth *scapi.Auth, r *http.Request) (sandbox.A
 		return sandbox.Application{}, err
 	}
 	if c.Kind != token.KindApplication {
-		return sandbox.Application{}, sandbox.ErrUnauthenticated("The management API takes the application token from POST /oauth2/token (or the application management token), not a vehicle's Connect token.")
+		return sandbox.Application{}, sandbox.Unauthenticated("The management API takes the application token from POST /oauth2/token (or the application management token), not a vehicle's Connect token.")
 	}
 	app, ok := s.o.Store.Application(c.ClientID)
 	if !ok {
-		return sandbox.Application{}, sandbox.ErrUnauthenticated("The application of this token no longer exists.")
+		return sandbox.Application{}, sandbox.Unauthenticated("The application of this token no longer exists.")
 	}
 	return app, nil
 }
@@ -111,7 +111,7 @@ func boolFilter(l vehicleapiv3.ListRequest, name string) (*bool, error) {
 	}
 	b, err := strconv.ParseBool(v)
 	if err != nil {
-		return nil, sandbox.Errorf(sandbox.ErrValidation, "PARAMETER", "filter[%s] must be true or false, got %q.", name, v)
+		return nil, sandbox.Errorf(sandbox.TypeValidation, "PARAMETER", "filter[%s] must be true or false, got %q.", name, v)
 	}
 	return &b, nil
 }
@@ -272,9 +272,9 @@ func (s *Service) CreateSubscription(auth *scapi.Auth) scapi.HandlerFunc {
 		grants := s.o.Store.Grants(store.GrantFilter{ClientID: app.ClientID, UserID: a.UserID, VehicleID: a.VehicleID})
 		switch {
 		case len(grants) == 0:
-			return sandbox.Errorf(sandbox.ErrResourceNotFound, "PATH", "Vehicle %s is not connected to this application (by user %q).", a.VehicleID, a.UserID)
+			return sandbox.Errorf(sandbox.TypeResourceNotFound, "PATH", "Vehicle %s is not connected to this application (by user %q).", a.VehicleID, a.UserID)
 		case len(grants) > 1:
-			return sandbox.Errorf(sandbox.ErrValidation, "PARAMETER", "%d users connected vehicle %s; give data.attributes.userId.", len(grants), a.VehicleID)
+			return sandbox.Errorf(sandbox.TypeValidation, "PARAMETER", "%d users connected vehicle %s; give data.attributes.userId.", len(grants), a.VehicleID)
 		}
 		s.mu.Lock()
 		s.v3Hooks[hook.ID] = true // this webhook speaks v3: its VERIFY is v3's form
@@ -293,7 +293,7 @@ type subscriptionRequest struct {
 
 func subscriptionAttributes(r *http.Request) (subscriptionRequest, error) {
 	bad := func(why string) error {
-		e := sandbox.NewError(sandbox.ErrValidation, "PARAMETER", why)
+		e := sandbox.NewError(sandbox.TypeValidation, "PARAMETER", why)
 		e.Detail = []map[string]any{{"field": "data.attributes", "message": why}}
 		return e
 	}
@@ -335,7 +335,7 @@ func (s *Service) ListSubscriptions(auth *scapi.Auth) scapi.HandlerFunc {
 		}
 		mode := strings.ToLower(l.Filter("vehicle.mode"))
 		if mode != "" && mode != vehicleapiv3.ModeLive && mode != vehicleapiv3.ModeSimulated {
-			return sandbox.Errorf(sandbox.ErrValidation, "PARAMETER", "filter[vehicle.mode] must be live or simulated, got %q.", mode)
+			return sandbox.Errorf(sandbox.TypeValidation, "PARAMETER", "filter[vehicle.mode] must be live or simulated, got %q.", mode)
 		}
 		var out []SubscriptionResource
 		for _, v := range s.subscriptionsOf(app.ClientID) {
@@ -364,7 +364,7 @@ func (s *Service) findSubscription(clientID, id string) (subscriptionView, bool)
 }
 
 func subscriptionNotFound(id string) *sandbox.Error {
-	return sandbox.Errorf(sandbox.ErrResourceNotFound, "PATH", "No subscription %s for this application (subscriptions live in memory until a restart).", id)
+	return sandbox.Errorf(sandbox.TypeResourceNotFound, "PATH", "No subscription %s for this application (subscriptions live in memory until a restart).", id)
 }
 
 // GetSubscription serves GET /v3/subscriptions/{subscriptionId}.
@@ -445,7 +445,7 @@ func (s *Service) ownApplication(auth *scapi.Auth, r *http.Request) (sandbox.App
 		return app, err
 	}
 	if id := mux.Vars(r)["applicationId"]; id != app.ClientID {
-		return app, sandbox.Errorf(sandbox.ErrResourceNotFound, "PATH", "No application %s for this token (its own is %s).", id, app.ClientID)
+		return app, sandbox.Errorf(sandbox.TypeResourceNotFound, "PATH", "No application %s for this token (its own is %s).", id, app.ClientID)
 	}
 	return app, nil
 }

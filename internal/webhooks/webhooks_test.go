@@ -201,15 +201,15 @@ func TestSubscribeAndUnsubscribeErrors(t *testing.T) {
 		status                  int
 		errType                 string
 	}{
-		{"subscribe without a token", "POST", base + hookID, "", 401, sandbox.ErrAuthentication},
-		{"subscribe with a management token", "POST", base + hookID, amt, 401, sandbox.ErrAuthentication},
-		{"subscribe to an unknown webhook", "POST", base + "5b7c1f7e-0000-4000-8000-0000000000ff", e.tok, 404, sandbox.ErrResourceNotFound},
-		{"subscribe to another application's webhook", "POST", base + otherHook, e.tok, 404, sandbox.ErrResourceNotFound},
-		{"subscribe a vehicle the token lacks", "POST", "/v2.0/vehicles/21439c28-806e-5a64-9f25-afdfe2341547/webhooks/" + hookID, e.tok, 403, sandbox.ErrPermission},
-		{"unsubscribe without a token", "DELETE", base + hookID, "", 401, sandbox.ErrAuthentication},
-		{"unsubscribe with the vehicle token", "DELETE", base + hookID, e.tok, 401, sandbox.ErrAuthentication},
-		{"unsubscribe with another application's token", "DELETE", base + hookID, otherAMT, 404, sandbox.ErrResourceNotFound},
-		{"unsubscribe an unknown vehicle", "DELETE", "/v2.0/vehicles/00000000-0000-4000-8000-000000000000/webhooks/" + hookID, amt, 404, sandbox.ErrResourceNotFound},
+		{"subscribe without a token", "POST", base + hookID, "", 401, sandbox.TypeAuthentication},
+		{"subscribe with a management token", "POST", base + hookID, amt, 401, sandbox.TypeAuthentication},
+		{"subscribe to an unknown webhook", "POST", base + "5b7c1f7e-0000-4000-8000-0000000000ff", e.tok, 404, sandbox.TypeResourceNotFound},
+		{"subscribe to another application's webhook", "POST", base + otherHook, e.tok, 404, sandbox.TypeResourceNotFound},
+		{"subscribe a vehicle the token lacks", "POST", "/v2.0/vehicles/21439c28-806e-5a64-9f25-afdfe2341547/webhooks/" + hookID, e.tok, 403, sandbox.TypePermission},
+		{"unsubscribe without a token", "DELETE", base + hookID, "", 401, sandbox.TypeAuthentication},
+		{"unsubscribe with the vehicle token", "DELETE", base + hookID, e.tok, 401, sandbox.TypeAuthentication},
+		{"unsubscribe with another application's token", "DELETE", base + hookID, otherAMT, 404, sandbox.TypeResourceNotFound},
+		{"unsubscribe an unknown vehicle", "DELETE", "/v2.0/vehicles/00000000-0000-4000-8000-000000000000/webhooks/" + hookID, amt, 404, sandbox.TypeResourceNotFound},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
