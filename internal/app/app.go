@@ -66,6 +66,12 @@ func Start(cfg config.Config, logOut io.Writer) (*App, error) {
 	if err != nil {
 		return nil, err
 	}
+	started := false
+	defer func() {
+		if !started {
+			st.Close() // the database is not left open by a start that failed
+		}
+	}()
 	if cfg.EnvApplication != nil {
 		// The environment wins over a saved state, so editing .env and restarting takes effect.
 		if err := st.PutApplication(*cfg.EnvApplication); err != nil {
@@ -125,6 +131,7 @@ func Start(cfg config.Config, logOut io.Writer) (*App, error) {
 		}
 		a.done <- err
 	}()
+	started = true
 	return a, nil
 }
 
@@ -169,6 +176,9 @@ func (a *App) Shutdown(ctx context.Context) error {
 		err = serr
 	}
 	a.stopBackground()
+	if serr := a.Store.Close(); err == nil {
+		err = serr
+	}
 	if aerr := a.access.Close(); err == nil {
 		err = aerr
 	}
