@@ -1,7 +1,8 @@
 // Command sandbox-bench measures the sandbox on loopback: it builds and starts the real
 // smartcar-sandbox binary, loads it (vehicle reads, batch, token refresh, full Connect flows),
 // compares the read with a minimal baseline server, times start-up and reads resident
-// memory, and prints a Markdown table (see BENCHMARKS.md). Run it from the module root:
+// memory, measures state-changing requests in memory and with -data-dir (fresh and with
+// -durable-users signed-in users), and prints Markdown tables (see BENCHMARKS.md). Run it from the module root:
 //
 //	go run ./cmd/sandbox-bench            (or: make bench)
 //
@@ -45,6 +46,8 @@ func run() error {
 	fs.IntVar(&o.StartupRuns, "startups", 5, "start-ups measured per fixture set")
 	fs.IntVar(&o.Vehicles, "vehicles", 1000, "vehicles in the generated fixture set")
 	sandboxBin := fs.String("sandbox", "", "smartcar-sandbox binary to measure (default: go build ./cmd/smartcar-sandbox into a temp dir)")
+	durableUsers := fs.Int("durable-users", 10000, "signed-in users in the big database of the -data-dir phase (negative: skip the -data-dir phase)")
+	durableOnly := fs.Bool("durable-only", false, "run only the in-memory vs -data-dir phase of state-changing requests")
 	serveBaseline := fs.Bool("serve-baseline", false, "internal: be the baseline server")
 	if err := fs.Parse(os.Args[1:]); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -79,12 +82,29 @@ func run() error {
 		env := append(bench.CleanEnv(), keyEnv+"="+hex.EncodeToString(key))
 		return bench.StartProc(ctx, self, []string{"-serve-baseline"}, env, dir, false)
 	}
-	rep, err := bench.RunAll(ctx, o)
-	if err != nil {
-		return err
+	var rep *bench.Report
+	if !*durableOnly {
+		if rep, err = bench.RunAll(ctx, o); err != nil {
+			return err
+		}
+	}
+	var durable []bench.DurableRow
+	if *durableUsers >= 0 {
+		users := []int{0}
+		if *durableUsers > 0 {
+			users = append(users, *durableUsers)
+		}
+		if durable, err = bench.RunDurable(ctx, o, users); err != nil {
+			return err
+		}
 	}
 	fmt.Println()
-	rep.Write(os.Stdout)
+	if rep != nil {
+		rep.Write(os.Stdout)
+	}
+	if durable != nil {
+		bench.WriteDurable(os.Stdout, o, durable)
+	}
 	return nil
 }
 

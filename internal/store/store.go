@@ -67,7 +67,11 @@ type Store struct {
 	graceKnown   bool
 
 	obs observers // see observe.go
-	txn tx        // the transaction running (see Store.tx)
+	txn tx        // the in-memory transaction running (see Store.tx)
+
+	qmu        sync.Mutex   // guards queue and committing (see groupTx)
+	queue      []*pendingTx // durable transactions waiting for the next group commit
+	committing bool         // a leader is running a group
 }
 
 type grantKey struct{ clientID, userID, vehicleID string }
@@ -650,4 +654,13 @@ func (s *Store) Key(name string, create func() ([]byte, error)) ([]byte, error) 
 		return nil, err
 	}
 	return slices.Clone(k), nil
+}
+
+// CopyTo writes the whole state into b in one transaction, replacing what b held (named keys
+// aside): to seed a database, or to move a sandbox's state from one backend to another.
+func (s *Store) CopyTo(b Backend) error {
+	s.mu.RLock()
+	recs := s.records()
+	s.mu.RUnlock()
+	return b.Commit(true, recs)
 }

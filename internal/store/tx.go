@@ -47,6 +47,7 @@ type state struct {
 // durable backend that names the rows to commit and keeps the old value, so a failed commit
 // puts memory back exactly (undo, newest first). In memory there is nothing to commit and
 // nothing can fail, so touch does nothing and a transaction costs no more than the lock.
+// Transactions that arrive together share one backend commit (see groupTx).
 type tx struct {
 	s       *Store
 	durable bool
@@ -62,25 +63,94 @@ type recKey struct{ kind, key string }
 // tx runs fn as one transaction: under the write lock, committed to the backend before the
 // lock is released. When fn fails nothing is committed and its error is returned as is; fn
 // must not change anything before it fails (in memory there is no undo). When the commit
-// fails the change is undone and ErrNotSaved is returned. after, when fn set it, runs once
-// the change is committed, outside the lock (observers).
+// fails the change is undone and ErrNotSaved is returned.
 func (s *Store) tx(fn func(t *tx) error) error {
-	s.mu.Lock()
-	// One transaction runs at a time, so the store keeps one tx and reuses it (and its
-	// lists' room): a request's change allocates nothing for it.
-	t := &s.txn
-	*t = tx{s: s, durable: s.backend != nil, touched: t.touched, dirty: t.dirty[:0], writes: t.writes[:0], undo: t.undo[:0]}
-	clear(t.touched)
-	err := fn(t)
-	if err == nil && t.durable {
-		err = t.commit()
-	} else if err != nil && t.durable {
-		t.rollback()
+	if s.backend != nil {
+		return s.groupTx(fn)
 	}
-	clear(t.undo) // let the old values go
-	clear(t.writes)
+	s.mu.Lock()
+	// One transaction runs at a time, so the in-memory store keeps one tx and reuses it: a
+	// request's change allocates nothing for it.
+	t := &s.txn
+	*t = tx{s: s}
+	err := fn(t)
 	s.mu.Unlock()
 	return err
+}
+
+// pendingTx is a transaction waiting for the group commit.
+type pendingTx struct {
+	fn   func(t *tx) error
+	done chan txResult // buffered: one result, or the lead
+}
+
+type txResult struct {
+	err  error
+	lead bool // no result yet: commit the queue
+}
+
+// groupTx runs fn with a durable backend. Writers that arrive while a commit is on its way
+// queue up; the next leader runs every queued transaction under the write lock, one after
+// the other, and commits them as one backend transaction (one fsync for all), then answers
+// each and hands the lead to the first writer that queued meanwhile. Readers wait for the
+// lock as they would for a single commit, so none sees a change before it is durable; if the
+// commit fails every transaction of the group is undone (newest first) and each gets
+// ErrNotSaved.
+func (s *Store) groupTx(fn func(t *tx) error) error {
+	p := &pendingTx{fn: fn, done: make(chan txResult, 1)}
+	s.qmu.Lock()
+	s.queue = append(s.queue, p)
+	lead := !s.committing
+	s.committing = true
+	s.qmu.Unlock()
+	if !lead {
+		if r := <-p.done; !r.lead {
+			return r.err
+		}
+	}
+	s.qmu.Lock()
+	group := s.queue
+	s.queue = nil
+	s.qmu.Unlock()
+	s.commitGroup(group)
+	s.qmu.Lock()
+	if len(s.queue) > 0 {
+		s.queue[0].done <- txResult{lead: true}
+	} else {
+		s.committing = false
+	}
+	s.qmu.Unlock()
+	return (<-p.done).err
+}
+
+// commitGroup runs and commits a group of transactions, answering each.
+func (s *Store) commitGroup(group []*pendingTx) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	errs := make([]error, len(group))
+	var applied []*tx
+	var appliedAt []int
+	full := false
+	for i, p := range group {
+		t := &tx{s: s, durable: true}
+		if err := p.fn(t); err != nil {
+			t.rollback()
+			errs[i] = err
+			continue
+		}
+		applied = append(applied, t)
+		appliedAt = append(appliedAt, i)
+		full = full || t.full
+	}
+	if err := s.commit(applied, full); err != nil {
+		for j := len(applied) - 1; j >= 0; j-- {
+			applied[j].rollback()
+			errs[appliedAt[j]] = err
+		}
+	}
+	for i, p := range group {
+		p.done <- txResult{err: errs[i]}
+	}
 }
 
 // touch names a record about to change (kind, key) and keeps its value for undo.
@@ -214,32 +284,36 @@ func (t *tx) rollback() {
 	}
 }
 
-// commit writes the transaction's records to the backend; on failure it undoes the change.
-func (t *tx) commit() error {
-	s := t.s
-	if !t.full && len(t.dirty) == 0 && len(t.writes) == 0 {
-		return nil
-	}
+// commit writes the records of the transactions txs changed, as they are now, in one
+// backend transaction (with full, the whole state).
+func (s *Store) commit(txs []*tx, full bool) error {
 	var changes []Record
-	if t.full {
+	if full {
 		changes = s.records()
 	} else {
-		changes = make([]Record, 0, len(t.dirty)+len(t.writes))
-		for _, k := range t.dirty {
-			changes = append(changes, Record{Kind: k.kind, Key: k.key, Value: s.value(k.kind, k.key)})
+		seen := make(map[recKey]bool)
+		for _, t := range txs {
+			for _, k := range t.dirty {
+				if !seen[k] {
+					seen[k] = true
+					changes = append(changes, Record{Kind: k.kind, Key: k.key, Value: s.value(k.kind, k.key)})
+				}
+			}
+			changes = append(changes, t.writes...)
 		}
-		changes = append(changes, t.writes...)
+		if len(changes) == 0 {
+			return nil
+		}
 	}
 	var err error
 	if s.saveFault != nil {
 		err = s.saveFault()
 	}
 	if err == nil {
-		err = s.backend.Commit(t.full, changes)
+		err = s.backend.Commit(full, changes)
 	}
 	if err != nil {
-		s.log.Error("saving the change failed; it was undone", "dir", s.dataDir, "error", err)
-		t.rollback()
+		s.log.Error("saving changes failed; they were undone", "dir", s.dataDir, "error", err)
 		return fmt.Errorf("%w (%s)", ErrNotSaved, causeWithoutPath(err))
 	}
 	return nil
