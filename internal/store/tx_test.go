@@ -2,6 +2,8 @@ package store
 
 import (
 	"errors"
+	"fmt"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -77,5 +79,57 @@ func TestGroupCommit(t *testing.T) {
 			t.Errorf("failing=%v: after restart odometer %v, want %v", failing, v.State.OdometerKm, want)
 		}
 		s2.Close()
+	}
+}
+
+// A full disk, as SQLite meets it (the database may not grow: SQLITE_FULL): the change that
+// does not fit fails with ErrNotSaved, leaves nothing behind in memory or on disk, and names
+// no path; a change that fits still goes through.
+func TestSQLiteFullDisk(t *testing.T) {
+	dir := t.TempDir()
+	sq, err := OpenSQLite(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := New(testDataset(), Options{Backend: sq, Garage: testGarage})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	var pages int
+	if err := sq.db.QueryRow(`PRAGMA page_count`).Scan(&pages); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := sq.db.Exec(fmt.Sprintf(`PRAGMA max_page_count = %d`, pages+2)); err != nil {
+		t.Fatal(err)
+	}
+	before := stateJSON(t, s)
+	// An account with a garage far bigger than two pages.
+	big := sandbox.Account{Username: "big", UserID: "u-big"}
+	var vehicles []sandbox.Vehicle
+	for i := range 200 {
+		v := testDataset().Vehicles[0]
+		v.ID, v.VIN = fmt.Sprintf("v-%03d", i), fmt.Sprintf("VIN%014d", i)
+		vehicles = append(vehicles, v)
+		big.VehicleIDs = append(big.VehicleIDs, v.ID)
+	}
+	err = s.PutAccount(big, vehicles)
+	if !errors.Is(err, ErrNotSaved) {
+		t.Fatalf("PutAccount on a full disk: %v, want ErrNotSaved", err)
+	}
+	if strings.Contains(err.Error(), dir) {
+		t.Errorf("the error names the data dir: %v", err)
+	}
+	if after := stateJSON(t, s); after != before {
+		t.Error("the state changed although the commit failed")
+	}
+	if _, err := s.UpdateVehicle(testDataset().Vehicles[0].ID, func(v *sandbox.Vehicle) error { v.State.OdometerKm++; return nil }); err != nil {
+		t.Errorf("a small change after the failed one: %v", err)
+	}
+	want := stateJSON(t, s)
+	s2 := MustOpen(t, dir, nil)
+	defer s2.Close()
+	if got := stateJSON(t, s2); got != want {
+		t.Error("a restart sees another state than the one served")
 	}
 }
