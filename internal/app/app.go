@@ -62,8 +62,17 @@ func Start(cfg config.Config, logOut io.Writer) (*App, error) {
 	}
 	replaced := withEnvApplication(&ds, cfg.EnvApplication)
 	clk := clock.New(nil)
-	st, err := store.New(ds, store.Options{DataDir: cfg.DataDir, Garage: fixtures.Garage, Now: clk.Now})
+	opts := store.Options{DataDir: cfg.DataDir, Garage: fixtures.Garage, Now: clk.Now}
+	if cfg.Store != "" {
+		if opts.Backend, err = store.OpenPostgres(cfg.Store); err != nil {
+			return nil, err
+		}
+	}
+	st, err := store.New(ds, opts)
 	if err != nil {
+		if opts.Backend != nil {
+			opts.Backend.Close()
+		}
 		return nil, err
 	}
 	started := false
@@ -78,11 +87,17 @@ func Start(cfg config.Config, logOut io.Writer) (*App, error) {
 			return nil, err
 		}
 	}
+	// The signing key lives with the state: a file in the data dir, or a named key in the
+	// database (made by the first start, read by every later one).
 	key := token.NewKey()
-	if cfg.DataDir != "" {
-		if key, err = token.LoadOrCreateKey(cfg.DataDir); err != nil {
-			return nil, fmt.Errorf("signing key: %w", err)
-		}
+	switch {
+	case cfg.DataDir != "":
+		key, err = token.LoadOrCreateKey(cfg.DataDir)
+	case cfg.Store != "":
+		key, err = st.Key("token-signing", func() ([]byte, error) { return token.NewKey(), nil })
+	}
+	if err != nil {
+		return nil, fmt.Errorf("signing key: %w", err)
 	}
 	issuer, err := token.NewIssuer(key, clk.Now)
 	if err != nil {

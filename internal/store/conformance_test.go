@@ -43,6 +43,18 @@ func backendsUnderTest() []backendUnderTest {
 			}
 			return open(), open, &fail
 		}},
+		{name: "postgres", open: func(t *testing.T, now *time.Time) (*Store, func() *Store, *atomic.Bool) {
+			url := needPostgres(t)
+			var fail atomic.Bool
+			open := func() *Store {
+				b, err := OpenPostgres(url)
+				if err != nil {
+					t.Fatal(err)
+				}
+				return openOn(t, &failingBackend{Backend: b, fail: &fail}, "", now)
+			}
+			return open(), open, &fail
+		}},
 	}
 }
 
