@@ -29,8 +29,8 @@ type Config struct {
 	DataDir     string // "" = in memory
 	// Store is a PostgreSQL URL (postgres://...) to keep the state and the signing key in,
 	// instead of a data dir; "" = in memory or -data-dir.
-	Store string
-	LogFormat   string // text | json
+	Store     string
+	LogFormat string // text | json
 
 	// MaxFixturesMB is the most MiB of YAML the fixture folder may hold (0: the fixtures
 	// package's default); a bigger folder is refused before it is parsed.

@@ -123,4 +123,3 @@ func URL(t testing.TB) string {
 	}
 	return "postgres://postgres@/" + name + "?host=" + pg.dir
 }
-
