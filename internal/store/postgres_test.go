@@ -2,11 +2,16 @@ package store
 
 import (
 	"context"
+	"errors"
 	"os"
+	"sync"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 
+	sandbox "github.com/smartcar-sandbox/smartcar-sandbox"
 	"github.com/smartcar-sandbox/smartcar-sandbox/internal/store/pgtest"
 )
 
@@ -39,4 +44,75 @@ func TestPostgresMigratesOnceAndRefusesNewerSchema(t *testing.T) {
 	if _, err := OpenPostgres(url); err == nil {
 		t.Fatal("a database with a newer schema opened")
 	}
+}
+
+// PostgreSQL restarted under load: while it is down, changes fail with ErrNotSaved and are not
+// made; once it is back the same store works again without a restart, and every change that
+// was acknowledged is in the database.
+func TestPostgresRestartUnderLoad(t *testing.T) {
+	url := needPostgres(t)
+	b, err := OpenPostgres(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := New(testDataset(), Options{Backend: b})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	vid := testDataset().Vehicles[0].ID
+	var acked, refused atomic.Int64
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	for range 8 {
+		wg.Go(func() {
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				_, err := s.UpdateVehicle(vid, func(v *sandbox.Vehicle) error { v.State.OdometerKm++; return nil })
+				switch {
+				case err == nil:
+					acked.Add(1)
+				case errors.Is(err, ErrNotSaved):
+					refused.Add(1)
+				default:
+					t.Error(err)
+					return
+				}
+			}
+		})
+	}
+	time.Sleep(200 * time.Millisecond)
+	pgtest.Down(t)
+	time.Sleep(300 * time.Millisecond)
+	pgtest.Up(t)
+	deadline := time.Now().Add(20 * time.Second)
+	for before := acked.Load(); acked.Load() < before+50 && time.Now().Before(deadline); {
+		time.Sleep(20 * time.Millisecond)
+	}
+	close(stop)
+	wg.Wait()
+	if refused.Load() == 0 {
+		t.Error("no change was refused while PostgreSQL was down")
+	}
+	want := 100 + float64(acked.Load())
+	if v, _ := s.Vehicle(vid); v.State.OdometerKm != want {
+		t.Errorf("served odometer %v, want %v (100 + %d acknowledged)", v.State.OdometerKm, want, acked.Load())
+	}
+	b2, err := OpenPostgres(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s2, err := New(testDataset(), Options{Backend: b2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s2.Close()
+	if v, _ := s2.Vehicle(vid); v.State.OdometerKm != want {
+		t.Errorf("odometer in the database %v, want %v: an acknowledged change was lost", v.State.OdometerKm, want)
+	}
+	t.Logf("%d changes acknowledged, %d refused while PostgreSQL was down", acked.Load(), refused.Load())
 }

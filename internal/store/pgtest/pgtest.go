@@ -123,3 +123,20 @@ func URL(t testing.TB) string {
 	}
 	return "postgres://postgres@/" + name + "?host=" + pg.dir
 }
+
+// Down stops the test PostgreSQL (fast shutdown: connections are cut), as an outage does.
+func Down(t testing.TB) {
+	t.Helper()
+	if err := pgRun("pg_ctl", "-D", filepath.Join(pg.dir, "data"), "-m", "fast", "-w", "stop"); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// Up starts the test PostgreSQL again after Down.
+func Up(t testing.TB) {
+	t.Helper()
+	if err := pgRun("pg_ctl", "-D", filepath.Join(pg.dir, "data"), "-w", "-l", filepath.Join(pg.dir, "log"),
+		"-o", fmt.Sprintf("-k %s -c listen_addresses= -c fsync=off", pg.dir), "start"); err != nil {
+		t.Fatal(err)
+	}
+}
