@@ -262,6 +262,7 @@ func usable(g *sandbox.Grant, authorization uint64) bool { return g.Generation <
 // TokenGrant returns the grant of a user's vehicle to an application if a token of
 // authorization may use it (see usable).
 func (s *Store) TokenGrant(clientID, userID, vehicleID string, authorization uint64) (sandbox.Grant, bool) {
+	s.catchUp()
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	g, ok := s.grants[grantKey{clientID, userID, vehicleID}]
@@ -274,6 +275,7 @@ func (s *Store) TokenGrant(clientID, userID, vehicleID string, authorization uin
 // ConnectedVehicles returns the ids among ids whose grant a token of authorization may use, in
 // order: ids itself when that is all of them (no copy), an empty list when none.
 func (s *Store) ConnectedVehicles(clientID, userID string, ids []string, authorization uint64) []string {
+	s.catchUp()
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	return s.connectedLocked(clientID, userID, ids, authorization)
@@ -347,6 +349,7 @@ func (t *tx) revokeAuthorization(authorization uint64) {
 // by id or with its authorization, and whether the admin API expired it early. One lock for
 // both: it runs on every API request.
 func (s *Store) AccessTokenEnded(jti string, authorization uint64) (revoked, expired bool) {
+	s.catchUp()
 	s.mu.RLock()
 	_, revoked = s.revoked[jti]
 	if !revoked && authorization != 0 {

@@ -21,6 +21,22 @@ type Backend interface {
 	Close() error
 }
 
+// Shared is a Backend several sandboxes may use at once (PostgreSQL). Every record write gets
+// a version, increasing in commit order, and a delete leaves a tombstone (a nil Value), so a
+// sandbox holding the state as of version v catches up by applying what changed after v.
+type Shared interface {
+	Backend
+	// Snapshot returns every live record and the version they are as of.
+	Snapshot() ([]Record, int64, error)
+	// Changed returns the records written after version since (a nil Value: deleted), oldest
+	// first, and the version reached.
+	Changed(since int64) ([]Record, int64, error)
+	// Sync runs one writing transaction, alone among all the sandboxes: fn gets what the
+	// others wrote after since and returns the changes to commit (full: the changes are the
+	// whole state). It returns the version reached once they are committed.
+	Sync(since int64, fn func(changed []Record) (full bool, changes []Record, err error)) (int64, error)
+}
+
 // Record is one row of a Backend.
 type Record struct {
 	Kind  string
@@ -39,7 +55,7 @@ const (
 	kindRevoked     = "revoked"      // access token id -> when it expires anyway
 	kindRevokedAuth = "revoked_auth" // authorization number -> when its tokens expire anyway
 	kindExpiredNow  = "expired_now"  // access token id -> when it expires anyway
-	kindIssued      = "issued"       // zero-padded sequence number -> IssuedToken
+	kindIssued      = "issued"       // access token id -> issuedRec
 	kindMeta        = "meta"         // counters and markers (metaAuthSeq, metaImported)
 	kindKey         = "key"          // named secrets (see Store.Key)
 )

@@ -3,6 +3,9 @@ package store
 import (
 	"context"
 	"fmt"
+	"math"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -17,12 +20,22 @@ var postgresMigrations = []string{
 		value BYTEA NOT NULL,
 		PRIMARY KEY (kind, key)
 	)`,
+	// Several sandboxes on one database: every write gets the next version, a delete leaves
+	// a tombstone (a NULL value), so each sandbox can catch up with the others' writes.
+	`CREATE SEQUENCE records_version;
+	ALTER TABLE records ADD COLUMN version BIGINT NOT NULL DEFAULT nextval('records_version');
+	ALTER TABLE records ALTER COLUMN value DROP NOT NULL;
+	CREATE INDEX records_by_version ON records (version)`,
 }
 
+// pgWriteLock is the advisory lock every writing transaction holds: writes commit one at a
+// time across all sandboxes, so versions commit in order and catching up never skips one.
+const pgWriteLock = 0x73616e64626f78 // "sandbox"
+
 // Postgres is the Backend of -store postgres://...: the records in one table, each commit one
-// PostgreSQL transaction. The store keeps its working state in memory and only writes through
-// a backend, so one database serves one sandbox at a time, as a data dir does: replicas that
-// share one database are not built yet (see docs/admin.md).
+// PostgreSQL transaction. Several sandboxes may share the database (see Shared): each keeps
+// its working state in memory, catches up with the others' writes before each of its own
+// transactions and each read, and writes under one advisory lock.
 type Postgres struct {
 	pool *pgxpool.Pool
 }
@@ -86,44 +99,123 @@ func migrate(ctx context.Context, tx pgx.Tx) error {
 
 // Load implements Backend.
 func (b *Postgres) Load() ([]Record, error) {
+	recs, _, err := b.Snapshot()
+	return recs, err
+}
+
+// Snapshot implements Shared: every live record and the version they are as of, read in one
+// snapshot.
+func (b *Postgres) Snapshot() ([]Record, int64, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 4*pgTimeout)
 	defer cancel()
-	rows, err := b.pool.Query(ctx, `SELECT kind, key, value FROM records ORDER BY kind, key COLLATE "C"`)
-	if err != nil {
-		return nil, err
-	}
 	var out []Record
+	var version int64
+	err := pgx.BeginTxFunc(ctx, b.pool, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}, func(tx pgx.Tx) error {
+		var err error
+		if out, version, err = changedSince(ctx, tx, 0); err != nil {
+			return err
+		}
+		out = slices.DeleteFunc(out, func(r Record) bool { return r.Value == nil })
+		// Within each kind in key order, as Load promises.
+		slices.SortStableFunc(out, func(a, b Record) int {
+			if c := strings.Compare(a.Kind, b.Kind); c != 0 {
+				return c
+			}
+			return strings.Compare(a.Key, b.Key)
+		})
+		return nil
+	})
+	return out, version, err
+}
+
+// changedSince reads the records written after version since (tombstones included), in
+// version order, and the version reached.
+func changedSince(ctx context.Context, q interface {
+	Query(context.Context, string, ...any) (pgx.Rows, error)
+}, since int64) ([]Record, int64, error) {
+	rows, err := q.Query(ctx, `SELECT kind, key, value, version FROM records WHERE version > $1 ORDER BY version`, since)
+	if err != nil {
+		return nil, 0, err
+	}
+	defer rows.Close()
+	var out []Record
+	version := since
 	for rows.Next() {
 		var r Record
-		if err := rows.Scan(&r.Kind, &r.Key, &r.Value); err != nil {
-			rows.Close()
-			return nil, err
+		var v int64
+		if err := rows.Scan(&r.Kind, &r.Key, &r.Value, &v); err != nil {
+			return nil, 0, err
 		}
 		out = append(out, r)
+		version = max(version, v)
 	}
-	rows.Close()
-	return out, rows.Err()
+	return out, version, rows.Err()
+}
+
+// Changed implements Shared.
+func (b *Postgres) Changed(since int64) ([]Record, int64, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), pgTimeout)
+	defer cancel()
+	return changedSince(ctx, b.pool, since)
 }
 
 // Commit implements Backend: the changes go as one batch in one transaction.
 func (b *Postgres) Commit(full bool, changes []Record) error {
+	// Nothing to catch up with: the caller writes the state whole or its own records.
+	_, err := b.Sync(math.MaxInt64, func([]Record) (bool, []Record, error) { return full, changes, nil })
+	return err
+}
+
+// Sync implements Shared.
+func (b *Postgres) Sync(since int64, fn func(changed []Record) (bool, []Record, error)) (int64, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), pgTimeout)
 	defer cancel()
-	return pgx.BeginFunc(ctx, b.pool, func(tx pgx.Tx) error {
+	var version int64
+	err := pgx.BeginFunc(ctx, b.pool, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1)`, int64(pgWriteLock)); err != nil {
+			return err
+		}
+		changed, v, err := changedSince(ctx, tx, since)
+		if err != nil {
+			return err
+		}
+		full, changes, err := fn(changed)
+		if err != nil {
+			return err
+		}
 		var batch pgx.Batch
 		if full {
-			batch.Queue(`DELETE FROM records WHERE kind <> ALL($1)`, keptKinds)
+			batch.Queue(`UPDATE records SET value = NULL, version = nextval('records_version')
+				WHERE kind <> ALL($1) AND value IS NOT NULL`, keptKinds)
 		}
 		for _, r := range changes {
 			if r.Value == nil {
-				batch.Queue(`DELETE FROM records WHERE kind = $1 AND key = $2`, r.Kind, r.Key)
+				batch.Queue(`UPDATE records SET value = NULL, version = nextval('records_version')
+					WHERE kind = $1 AND key = $2 AND value IS NOT NULL`, r.Kind, r.Key)
 			} else {
-				batch.Queue(`INSERT INTO records (kind, key, value) VALUES ($1, $2, $3)
-					ON CONFLICT (kind, key) DO UPDATE SET value = excluded.value`, r.Kind, r.Key, r.Value)
+				batch.Queue(`INSERT INTO records (kind, key, value, version) VALUES ($1, $2, $3, nextval('records_version'))
+					ON CONFLICT (kind, key) DO UPDATE SET value = excluded.value, version = excluded.version`, r.Kind, r.Key, r.Value)
 			}
 		}
-		return tx.SendBatch(ctx, &batch).Close()
+		batch.Queue(`SELECT COALESCE(MAX(version), 0) FROM records`)
+		br := tx.SendBatch(ctx, &batch)
+		for range batch.Len() - 1 {
+			if _, err := br.Exec(); err != nil {
+				br.Close()
+				return err
+			}
+		}
+		if err := br.QueryRow().Scan(&version); err != nil {
+			br.Close()
+			return err
+		}
+		version = max(version, v)
+		return br.Close()
 	})
+	if err != nil {
+		return 0, err
+	}
+	return version, nil
 }
 
 // Close implements Backend.

@@ -54,6 +54,8 @@ type Store struct {
 	garage    GarageFunc
 	now       func() time.Time
 	backend   Backend // nil: in memory only
+	shared    Shared  // backend, when other sandboxes may share it
+	version   int64   // the shared backend's version the state is as of
 	dataDir   string  // for the log only
 	saveFault func() error
 	log       *slog.Logger
@@ -102,7 +104,14 @@ func New(ds sandbox.Dataset, opts Options) (*Store, error) {
 		return s, nil
 	}
 	s.backend = b
-	recs, err := b.Load()
+	var recs []Record
+	var err error
+	if sh, ok := b.(Shared); ok {
+		s.shared = sh
+		recs, s.version, err = sh.Snapshot()
+	} else {
+		recs, err = b.Load()
+	}
 	if err == nil {
 		err = s.load(recs)
 	}
@@ -179,6 +188,7 @@ func (s *Store) Reset(ds *sandbox.Dataset) error {
 
 // Application returns the application with the client id.
 func (s *Store) Application(clientID string) (sandbox.Application, bool) {
+	s.catchUp()
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	a, ok := s.apps[clientID]
@@ -190,6 +200,7 @@ func (s *Store) Application(clientID string) (sandbox.Application, bool) {
 
 // ApplicationByManagementToken finds the application whose management token is tok.
 func (s *Store) ApplicationByManagementToken(tok string) (sandbox.Application, bool) {
+	s.catchUp()
 	if tok == "" {
 		return sandbox.Application{}, false
 	}
@@ -205,6 +216,7 @@ func (s *Store) ApplicationByManagementToken(tok string) (sandbox.Application, b
 
 // Applications lists applications sorted by client id.
 func (s *Store) Applications() []sandbox.Application {
+	s.catchUp()
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	out := make([]sandbox.Application, 0, len(s.apps))
@@ -230,6 +242,7 @@ func (s *Store) PutApplication(a sandbox.Application) error {
 // Account returns the account for username. A username no account has yet gets one made up,
 // as a sign-in with no brand would; an existing account is returned as it is.
 func (s *Store) Account(username string) (sandbox.Account, error) {
+	s.catchUp()
 	s.mu.RLock()
 	a, ok := s.accounts[strings.ToLower(username)]
 	if ok {
@@ -247,6 +260,7 @@ func (s *Store) Account(username string) (sandbox.Account, error) {
 // brand. A username no fixture names gets the garage Options.Garage makes for (username, mk),
 // added to what earlier sign-ins under other brands gave the same account.
 func (s *Store) SignIn(username, mk string) (sandbox.Account, []sandbox.Vehicle, error) {
+	s.catchUp()
 	key := strings.ToLower(username)
 	s.mu.RLock()
 	a, ok := s.accounts[key]
@@ -313,6 +327,7 @@ func (s *Store) vehiclesLocked(ids []string) []sandbox.Vehicle {
 
 // AccountByUserID returns the account a user id belongs to.
 func (s *Store) AccountByUserID(userID string) (sandbox.Account, bool) {
+	s.catchUp()
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	key, ok := s.users[userID]
@@ -324,6 +339,7 @@ func (s *Store) AccountByUserID(userID string) (sandbox.Account, bool) {
 
 // Accounts lists accounts sorted by username.
 func (s *Store) Accounts() []sandbox.Account {
+	s.catchUp()
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	out := make([]sandbox.Account, 0, len(s.accounts))
@@ -361,6 +377,7 @@ func (s *Store) PutAccount(a sandbox.Account, vehicles []sandbox.Vehicle) error 
 
 // Vehicle returns a copy of the vehicle with its current state.
 func (s *Store) Vehicle(id string) (sandbox.Vehicle, bool) {
+	s.catchUp()
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	v, ok := s.vehicles[id]
@@ -373,6 +390,7 @@ func (s *Store) Vehicle(id string) (sandbox.Vehicle, bool) {
 // VehicleInto is Vehicle writing the copy into *dst (left alone when the id is unknown), for
 // the per-request read path, which keeps the copy in a struct of its own.
 func (s *Store) VehicleInto(id string, dst *sandbox.Vehicle) bool {
+	s.catchUp()
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	v, ok := s.vehicles[id]
@@ -384,6 +402,7 @@ func (s *Store) VehicleInto(id string, dst *sandbox.Vehicle) bool {
 
 // VehicleByVIN finds a vehicle by VIN (case-insensitive).
 func (s *Store) VehicleByVIN(vin string) (sandbox.Vehicle, bool) {
+	s.catchUp()
 	vin = strings.ToUpper(vin)
 	s.mu.RLock()
 	defer s.mu.RUnlock()
@@ -397,6 +416,7 @@ func (s *Store) VehicleByVIN(vin string) (sandbox.Vehicle, bool) {
 
 // Vehicles returns copies of all vehicles sorted by id.
 func (s *Store) Vehicles() []sandbox.Vehicle {
+	s.catchUp()
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	out := make([]sandbox.Vehicle, 0, len(s.vehicles))
@@ -471,6 +491,7 @@ func (s *Store) Connect(grants ...sandbox.Grant) error {
 
 // Grant returns the grant of a user's vehicle to an application.
 func (s *Store) Grant(clientID, userID, vehicleID string) (sandbox.Grant, bool) {
+	s.catchUp()
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	g, ok := s.grants[grantKey{clientID, userID, vehicleID}]
@@ -495,6 +516,7 @@ func (f GrantFilter) match(g *sandbox.Grant) bool {
 
 // Grants lists matching grants, newest first (ties by vehicle id, for stable paging).
 func (s *Store) Grants(f GrantFilter) []sandbox.Grant {
+	s.catchUp()
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	var out []sandbox.Grant
@@ -631,6 +653,7 @@ func (t *tx) prune() {
 // keys that must outlive a restart belong (token signing, Connect's flow state, CSRF), so a
 // backend shared by several processes gives them all the same keys.
 func (s *Store) Key(name string, create func() ([]byte, error)) ([]byte, error) {
+	s.catchUp()
 	s.mu.RLock()
 	k, ok := s.keys[name]
 	s.mu.RUnlock()

@@ -43,14 +43,13 @@ func (s *Store) RecordIssuedToken(t IssuedToken) error {
 		}
 		s.issued = append(s.issued, t)
 		s.issuedSeq++
-		tx.write(kindIssued, issuedKey(s.issuedSeq), t)
+		tx.write(kindIssued, t.ID, issuedRec{Seq: s.issuedSeq, Token: t})
 		// Drop the oldest by re-slicing: copying the 1,000 kept records into a new array on
 		// every token issued (as this did) made each token response allocate ~170 KB. append
 		// reallocates only when the capacity left over runs out, so the copying is amortised.
 		if n := len(s.issued) - MaxIssuedTokens; n > 0 {
-			first := s.issuedSeq - uint64(len(s.issued)) + 1
-			for i := range n {
-				tx.write(kindIssued, issuedKey(first+uint64(i)), nil)
+			for _, gone := range s.issued[:n] {
+				tx.write(kindIssued, gone.ID, nil)
 			}
 			if !tx.durable {
 				clear(s.issued[:n]) // let the dropped records' strings go (undo needs them)
@@ -70,6 +69,7 @@ func (s *Store) RecordIssuedToken(t IssuedToken) error {
 
 // IssuedTokens lists the remembered access tokens, newest first.
 func (s *Store) IssuedTokens() []IssuedToken {
+	s.catchUp()
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	out := make([]IssuedToken, 0, len(s.issued))
@@ -81,6 +81,7 @@ func (s *Store) IssuedTokens() []IssuedToken {
 
 // IssuedToken finds a remembered access token by id.
 func (s *Store) IssuedToken(jti string) (IssuedToken, bool) {
+	s.catchUp()
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	return s.issuedLocked(jti)
@@ -114,6 +115,7 @@ func (s *Store) ExpireAccessToken(jti string) error {
 
 // Codes lists the authorization codes not yet used, soonest expiry first.
 func (s *Store) Codes() []sandbox.AuthCode {
+	s.catchUp()
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	out := make([]sandbox.AuthCode, 0, len(s.codes))
@@ -133,6 +135,7 @@ func (s *Store) Codes() []sandbox.AuthCode {
 
 // RefreshTokens lists the stored refresh tokens, soonest expiry first.
 func (s *Store) RefreshTokens() []sandbox.RefreshToken {
+	s.catchUp()
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	out := s.refresh.all()

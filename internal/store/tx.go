@@ -123,7 +123,9 @@ func (s *Store) groupTx(fn func(t *tx) error) error {
 	return (<-p.done).err
 }
 
-// commitGroup runs and commits a group of transactions, answering each.
+// commitGroup runs and commits a group of transactions, answering each. With a shared
+// backend the group runs inside the backend's writing transaction, after the other
+// sandboxes' writes since the last one have been applied.
 func (s *Store) commitGroup(group []*pendingTx) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -131,18 +133,49 @@ func (s *Store) commitGroup(group []*pendingTx) {
 	var applied []*tx
 	var appliedAt []int
 	full := false
-	for i, p := range group {
-		t := &tx{s: s, durable: true}
-		if err := p.fn(t); err != nil {
-			t.rollback()
-			errs[i] = err
-			continue
+	run := func() {
+		for i, p := range group {
+			t := &tx{s: s, durable: true}
+			if err := p.fn(t); err != nil {
+				t.rollback()
+				errs[i] = err
+				continue
+			}
+			applied = append(applied, t)
+			appliedAt = append(appliedAt, i)
+			full = full || t.full
 		}
-		applied = append(applied, t)
-		appliedAt = append(appliedAt, i)
-		full = full || t.full
 	}
-	if err := s.commit(applied, full); err != nil {
+	var err error
+	if s.shared != nil {
+		var v int64
+		v, err = s.shared.Sync(s.version, func(changed []Record) (bool, []Record, error) {
+			s.apply(changed)
+			run()
+			changes := s.changesOf(applied, full)
+			if s.saveFault != nil {
+				if err := s.saveFault(); err != nil {
+					return false, nil, err
+				}
+			}
+			return full, changes, nil
+		})
+		if err == nil {
+			s.version = v
+		} else {
+			s.log.Error("saving changes failed; they were undone", "error", err)
+			err = fmt.Errorf("%w (%s)", ErrNotSaved, causeWithoutPath(err))
+			for i := range group { // the group did not run when the database could not be reached
+				if errs[i] == nil && !slices.ContainsFunc(appliedAt, func(j int) bool { return j == i }) {
+					errs[i] = err
+				}
+			}
+		}
+	} else {
+		run()
+		err = s.commit(applied, full)
+	}
+	if err != nil {
 		for j := len(applied) - 1; j >= 0; j-- {
 			applied[j].rollback()
 			errs[appliedAt[j]] = err
@@ -287,23 +320,9 @@ func (t *tx) rollback() {
 // commit writes the records of the transactions txs changed, as they are now, in one
 // backend transaction (with full, the whole state).
 func (s *Store) commit(txs []*tx, full bool) error {
-	var changes []Record
-	if full {
-		changes = s.records()
-	} else {
-		seen := make(map[recKey]bool)
-		for _, t := range txs {
-			for _, k := range t.dirty {
-				if !seen[k] {
-					seen[k] = true
-					changes = append(changes, Record{Kind: k.kind, Key: k.key, Value: s.value(k.kind, k.key)})
-				}
-			}
-			changes = append(changes, t.writes...)
-		}
-		if len(changes) == 0 {
-			return nil
-		}
+	changes := s.changesOf(txs, full)
+	if !full && len(changes) == 0 {
+		return nil
 	}
 	var err error
 	if s.saveFault != nil {
@@ -317,6 +336,100 @@ func (s *Store) commit(txs []*tx, full bool) error {
 		return fmt.Errorf("%w (%s)", ErrNotSaved, causeWithoutPath(err))
 	}
 	return nil
+}
+
+// changesOf is the records the transactions txs changed, as they are now (with full, the
+// whole state).
+func (s *Store) changesOf(txs []*tx, full bool) []Record {
+	if full {
+		return s.records()
+	}
+	var changes []Record
+	{
+		seen := make(map[recKey]bool)
+		for _, t := range txs {
+			for _, k := range t.dirty {
+				if !seen[k] {
+					seen[k] = true
+					changes = append(changes, Record{Kind: k.kind, Key: k.key, Value: s.value(k.kind, k.key)})
+				}
+			}
+			changes = append(changes, t.writes...)
+		}
+	}
+	return changes
+}
+
+// catchUp applies what other sandboxes sharing the backend wrote since this one last looked,
+// so a read sees every change committed anywhere before it began. Without a shared backend
+// there is nothing to do. If the backend cannot be reached the read is served from what this
+// sandbox holds (the write that follows, if any, fails clearly).
+func (s *Store) catchUp() {
+	if s.shared == nil {
+		return
+	}
+	s.mu.RLock()
+	since := s.version
+	s.mu.RUnlock()
+	changed, v, err := s.shared.Changed(since)
+	if err != nil {
+		s.log.Warn("reading the other sandboxes' changes failed", "error", err)
+		return
+	}
+	if v == since {
+		return
+	}
+	s.mu.Lock()
+	if v > s.version { // else a newer catch-up or commit got there first
+		s.apply(changed)
+		s.version = v
+	}
+	s.mu.Unlock()
+}
+
+// apply lays records other sandboxes wrote over the state (a nil Value deletes).
+func (s *Store) apply(recs []Record) {
+	for _, r := range recs {
+		if r.Value == nil {
+			s.unload(r.Kind, r.Key)
+			continue
+		}
+		if err := s.loadRecord(r); err != nil {
+			s.log.Error("a record from the shared store does not decode; skipped", "kind", r.Kind, "key", r.Key, "error", err)
+		}
+	}
+}
+
+// unload deletes one record from the state.
+func (s *Store) unload(kind, key string) {
+	switch kind {
+	case kindApp:
+		delete(s.apps, key)
+	case kindAccount:
+		if a, ok := s.accounts[key]; ok {
+			delete(s.users, a.UserID)
+			delete(s.accounts, key)
+		}
+	case kindVehicle:
+		delete(s.vehicles, key)
+	case kindGrant:
+		delete(s.grants, parseGrantKey(key))
+	case kindCode:
+		delete(s.codes, key)
+	case kindRefresh:
+		s.refresh.remove(key)
+	case kindRevoked:
+		delete(s.revoked, key)
+	case kindExpiredNow:
+		delete(s.expiredNow, key)
+	case kindRevokedAuth:
+		n, _ := strconv.ParseUint(key, 10, 64)
+		delete(s.revokedAuth, n)
+	case kindIssued:
+		s.issued = slices.DeleteFunc(s.issued, func(t IssuedToken) bool { return t.ID == key })
+	case kindKey:
+		delete(s.keys, key)
+	}
 }
 
 // value is the JSON of a record as the state holds it now; nil when it is gone.
@@ -401,7 +514,7 @@ func (s *Store) records() []Record {
 	}
 	first := s.issuedSeq - uint64(len(s.issued)) + 1
 	for i, it := range s.issued {
-		add(kindIssued, issuedKey(first+uint64(i)), it)
+		add(kindIssued, it.ID, issuedRec{Seq: first + uint64(i), Token: it})
 	}
 	add(kindMeta, metaAuthSeq, s.authSeq)
 	for k, v := range s.keys {
@@ -461,16 +574,15 @@ func (s *Store) loadRecord(r Record) error {
 		}
 		return decodeValue(r.Value, s.revokedAuth, n)
 	case kindIssued:
-		var it IssuedToken
+		var it issuedRec
 		if err := json.Unmarshal(r.Value, &it); err != nil {
 			return err
 		}
-		seq, err := strconv.ParseUint(r.Key, 10, 64)
-		if err != nil {
-			return err
-		}
-		s.issued = append(s.issued, it) // Load gives them in key order, oldest first
-		s.issuedSeq = seq
+		s.issued = slices.DeleteFunc(s.issued, func(o IssuedToken) bool { return o.ID == r.Key })
+		s.issued = append(s.issued, it.Token)
+		s.issuedSeq = max(s.issuedSeq, it.Seq)
+		// Oldest first by issue time (the sandbox stamps every token; ties keep load order).
+		slices.SortStableFunc(s.issued, func(a, b IssuedToken) int { return a.IssuedAt.Compare(b.IssuedAt) })
 	case kindMeta:
 		if r.Key == metaAuthSeq {
 			var n uint64
@@ -503,8 +615,12 @@ func decodeValue[K comparable, V any](b []byte, m map[K]V, k K) error {
 	return nil
 }
 
-// issuedKey sorts issued tokens oldest first as text.
-func issuedKey(seq uint64) string { return fmt.Sprintf("%020d", seq) }
+// issuedRec is an issued token's record (keyed by its id): Seq keeps the order tokens issued
+// in the same instant were recorded in.
+type issuedRec struct {
+	Seq   uint64      `json:"seq"`
+	Token IssuedToken `json:"token"`
+}
 
 // String is the grant's record key: the three ids, which hold no unit separator.
 func (k grantKey) String() string { return k.clientID + "\x1f" + k.userID + "\x1f" + k.vehicleID }
