@@ -47,6 +47,7 @@ func run() error {
 	fs.IntVar(&o.Vehicles, "vehicles", 1000, "vehicles in the generated fixture set")
 	sandboxBin := fs.String("sandbox", "", "smartcar-sandbox binary to measure (default: go build ./cmd/smartcar-sandbox into a temp dir)")
 	durableUsers := fs.Int("durable-users", 10000, "signed-in users in the big database of the -data-dir phase (negative: skip the -data-dir phase)")
+	pgURL := fs.String("pg", "", "an empty PostgreSQL database (postgres://...) to measure -store on too")
 	durableOnly := fs.Bool("durable-only", false, "run only the in-memory vs -data-dir phase of state-changing requests")
 	serveBaseline := fs.Bool("serve-baseline", false, "internal: be the baseline server")
 	if err := fs.Parse(os.Args[1:]); err != nil {
@@ -94,7 +95,7 @@ func run() error {
 		if *durableUsers > 0 {
 			users = append(users, *durableUsers)
 		}
-		if durable, err = bench.RunDurable(ctx, o, users); err != nil {
+		if durable, err = bench.RunDurable(ctx, o, users, *pgURL); err != nil {
 			return err
 		}
 	}

@@ -16,7 +16,7 @@ import (
 // DurableRow is one store measured under state-changing load: refresh grants and LOCK/UNLOCK
 // commands at Options.Concurrency connections.
 type DurableRow struct {
-	Store   string // "in memory" or "-data-dir"
+	Store   string // "in memory", "-data-dir" or "-store postgres"
 	Users   int    // signed-in users the database held before the load
 	Startup time.Duration
 	Refresh *Result
@@ -27,16 +27,23 @@ type DurableRow struct {
 const durableScope = FlowScope + " control_security"
 
 // RunDurable measures state-changing requests in memory and with -data-dir, the latter on a
-// fresh database and on one holding each count of signed-in users in users.
-func RunDurable(ctx context.Context, o Options, users []int) ([]DurableRow, error) {
+// fresh database and on one holding each count of signed-in users in users; with pgURL (an
+// empty database), also with -store on it.
+func RunDurable(ctx context.Context, o Options, users []int, pgURL string) ([]DurableRow, error) {
 	rows := []DurableRow{{Store: "in memory"}}
 	for _, n := range users {
 		rows = append(rows, DurableRow{Store: "-data-dir", Users: n})
 	}
+	if pgURL != "" {
+		rows = append(rows, DurableRow{Store: "-store postgres"})
+	}
 	for i := range rows {
 		r := &rows[i]
 		var args []string
-		if r.Store != "in memory" {
+		switch r.Store {
+		case "-store postgres":
+			args = []string{"-store", pgURL}
+		case "-data-dir":
 			dir, err := os.MkdirTemp(o.WorkDir, "data-")
 			if err != nil {
 				return nil, err
