@@ -163,7 +163,9 @@ func (s *Store) SaveRefreshToken(rt sandbox.RefreshToken) error {
 // RotateRefreshToken uses clientID's refresh token and returns its successor, which expires
 // after ttl and covers the vehicles still connected; the change is saved before it returns.
 // A token already used returns, within grace of its first use (Smartcar: one minute), the
-// very successor that first use made, so retries and racing requests never fork the chain.
+// very successor that first use made, so retries and racing requests never fork the chain
+// (the store forgets used tokens Options.RefreshGrace after their use, so grace may not be
+// longer).
 // Errors, on which nothing changed:
 //
 //   - ErrNotFound: no such token (or forgotten after its grace), or another application's.
@@ -176,7 +178,6 @@ func (s *Store) RotateRefreshToken(tok, clientID string, grace, ttl time.Duratio
 	now := packTime(s.now())
 	var out sandbox.RefreshToken
 	err := s.tx(func(t *tx) error {
-		s.refreshGrace, s.graceKnown = grace, true
 		r, ok := s.refresh.rec(tok)
 		if !ok || r.g.clientID != clientID {
 			return ErrNotFound

@@ -20,6 +20,9 @@ import (
 	sandbox "github.com/smartcar-sandbox/smartcar-sandbox"
 )
 
+// DefaultRefreshGrace is Smartcar's: a used refresh token works again for one minute.
+const DefaultRefreshGrace = time.Minute
+
 // ErrNotFound is returned when a record does not exist.
 var ErrNotFound = errors.New("not found")
 
@@ -42,6 +45,10 @@ type Options struct {
 	Backend Backend
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+	// RefreshGrace is how long a used refresh token is kept so a retry gets the same
+	// successor (the grace RotateRefreshToken is given must not be longer); 0 means
+	// DefaultRefreshGrace.
+	RefreshGrace time.Duration
 	// SaveFault, when set, is called before each commit to a durable backend; an error from
 	// it fails that commit the way a full or read-only disk would. Only tests set it.
 	SaveFault func() error
@@ -63,10 +70,7 @@ type Store struct {
 	state
 
 	lastPrune time.Time
-	// refreshGrace is the grace RotateRefreshToken was last given; until it has been given
-	// (graceKnown), no used refresh token is dropped (see tx.prune).
-	refreshGrace time.Duration
-	graceKnown   bool
+	refreshGrace time.Duration // Options.RefreshGrace
 
 	obs observers // see observe.go
 	txn tx        // the in-memory transaction running (see Store.tx)
@@ -83,7 +87,10 @@ type grantKey struct{ clientID, userID, vehicleID string }
 // win over the fixtures for every record they hold); a state.json an older sandbox left there
 // is imported once and renamed.
 func New(ds sandbox.Dataset, opts Options) (*Store, error) {
-	s := &Store{garage: opts.Garage, now: opts.Now, log: slog.New(slog.DiscardHandler), saveFault: opts.SaveFault}
+	s := &Store{garage: opts.Garage, now: opts.Now, log: slog.New(slog.DiscardHandler), saveFault: opts.SaveFault, refreshGrace: opts.RefreshGrace}
+	if s.refreshGrace <= 0 {
+		s.refreshGrace = DefaultRefreshGrace
+	}
 	if s.now == nil {
 		s.now = time.Now
 	}
@@ -620,10 +627,7 @@ func (t *tx) prune() {
 		}
 	}
 	nowPacked := packTime(now)
-	var graceStart int64 = noTime // used before this: grace over
-	if s.graceKnown {
-		graceStart = packTime(now.Add(-s.refreshGrace))
-	}
+	graceStart := packTime(now.Add(-s.refreshGrace)) // used before this: grace over
 	t.deleteRefreshIf(func(r refreshRec) bool {
 		// Expired, or used and past its grace: such a token can never be used again, and
 		// forgetting it changes only the error a replay gets (ErrNotFound instead of
