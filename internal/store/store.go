@@ -69,7 +69,7 @@ type Store struct {
 
 	state
 
-	lastPrune time.Time
+	lastPrune    time.Time
 	refreshGrace time.Duration // Options.RefreshGrace
 
 	obs observers // see observe.go
