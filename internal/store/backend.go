@@ -58,6 +58,9 @@ const (
 	kindIssued      = "issued"       // access token id -> issuedRec
 	kindMeta        = "meta"         // counters and markers (metaAuthSeq, metaImported)
 	kindKey         = "key"          // named secrets (see Store.Key)
+
+	kindWebhookSub      = "webhook_sub"      // webhook id \x1f vehicle id -> WebhookSubscription
+	kindWebhookVerified = "webhook_verified" // webhook id -> true
 )
 
 // keptKinds are not dropped by a full commit: they are never part of what Reset replaces.

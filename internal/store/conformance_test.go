@@ -95,6 +95,7 @@ func TestConformance(t *testing.T) {
 		{"DisconnectEndsTokens", testDisconnectEndsTokens},
 		{"KeyIsMadeOnce", testKeyIsMadeOnce},
 		{"ConcurrentUpdatesLoseNothing", testConcurrentUpdates},
+		{"WebhookSubscriptionsAreKept", testWebhookSubscriptions},
 	}
 	for _, b := range backendsUnderTest() {
 		t.Run(b.name, func(t *testing.T) {
@@ -413,6 +414,45 @@ func testConcurrentUpdates(t *testing.T, b backendUnderTest) {
 	for i, st := range stores {
 		if v, _ := st.Vehicle(vid); v.State.OdometerKm != 140 {
 			t.Errorf("store %d: odometer %v, want 140", i, v.State.OdometerKm)
+		}
+	}
+}
+
+// Webhook subscriptions and verifications are kept (across Reset and restarts) until deleted.
+func testWebhookSubscriptions(t *testing.T, b backendUnderTest) {
+	now := t0
+	s, reopen, _ := b.open(t, &now)
+	subs := []WebhookSubscription{
+		{WebhookID: "w1", VehicleID: "v1", ClientID: "app", UserID: "u1"},
+		{WebhookID: "w1", VehicleID: "v2", ClientID: "app", UserID: "u1"},
+	}
+	for _, sub := range subs {
+		if err := s.PutWebhookSubscription(sub); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.SetWebhookVerified("w1"); err != nil {
+		t.Fatal(err)
+	}
+	if had, err := s.DeleteWebhookSubscription("w1", "v2"); err != nil || !had {
+		t.Fatalf("DeleteWebhookSubscription = %v, %v; want true", had, err)
+	}
+	if had, err := s.DeleteWebhookSubscription("w1", "v9"); err != nil || had {
+		t.Fatalf("DeleteWebhookSubscription of none = %v, %v; want false", had, err)
+	}
+	if err := s.Reset(nil); err != nil {
+		t.Fatal(err)
+	}
+	stores := []*Store{s}
+	if reopen != nil {
+		stores = append(stores, reopen())
+	}
+	for i, st := range stores {
+		if got := st.WebhookSubscriptions(); len(got) != 1 || got[0] != subs[0] {
+			t.Errorf("store %d: subscriptions %+v, want just %+v", i, got, subs[0])
+		}
+		if !st.WebhookVerified("w1") || st.WebhookVerified("w2") {
+			t.Errorf("store %d: verified w1=%v w2=%v, want true false", i, st.WebhookVerified("w1"), st.WebhookVerified("w2"))
 		}
 	}
 }

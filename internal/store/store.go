@@ -99,6 +99,8 @@ func New(ds sandbox.Dataset, opts Options) (*Store, error) {
 	s.revoked = make(map[string]time.Time)
 	s.revokedAuth = make(map[uint64]time.Time)
 	s.keys = make(map[string][]byte)
+	s.webhookSubs = make(map[string]WebhookSubscription)
+	s.webhooksVerified = make(map[string]bool)
 	b := opts.Backend
 	if b == nil && opts.DataDir != "" {
 		var err error

@@ -39,6 +39,9 @@ type state struct {
 	expiredNow map[string]time.Time // access token ids expired early by the admin API -> when they expire anyway
 
 	keys map[string][]byte // named secrets (see Key)
+
+	webhookSubs      map[string]WebhookSubscription // by WebhookSubscription.key (see webhooks.go)
+	webhooksVerified map[string]bool                // webhook id -> passed its challenge
 }
 
 // tx is one change to the store. Store.tx runs it under the write lock and commits it before
@@ -267,6 +270,12 @@ func (t *tx) touch(kind, key string) {
 	case kindKey:
 		old, had := s.keys[key]
 		t.undo = append(t.undo, func() { restore(s.keys, key, old, had) })
+	case kindWebhookSub:
+		old, had := s.webhookSubs[key]
+		t.undo = append(t.undo, func() { restore(s.webhookSubs, key, old, had) })
+	case kindWebhookVerified:
+		old, had := s.webhooksVerified[key]
+		t.undo = append(t.undo, func() { restore(s.webhooksVerified, key, old, had) })
 	default:
 		panic("store: touch of unknown kind " + kind)
 	}
@@ -294,6 +303,8 @@ func (t *tx) replaceAll() {
 	before.revokedAuth = maps.Clone(s.revokedAuth)
 	before.expiredNow = maps.Clone(s.expiredNow)
 	before.keys = maps.Clone(s.keys)
+	before.webhookSubs = maps.Clone(s.webhookSubs)
+	before.webhooksVerified = maps.Clone(s.webhooksVerified)
 	before.issued = slices.Clone(s.issued)
 	t.undo = append(t.undo[:0], func() { s.state = before })
 }
@@ -429,6 +440,10 @@ func (s *Store) unload(kind, key string) {
 		s.issued = slices.DeleteFunc(s.issued, func(t IssuedToken) bool { return t.ID == key })
 	case kindKey:
 		delete(s.keys, key)
+	case kindWebhookSub:
+		delete(s.webhookSubs, key)
+	case kindWebhookVerified:
+		delete(s.webhooksVerified, key)
 	}
 }
 
@@ -460,6 +475,10 @@ func (s *Store) value(kind, key string) []byte {
 		v, ok = s.authSeq, true
 	case kindKey:
 		v, ok = lookup(s.keys, key)
+	case kindWebhookSub:
+		v, ok = lookup(s.webhookSubs, key)
+	case kindWebhookVerified:
+		v, ok = lookup(s.webhooksVerified, key)
 	}
 	if !ok {
 		return nil
@@ -519,6 +538,12 @@ func (s *Store) records() []Record {
 	add(kindMeta, metaAuthSeq, s.authSeq)
 	for k, v := range s.keys {
 		add(kindKey, k, v)
+	}
+	for k, v := range s.webhookSubs {
+		add(kindWebhookSub, k, v)
+	}
+	for k, v := range s.webhooksVerified {
+		add(kindWebhookVerified, k, v)
 	}
 	return out
 }
@@ -593,6 +618,10 @@ func (s *Store) loadRecord(r Record) error {
 		}
 	case kindKey:
 		return decodeValue(r.Value, s.keys, r.Key)
+	case kindWebhookSub:
+		return decodeValue(r.Value, s.webhookSubs, r.Key)
+	case kindWebhookVerified:
+		return decodeValue(r.Value, s.webhooksVerified, r.Key)
 	}
 	return nil
 }
