@@ -55,7 +55,7 @@ type Service struct {
 	mu       sync.Mutex
 	subs     map[subKey]*subscription // the store's subscriptions, with their delivery state
 	verifyMu map[string]*sync.Mutex   // webhook id -> one handshake at a time
-	log      []Delivery             // ring, oldest first
+	log      []Delivery               // ring, oldest first
 }
 
 type subKey struct{ webhookID, vehicleID string }
