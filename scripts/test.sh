@@ -23,6 +23,13 @@ if ! command -v curl >/dev/null 2>&1; then
 	as_root apt-get update -qq
 	as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends curl ca-certificates >/dev/null
 fi
+# PostgreSQL's server binaries for the store's PostgreSQL suites (internal/store/pgtest starts
+# its own cluster from them on a unix socket): Debian's package.
+if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 && [ -z "${SANDBOX_PG_BIN:-}" ]; then
+	echo "installing postgresql (apt-get)"
+	as_root apt-get update -qq
+	as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends postgresql >/dev/null
+fi
 # The official Smartcar Node SDK for e2e/node_sdk_test.go, exactly as locked.
 if [ ! -d e2e/node/node_modules ] || [ e2e/node/package-lock.json -nt e2e/node/node_modules ]; then
 	echo "installing e2e/node dependencies (npm ci)"
@@ -42,7 +49,7 @@ if [ -n "$unformatted" ]; then echo "gofmt needed:"; echo "$unformatted"; exit 1
 go vet ./...
 
 echo "== go test -race ./..."
-# CI=true makes the e2e suites fail, not skip, when a tool above is still missing.
+# CI=true makes the e2e and PostgreSQL suites fail, not skip, when a tool above is still missing.
 go test -race -count=1 ./...
 
 echo "== fuzz (FUZZTIME each, default 10s)"

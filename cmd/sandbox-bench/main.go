@@ -1,7 +1,8 @@
 // Command sandbox-bench measures the sandbox on loopback: it builds and starts the real
 // smartcar-sandbox binary, loads it (vehicle reads, batch, token refresh, full Connect flows),
 // compares the read with a minimal baseline server, times start-up and reads resident
-// memory, and prints a Markdown table (see BENCHMARKS.md). Run it from the module root:
+// memory, measures state-changing requests in memory and with -data-dir (fresh and with
+// -durable-users signed-in users), and prints Markdown tables (see BENCHMARKS.md). Run it from the module root:
 //
 //	go run ./cmd/sandbox-bench            (or: make bench)
 //
@@ -53,6 +54,9 @@ func run() error {
 	fs.DurationVar(&w.Ramp, "workshop-ramp", 30*time.Second, "workshop phase: the phones' starts are spread over this long")
 	fs.IntVar(&w.Polls, "workshop-polls", 15, "workshop phase: /vehicle requests per phone after connecting")
 	fs.DurationVar(&w.PollEvery, "workshop-every", 2*time.Second, "workshop phase: time between a phone's /vehicle requests")
+	durableUsers := fs.Int("durable-users", 10000, "signed-in users in the big database of the -data-dir phase (negative: skip the -data-dir phase)")
+	pgURL := fs.String("pg", "", "an empty PostgreSQL database (postgres://...) to measure -store on too")
+	durableOnly := fs.Bool("durable-only", false, "run only the in-memory vs -data-dir phase of state-changing requests")
 	serveBaseline := fs.Bool("serve-baseline", false, "internal: be the baseline server")
 	if err := fs.Parse(os.Args[1:]); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -91,14 +95,26 @@ func run() error {
 	if err != nil {
 		return err
 	}
+	// -workshop-only and -durable-only each run their phase alone.
+	only := *workshopOnly || *durableOnly
 	var rep *bench.Report
-	if !*workshopOnly {
+	if !only {
 		if rep, err = bench.RunAll(ctx, o); err != nil {
 			return err
 		}
 	}
+	var durable []bench.DurableRow
+	if *durableUsers >= 0 && !*workshopOnly {
+		users := []int{0}
+		if *durableUsers > 0 {
+			users = append(users, *durableUsers)
+		}
+		if durable, err = bench.RunDurable(ctx, o, users, *pgURL); err != nil {
+			return err
+		}
+	}
 	var runs []*bench.WorkshopResult
-	if len(counts) > 0 {
+	if len(counts) > 0 && !*durableOnly {
 		w.WorkDir, w.Sandbox = dir, o.Sandbox
 		fmt.Fprintln(os.Stderr, "building ./cmd/tutorial-backend ...")
 		if w.Backend, err = bench.Build(ctx, dir, "tutorial-backend"); err != nil {
@@ -118,6 +134,10 @@ func run() error {
 	fmt.Println()
 	if rep != nil {
 		rep.Write(os.Stdout)
+		fmt.Println()
+	}
+	if durable != nil {
+		bench.WriteDurable(os.Stdout, o, durable)
 		fmt.Println()
 	}
 	bench.WriteWorkshop(os.Stdout, runs)

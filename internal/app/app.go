@@ -73,19 +73,40 @@ func Start(cfg config.Config, logOut io.Writer) (*App, error) {
 	}
 	replaced := withEnvApplication(&ds, cfg.EnvApplication)
 	clk := clock.New(nil)
-	st, err := store.New(ds, store.Options{DataDir: cfg.DataDir, Garage: fixtures.Garage, Now: clk.Now})
+	opts := store.Options{DataDir: cfg.DataDir, Garage: fixtures.Garage, Now: clk.Now}
+	if cfg.Store != "" {
+		if opts.Backend, err = store.OpenPostgres(cfg.Store); err != nil {
+			return nil, err
+		}
+	}
+	st, err := store.New(ds, opts)
 	if err != nil {
+		if opts.Backend != nil {
+			opts.Backend.Close()
+		}
 		return nil, err
 	}
+	started := false
+	defer func() {
+		if !started {
+			st.Close() // the database is not left open by a start that failed
+		}
+	}()
 	if cfg.EnvApplication != nil {
 		// The environment wins over a saved state, so editing .env and restarting takes effect.
 		if err := st.PutApplication(*cfg.EnvApplication); err != nil {
 			return nil, err
 		}
 	}
-	// Every key lives under the data dir with the rest of the state (fresh ones without it),
-	// so tokens and Connect pages handed out before a restart still work after it.
-	ks, err := keys.Load(cfg.DataDir)
+	// Every key lives with the rest of the state: files under the data dir (internal/keys), or
+	// named keys in the database with -store (made by the first start, read by every later
+	// one, so replicas share them); fresh ones without either.
+	var ks keys.Set
+	if cfg.Store != "" {
+		ks, err = keys.FromStore(st.Key)
+	} else {
+		ks, err = keys.Load(cfg.DataDir)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -148,6 +169,7 @@ func Start(cfg config.Config, logOut io.Writer) (*App, error) {
 		}
 		a.done <- err
 	}()
+	started = true
 	return a, nil
 }
 
@@ -193,6 +215,9 @@ func (a *App) Shutdown(ctx context.Context) error {
 		err = serr
 	}
 	a.stopBackground()
+	if serr := a.Store.Close(); err == nil {
+		err = serr
+	}
 	if aerr := a.logs.Close(); err == nil {
 		err = aerr
 	}

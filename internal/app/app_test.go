@@ -13,6 +13,7 @@ import (
 	sandbox "github.com/smartcar-sandbox/smartcar-sandbox"
 	"github.com/smartcar-sandbox/smartcar-sandbox/internal/config"
 	"github.com/smartcar-sandbox/smartcar-sandbox/internal/fixtures"
+	"github.com/smartcar-sandbox/smartcar-sandbox/internal/store/pgtest"
 	"github.com/smartcar-sandbox/smartcar-sandbox/internal/token"
 )
 
@@ -91,9 +92,26 @@ func TestBadFixturesStopTheStart(t *testing.T) {
 	}
 }
 
-func TestDataDirKeepsStateAndKeyAcrossRestart(t *testing.T) {
-	dir := t.TempDir()
-	cfg := config.Config{Addr: "127.0.0.1:0", DataDir: dir, LogFormat: "text"}
+// TestDurableStoresKeepStateAndKeyAcrossRestart: with -data-dir (SQLite and a key file) and
+// with -store (PostgreSQL, the key in the database), a restart keeps the state and the signing
+// key.
+func TestDurableStoresKeepStateAndKeyAcrossRestart(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		cfg  func(t *testing.T) config.Config
+	}{
+		{"data-dir", func(t *testing.T) config.Config { return config.Config{DataDir: t.TempDir()} }},
+		{"store postgres", func(t *testing.T) config.Config { return config.Config{Store: pgtest.URL(t)} }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg := tc.cfg(t)
+			cfg.Addr, cfg.LogFormat = "127.0.0.1:0", "text"
+			keepsStateAndKey(t, cfg)
+		})
+	}
+}
+
+func keepsStateAndKey(t *testing.T, cfg config.Config) {
 	a, err := Start(cfg, io.Discard)
 	if err != nil {
 		t.Fatal(err)
@@ -143,4 +161,10 @@ func TestProbe(t *testing.T) {
 	if err := Probe("http://127.0.0.1:1", time.Second, nil); err == nil {
 		t.Fatal("Probe of nothing succeeded")
 	}
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	pgtest.Stop()
+	os.Exit(code)
 }

@@ -36,9 +36,10 @@ type Tokens struct {
 
 // Client drives one sandbox at Base.
 type Client struct {
-	Base string
-	HTTP *http.Client
-	App  App
+	Base  string
+	HTTP  *http.Client
+	App   App
+	Scope string // what Flow asks for; "" for FlowScope
 }
 
 // page is one Connect answer, with the cookies it set.
@@ -54,11 +55,15 @@ type page struct {
 // (GET /v2.0/vehicles). The CSRF cookie is carried by hand: a cookie jar per flow would cost
 // more than the pages it drives.
 func (c *Client) Flow(ctx context.Context, username string) (Tokens, error) {
+	scope := c.Scope
+	if scope == "" {
+		scope = FlowScope
+	}
 	q := url.Values{
 		"response_type":   {"code"},
 		"client_id":       {c.App.ClientID},
 		"redirect_uri":    {c.App.RedirectURI},
-		"scope":           {FlowScope},
+		"scope":           {scope},
 		"state":           {"bench"},
 		"approval_prompt": {"force"},
 	}
@@ -309,4 +314,21 @@ func (c *Client) drain(req *http.Request, what string) error {
 	}
 	_, err = io.Copy(io.Discard, res.Body)
 	return err
+}
+
+// Lock returns an operation that LOCKs and UNLOCKs the vehicle in turn (a state-changing
+// command: with a data dir, one committed transaction each).
+func (c *Client) Lock(vehicleID, bearer string) Op {
+	auth := "Bearer " + bearer
+	path := "/v2.0/vehicles/" + vehicleID + "/security"
+	return func(ctx context.Context, w int) error {
+		action := []string{`{"action":"LOCK"}`, `{"action":"UNLOCK"}`}[w%2]
+		req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.Base+path, strings.NewReader(action))
+		if err != nil {
+			return err
+		}
+		req.Header.Set("Authorization", auth)
+		req.Header.Set("Content-Type", "application/json")
+		return c.drain(req, "POST "+path)
+	}
 }

@@ -27,7 +27,10 @@ type Config struct {
 	FixturesDir string // "" = the embedded defaults
 	PublicURL   string // "" = derived from the listener
 	DataDir     string // "" = in memory
-	LogFormat   string // text | json
+	// Store is a PostgreSQL URL (postgres://...) to keep the state and the signing key in,
+	// instead of a data dir; "" = in memory or -data-dir.
+	Store     string
+	LogFormat string // text | json
 
 	// MaxFixturesMB is the most MiB of YAML the fixture folder may hold (0: the fixtures
 	// package's default); a bigger folder is refused before it is parsed.
@@ -88,6 +91,7 @@ func Parse(args []string, getenv func(string) string, usage io.Writer) (Config, 
 	fs.StringVar(&c.FixturesDir, "fixtures", env("SANDBOX_FIXTURES", ""), "folder of YAML fixtures replacing the embedded defaults (env SANDBOX_FIXTURES)")
 	fs.IntVar(&c.MaxFixturesMB, "max-fixtures-mb", envInt(getenv, "SANDBOX_MAX_FIXTURES_MB", fixtures.DefaultMaxBytes>>20), "most MiB of YAML the -fixtures folder may hold; loading one big file takes about 24 times its size in memory (env SANDBOX_MAX_FIXTURES_MB)")
 	fs.StringVar(&c.PublicURL, "public-url", env("SANDBOX_PUBLIC_URL", ""), "origin written into links and the printed env lines, e.g. http://192.168.1.20:8080 for phones on the LAN (env SANDBOX_PUBLIC_URL)")
+	fs.StringVar(&c.Store, "store", env("SANDBOX_STORE", ""), "PostgreSQL URL (postgres://user@host/db) where the state and the signing key survive restarts, instead of -data-dir (env SANDBOX_STORE)")
 	fs.StringVar(&c.DataDir, "data-dir", env("SANDBOX_DATA_DIR", ""), "folder where the signing key and state survive restarts; empty keeps everything in memory (env SANDBOX_DATA_DIR)")
 	fs.StringVar(&c.LogFormat, "log-format", env("SANDBOX_LOG_FORMAT", "text"), "access log format: text or json (env SANDBOX_LOG_FORMAT)")
 	fs.StringVar(&c.AdminToken, "admin-token", env("SANDBOX_ADMIN_TOKEN", ""), "bearer token for the admin API (/admin/...); empty generates one and prints it at start (env SANDBOX_ADMIN_TOKEN)")
@@ -150,6 +154,14 @@ func (c Config) Validate() error {
 		u, err := url.Parse(c.PublicURL)
 		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || (u.Path != "" && u.Path != "/") || u.RawQuery != "" {
 			errs = append(errs, fmt.Errorf("-public-url %q: want an origin like http://192.168.1.20:8080 (scheme and host, no path)", c.PublicURL))
+		}
+	}
+	if c.Store != "" {
+		if c.DataDir != "" {
+			errs = append(errs, errors.New("-store (SANDBOX_STORE) and -data-dir (SANDBOX_DATA_DIR) are both set: the state goes to one place, drop one"))
+		}
+		if u, err := url.Parse(c.Store); err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") {
+			errs = append(errs, errors.New("-store (SANDBOX_STORE): want a PostgreSQL URL, postgres://user@host:5432/dbname"))
 		}
 	}
 	if c.NoAdmin && c.AdminToken != "" {

@@ -92,12 +92,12 @@ func TestAppNameProblems(t *testing.T) {
 }
 
 func TestValidateListsEveryProblem(t *testing.T) {
-	_, err := Parse([]string{"-addr", "nope", "-log-format", "xml", "-public-url", "ftp://x/y", "-fixtures", "/does/not/exist"},
+	_, err := Parse([]string{"-addr", "nope", "-log-format", "xml", "-public-url", "ftp://x/y", "-fixtures", "/does/not/exist", "-store", "mysql://x/y", "-data-dir", "/tmp/x"},
 		envOf(map[string]string{"SMARTCAR_CLIENT_ID": "a"}), io.Discard)
 	if err == nil {
 		t.Fatal("want errors")
 	}
-	for _, want := range []string{"-addr", "-log-format", "-public-url", "-fixtures", "SMARTCAR_CLIENT_SECRET", "SMARTCAR_REDIRECT_URI"} {
+	for _, want := range []string{"-addr", "-log-format", "-public-url", "-fixtures", "SMARTCAR_CLIENT_SECRET", "SMARTCAR_REDIRECT_URI", "want a PostgreSQL URL", "-store (SANDBOX_STORE) and -data-dir"} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("error does not mention %s:\n%v", want, err)
 		}

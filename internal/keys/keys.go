@@ -75,3 +75,19 @@ func LoadOrCreate(dir, name string) ([]byte, error) {
 	}
 	return k, os.Rename(tmp, path)
 }
+
+// FromStore returns the sandbox's keys from a shared store's named keys (store.Store.Key):
+// made once by whichever sandbox asks first, read by every other, so replicas on one database
+// sign and check tokens and Connect pages alike.
+func FromStore(key func(name string, create func() ([]byte, error)) ([]byte, error)) (Set, error) {
+	fresh := func() ([]byte, error) { return New(), nil }
+	var s Set
+	var err error
+	if s.Signing, err = key("token-signing", fresh); err != nil {
+		return Set{}, fmt.Errorf("signing key: %w", err)
+	}
+	if s.ConnectFlow, err = key("connect-flow", fresh); err != nil {
+		return Set{}, fmt.Errorf("connect flow key: %w", err)
+	}
+	return s, nil
+}

@@ -68,3 +68,31 @@ func TestLoadRefusesAShortKey(t *testing.T) {
 		t.Fatal("a truncated key file was accepted")
 	}
 }
+
+// TestFromStore: with a shared store every key is made once and read back by every later
+// caller (another replica, a restart), and the two keys differ.
+func TestFromStore(t *testing.T) {
+	saved := map[string][]byte{}
+	key := func(name string, create func() ([]byte, error)) ([]byte, error) {
+		if k, ok := saved[name]; ok {
+			return k, nil
+		}
+		k, err := create()
+		saved[name] = k
+		return k, err
+	}
+	a, err := FromStore(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := FromStore(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(a.Signing, b.Signing) || !bytes.Equal(a.ConnectFlow, b.ConnectFlow) {
+		t.Error("a second sandbox on the same store got other keys")
+	}
+	if len(a.Signing) != Size || bytes.Equal(a.Signing, a.ConnectFlow) {
+		t.Errorf("keys: signing %d bytes, flow key equal to it: %v", len(a.Signing), bytes.Equal(a.Signing, a.ConnectFlow))
+	}
+}

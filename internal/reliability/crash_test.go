@@ -1,11 +1,8 @@
 package reliability_test
 
 import (
-	"encoding/json"
 	"fmt"
 	"net/http"
-	"os"
-	"path/filepath"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -13,6 +10,7 @@ import (
 	"time"
 
 	sandbox "github.com/smartcar-sandbox/smartcar-sandbox"
+	"github.com/smartcar-sandbox/smartcar-sandbox/internal/store"
 )
 
 // field is one vehicle field a crash worker writes, serially: its acknowledged value and the
@@ -28,8 +26,8 @@ type field struct {
 
 // TestKill9MidWrites runs the real binary with -data-dir under a write-heavy load (LOCK/UNLOCK
 // and charge limits, each field written by one serial worker so its acknowledgements are
-// ordered), kills it with SIGKILL in the middle, and restarts it on the same folder: state.json
-// must parse, and every field must hold its last acknowledged value, or the value of the one
+// ordered), kills it with SIGKILL in the middle, and restarts it on the same folder: the database
+// must open, and every field must hold its last acknowledged value, or the value of the one
 // command in flight at the kill (sent, never answered: it may or may not have been saved).
 // Three rounds, each on the state the previous crash left.
 func TestKill9MidWrites(t *testing.T) {
@@ -97,43 +95,30 @@ func TestKill9MidWrites(t *testing.T) {
 			}
 		}
 
-		// The file on disk, read directly: it must parse and hold what was acknowledged.
-		raw, err := os.ReadFile(filepath.Join(dir, "state.json"))
+		// The database on disk, opened directly (as the next start will, WAL recovery and
+		// all): it must open and hold what was acknowledged.
+		st, err := store.New(sandbox.Dataset{}, store.Options{DataDir: dir})
 		if err != nil {
-			t.Fatal(err)
-		}
-		var snap struct {
-			Version  int               `json:"version"`
-			Vehicles []sandbox.Vehicle `json:"vehicles"`
-		}
-		if err := json.Unmarshal(raw, &snap); err != nil {
-			t.Fatalf("state.json does not parse after kill -9: %v", err)
-		}
-		onDisk := map[string]sandbox.Vehicle{}
-		for _, v := range snap.Vehicles {
-			onDisk[v.ID] = v
+			t.Fatalf("the database does not open after kill -9: %v", err)
 		}
 		for _, f := range fields {
-			v, ok := onDisk[f.vehicle]
+			v, ok := st.Vehicle(f.vehicle)
 			if !ok {
-				t.Fatalf("state.json has no vehicle %s", f.vehicle)
+				t.Fatalf("the database has no vehicle %s", f.vehicle)
 			}
 			got := boolNum(v.State.Security.IsLocked())
 			if f.limit {
 				got = v.State.Charge.Limit
 			}
-			f.check(t, "state.json", got)
+			f.check(t, "database", got)
 		}
-		if tmps, _ := filepath.Glob(filepath.Join(dir, "state.json.tmp-*")); len(tmps) > 0 {
-			t.Logf("round %d: %d temp file(s) left by the kill (never read; the restart clears them)", round, len(tmps))
+		if err := st.Close(); err != nil {
+			t.Fatal(err)
 		}
 
 		// Restart on the same folder: the old token still works (the key is kept there) and
 		// the API serves the same state.
 		p = startBinary(t, bin, "-data-dir", dir)
-		if tmps, _ := filepath.Glob(filepath.Join(dir, "state.json.tmp-*")); len(tmps) > 0 {
-			t.Errorf("round %d: the restart left %d stale temp file(s) in the data dir", round, len(tmps))
-		}
 		for _, f := range fields {
 			locked, limit, err := vehicleState(client, p.Origin, tk.Access, f.vehicle, f.limit)
 			if err != nil {

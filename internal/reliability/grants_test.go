@@ -3,11 +3,13 @@ package reliability_test
 import (
 	"encoding/json"
 	"fmt"
+	"io/fs"
 	"net/http"
 	"net/url"
-	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -217,14 +219,20 @@ func tokenPost(t *testing.T, h *sandboxtest.Harness, form url.Values) (int, map[
 	return res.StatusCode, m
 }
 
-// TestFailedSaveChangesNothing breaks the data dir (replaced by a file, which fails writes even
-// for root) and checks that a command, a code exchange and a refresh that got a 500 changed
-// nothing: the car reads as before, the code and the refresh token still work once the disk
-// is back (even after the refresh grace period), a restart sees the same state, and no error
-// names the server's paths.
+// TestFailedSaveChangesNothing breaks the disk (every commit fails as a full disk fails, with
+// the database file's path in the error) and checks that a command, a code exchange and a
+// refresh that got a 500 changed nothing: the car reads as before, the code and the refresh
+// token still work once the disk is back (even after the refresh grace period), a restart
+// sees the same state, and no error names the server's paths.
 func TestFailedSaveChangesNothing(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "data")
-	h := sandboxtest.MustStartWith(t, sandboxtest.Options{DataDir: dir})
+	var broken atomic.Bool
+	h := sandboxtest.MustStartWith(t, sandboxtest.Options{DataDir: dir, SaveFault: func() error {
+		if broken.Load() {
+			return &fs.PathError{Op: "write", Path: filepath.Join(dir, "sandbox.db-wal"), Err: syscall.ENOSPC}
+		}
+		return nil
+	}})
 	tk := mustFlow(t, h)
 	code := flowCode(t, h)
 	before, _, err := vehicleState(h.Client, h.URL, tk.Access, teslaID, false)
@@ -237,14 +245,7 @@ func TestFailedSaveChangesNothing(t *testing.T) {
 		action = "UNLOCK"
 	}
 
-	// Break the disk: the directory becomes a file.
-	moved := dir + ".moved"
-	if err := os.Rename(dir, moved); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(dir, []byte("not a directory"), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	broken.Store(true)
 	noPath := func(what string, body []byte) {
 		t.Helper()
 		if strings.Contains(string(body), dir) || strings.Contains(string(body), filepath.Dir(dir)) {
@@ -273,12 +274,7 @@ func TestFailedSaveChangesNothing(t *testing.T) {
 	}
 
 	// Repair the disk; the refresh grace period passes, so only an unused token still works.
-	if err := os.Remove(dir); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Rename(moved, dir); err != nil {
-		t.Fatal(err)
-	}
+	broken.Store(false)
 	h.Clock.Advance(2 * time.Minute)
 	if st, body := tokenPost(t, h, url.Values{"grant_type": {"authorization_code"}, "code": {code}, "redirect_uri": {sandboxtest.RedirectURI}}); st != http.StatusOK {
 		t.Errorf("the code after its failed exchange: %d %v, want 200 (the failed exchange must not use it up)", st, body)

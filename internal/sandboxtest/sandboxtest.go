@@ -80,6 +80,9 @@ type Options struct {
 	FaultHeader bool
 	// Reload, when set, is what POST /admin/reload calls.
 	Reload func() (store.ReloadResult, error)
+	// SaveFault, when set, is the store's Options.SaveFault: an error from it fails a commit
+	// the way a full disk does.
+	SaveFault func() error
 }
 
 // AdminToken is the admin token every harness uses unless Options.NoAdmin.
@@ -107,7 +110,7 @@ func MustStartWith(t testing.TB, o Options) *Harness {
 		}
 	}
 	clock := NewClock(time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC))
-	st, err := store.New(ds, store.Options{DataDir: o.DataDir, Garage: fixtures.Garage, Now: clock.Now})
+	st, err := store.New(ds, store.Options{DataDir: o.DataDir, Garage: fixtures.Garage, Now: clock.Now, SaveFault: o.SaveFault})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -2,6 +2,7 @@ package store
 
 import (
 	"errors"
+	"strconv"
 	"time"
 
 	sandbox "github.com/smartcar-sandbox/smartcar-sandbox"
@@ -27,7 +28,7 @@ var ErrExpired = errors.New("expired")
 
 // ErrRefreshUsed is returned for a refresh token used longer ago than the grace period and not
 // yet forgotten. The store forgets a used token soon after its grace period (by the next
-// sweep, see pruneLocked), so such a token then gives ErrNotFound: a caller must treat both
+// sweep, see tx.prune), so such a token then gives ErrNotFound: a caller must treat both
 // alike (the token endpoint answers invalid_grant to both).
 var ErrRefreshUsed = errors.New("refresh token already used")
 
@@ -43,13 +44,21 @@ var ErrGrantEnded = errors.New("every vehicle of the authorization was disconnec
 // exists now, for as long as it lasts. SaveCode takes one for each code; tests that mint
 // tokens without going through Connect take one here.
 func (s *Store) Authorize() (uint64, error) {
-	s.mu.Lock()
-	s.authSeq++
-	n := s.authSeq
-	if err := s.commitAndUnlock(); err != nil {
+	var n uint64
+	err := s.tx(func(t *tx) error {
+		n = t.nextAuthorization()
+		return nil
+	})
+	if err != nil {
 		return 0, err
 	}
 	return n, nil
+}
+
+func (t *tx) nextAuthorization() uint64 {
+	t.touch(kindMeta, metaAuthSeq)
+	t.s.authSeq++
+	return t.s.authSeq
 }
 
 // --- authorization codes ---
@@ -57,25 +66,33 @@ func (s *Store) Authorize() (uint64, error) {
 // SaveCode stores an authorization code under a new authorization number (the Authorization
 // and UsedAt given are replaced). Call it after Connect has recorded the code's grants.
 func (s *Store) SaveCode(c sandbox.AuthCode) error {
-	s.mu.Lock()
-	s.authSeq++
-	c.Authorization, c.UsedAt = s.authSeq, time.Time{}
-	s.codes[c.Code] = &c
-	s.pruneLocked()
-	return s.commitAndUnlock()
+	return s.tx(func(t *tx) error {
+		c.Authorization, c.UsedAt = t.nextAuthorization(), time.Time{}
+		t.touch(kindCode, c.Code)
+		s.codes[c.Code] = &c
+		t.prune()
+		return nil
+	})
 }
 
 // ConsumeCode removes and returns a code not yet used, so a second call finds nothing (tests
 // read what Connect put in a code with it; the token endpoint uses RedeemCode).
 func (s *Store) ConsumeCode(code string) (sandbox.AuthCode, error) {
-	s.mu.Lock()
-	c, ok := s.codes[code]
-	if !ok || !c.UsedAt.IsZero() {
-		s.mu.Unlock()
-		return sandbox.AuthCode{}, ErrNotFound
+	var out sandbox.AuthCode
+	err := s.tx(func(t *tx) error {
+		c, ok := s.codes[code]
+		if !ok || !c.UsedAt.IsZero() {
+			return ErrNotFound
+		}
+		out = *c
+		t.touch(kindCode, code)
+		delete(s.codes, code)
+		return nil
+	})
+	if err != nil {
+		return sandbox.AuthCode{}, err
 	}
-	delete(s.codes, code)
-	return *c, s.commitAndUnlock()
+	return out, nil
 }
 
 // RedeemCode exchanges clientID's authorization code for the first refresh token of its
@@ -93,54 +110,62 @@ func (s *Store) ConsumeCode(code string) (sandbox.AuthCode, error) {
 func (s *Store) RedeemCode(code, clientID string, check func(sandbox.AuthCode) error, refreshTTL time.Duration) (sandbox.RefreshToken, error) {
 	text := sandbox.NewUUID() // outside the lock: the common case needs it
 	now := s.now().UTC()
-	s.mu.Lock()
-	c, ok := s.codes[code]
-	if !ok || c.ClientID != clientID {
-		s.mu.Unlock()
-		return sandbox.RefreshToken{}, ErrNotFound
-	}
-	if !c.UsedAt.IsZero() {
-		s.revokeAuthorizationLocked(c.Authorization)
-		if err := s.commitAndUnlock(); err != nil {
-			return sandbox.RefreshToken{}, err
+	var out sandbox.RefreshToken
+	replayed := false
+	err := s.tx(func(t *tx) error {
+		c, ok := s.codes[code]
+		if !ok || c.ClientID != clientID {
+			return ErrNotFound
 		}
+		if !c.UsedAt.IsZero() {
+			t.revokeAuthorization(c.Authorization)
+			replayed = true
+			return nil
+		}
+		if err := check(*c); err != nil {
+			return err
+		}
+		vehicles := s.connectedLocked(c.ClientID, c.UserID, c.VehicleIDs, c.Authorization)
+		if len(vehicles) == 0 {
+			return ErrGrantEnded
+		}
+		t.touch(kindCode, code)
+		c.UsedAt = now
+		out = sandbox.RefreshToken{Token: text, ClientID: c.ClientID, UserID: c.UserID, VehicleIDs: vehicles,
+			Permissions: c.Permissions, Mode: c.Mode, ExpiresAt: now.Add(refreshTTL), Authorization: c.Authorization}
+		t.touch(kindRefresh, text)
+		s.refresh.put(out)
+		t.prune()
+		return nil
+	})
+	switch {
+	case err != nil:
+		return sandbox.RefreshToken{}, err
+	case replayed:
 		return sandbox.RefreshToken{}, ErrCodeUsed
 	}
-	if err := check(*c); err != nil {
-		s.mu.Unlock()
-		return sandbox.RefreshToken{}, err
-	}
-	vehicles := s.connectedLocked(c.ClientID, c.UserID, c.VehicleIDs, c.Authorization)
-	if len(vehicles) == 0 {
-		s.mu.Unlock()
-		return sandbox.RefreshToken{}, ErrGrantEnded
-	}
-	c.UsedAt = now
-	t := sandbox.RefreshToken{Token: text, ClientID: c.ClientID, UserID: c.UserID, VehicleIDs: vehicles,
-		Permissions: c.Permissions, Mode: c.Mode, ExpiresAt: now.Add(refreshTTL), Authorization: c.Authorization}
-	s.refresh.put(t)
-	s.pruneLocked()
-	if err := s.commitAndUnlock(); err != nil {
-		return sandbox.RefreshToken{}, err
-	}
-	return t, nil
+	return out, nil
 }
 
 // --- refresh tokens ---
 
 // SaveRefreshToken stores a refresh token as given (tests and tools; the token endpoint's
 // come from RedeemCode and RotateRefreshToken).
-func (s *Store) SaveRefreshToken(t sandbox.RefreshToken) error {
-	s.mu.Lock()
-	s.refresh.put(t)
-	s.pruneLocked()
-	return s.commitAndUnlock()
+func (s *Store) SaveRefreshToken(rt sandbox.RefreshToken) error {
+	return s.tx(func(t *tx) error {
+		t.touch(kindRefresh, rt.Token)
+		s.refresh.put(rt)
+		t.prune()
+		return nil
+	})
 }
 
 // RotateRefreshToken uses clientID's refresh token and returns its successor, which expires
 // after ttl and covers the vehicles still connected; the change is saved before it returns.
 // A token already used returns, within grace of its first use (Smartcar: one minute), the
-// very successor that first use made, so retries and racing requests never fork the chain.
+// very successor that first use made, so retries and racing requests never fork the chain
+// (the store forgets used tokens Options.RefreshGrace after their use, so grace may not be
+// longer).
 // Errors, on which nothing changed:
 //
 //   - ErrNotFound: no such token (or forgotten after its grace), or another application's.
@@ -151,38 +176,39 @@ func (s *Store) RotateRefreshToken(tok, clientID string, grace, ttl time.Duratio
 	text := sandbox.NewUUID() // outside the lock: the common case needs it
 	next, _ := parseCanonicalUUID(text)
 	now := packTime(s.now())
-	s.mu.Lock()
-	s.refreshGrace, s.graceKnown = grace, true
-	r, ok := s.refresh.rec(tok)
-	if !ok || r.g.clientID != clientID {
-		s.mu.Unlock()
-		return sandbox.RefreshToken{}, ErrNotFound
-	}
-	if now >= r.expires {
-		s.mu.Unlock()
-		return sandbox.RefreshToken{}, ErrExpired
-	}
-	if r.used != noTime {
-		out, err := s.successorLocked(r, now, grace)
-		s.mu.Unlock()
-		return out, err
-	}
-	vehicles := s.connectedLocked(r.g.clientID, r.g.userID, r.g.vehicleIDs, r.g.authorization)
-	if len(vehicles) == 0 {
-		s.mu.Unlock()
-		return sandbox.RefreshToken{}, ErrGrantEnded
-	}
-	expires := now + int64(ttl)
-	if len(vehicles) == len(r.g.vehicleIDs) {
-		s.refresh.putUUID(next, r.g, expires) // same chain record: no key to build
-	} else {
-		s.refresh.put(sandbox.RefreshToken{Token: text, ClientID: r.g.clientID, UserID: r.g.userID, VehicleIDs: vehicles,
-			Permissions: r.g.permissions, Mode: r.g.mode, ExpiresAt: unpackTime(expires), Authorization: r.g.authorization})
-	}
-	s.refresh.markUsed(tok, now, next)
-	out := s.refresh.uuids.recs[next].token(text)
-	s.pruneLocked()
-	if err := s.commitAndUnlock(); err != nil {
+	var out sandbox.RefreshToken
+	err := s.tx(func(t *tx) error {
+		r, ok := s.refresh.rec(tok)
+		if !ok || r.g.clientID != clientID {
+			return ErrNotFound
+		}
+		if now >= r.expires {
+			return ErrExpired
+		}
+		if r.used != noTime {
+			var err error
+			out, err = s.successorLocked(r, now, grace)
+			return err
+		}
+		vehicles := s.connectedLocked(r.g.clientID, r.g.userID, r.g.vehicleIDs, r.g.authorization)
+		if len(vehicles) == 0 {
+			return ErrGrantEnded
+		}
+		t.touch(kindRefresh, text)
+		t.touch(kindRefresh, tok)
+		expires := now + int64(ttl)
+		if len(vehicles) == len(r.g.vehicleIDs) {
+			s.refresh.putUUID(next, r.g, expires) // same chain record: no key to build
+		} else {
+			s.refresh.put(sandbox.RefreshToken{Token: text, ClientID: r.g.clientID, UserID: r.g.userID, VehicleIDs: vehicles,
+				Permissions: r.g.permissions, Mode: r.g.mode, ExpiresAt: unpackTime(expires), Authorization: r.g.authorization})
+		}
+		s.refresh.markUsed(tok, now, next)
+		out = s.refresh.uuids.recs[next].token(text)
+		t.prune()
+		return nil
+	})
+	if err != nil {
 		return sandbox.RefreshToken{}, err
 	}
 	return out, nil
@@ -209,10 +235,11 @@ func (s *Store) successorLocked(r refreshRec, now int64, grace time.Duration) (s
 	return out, nil
 }
 
-// dropUnusableRefreshTokensLocked deletes clientID's refresh tokens that no longer reach any
+// dropUnusableRefreshTokens deletes clientID's refresh tokens that no longer reach any
 // grant (after a disconnect): a grant made later has a higher generation than they can pass,
 // so they can never be used again.
-func (s *Store) dropUnusableRefreshTokensLocked(clientID string) {
+func (t *tx) dropUnusableRefreshTokens(clientID string) {
+	s := t.s
 	var dead map[*refreshGrant]bool
 	for _, g := range s.refresh.grants {
 		if g.clientID == clientID && !s.anyConnectedLocked(g.clientID, g.userID, g.vehicleIDs, g.authorization) {
@@ -223,7 +250,7 @@ func (s *Store) dropUnusableRefreshTokensLocked(clientID string) {
 		}
 	}
 	if dead != nil {
-		s.refresh.deleteIf(func(r refreshRec) bool { return dead[r.g] })
+		t.deleteRefreshIf(func(r refreshRec) bool { return dead[r.g] })
 	}
 }
 
@@ -236,6 +263,7 @@ func usable(g *sandbox.Grant, authorization uint64) bool { return g.Generation <
 // TokenGrant returns the grant of a user's vehicle to an application if a token of
 // authorization may use it (see usable).
 func (s *Store) TokenGrant(clientID, userID, vehicleID string, authorization uint64) (sandbox.Grant, bool) {
+	s.catchUp()
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	g, ok := s.grants[grantKey{clientID, userID, vehicleID}]
@@ -248,6 +276,7 @@ func (s *Store) TokenGrant(clientID, userID, vehicleID string, authorization uin
 // ConnectedVehicles returns the ids among ids whose grant a token of authorization may use, in
 // order: ids itself when that is all of them (no copy), an empty list when none.
 func (s *Store) ConnectedVehicles(clientID, userID string, ids []string, authorization uint64) []string {
+	s.catchUp()
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	return s.connectedLocked(clientID, userID, ids, authorization)
@@ -285,9 +314,11 @@ func (s *Store) anyConnectedLocked(clientID, userID string, ids []string, author
 
 // RevokeAccessToken marks an access token id as revoked until it would expire anyway.
 func (s *Store) RevokeAccessToken(jti string, expiresAt time.Time) error {
-	s.mu.Lock()
-	s.revoked[jti] = expiresAt
-	return s.commitAndUnlock()
+	return s.tx(func(t *tx) error {
+		t.touch(kindRevoked, jti)
+		s.revoked[jti] = expiresAt
+		return nil
+	})
 }
 
 // RevokeAuthorization ends an authorization: its refresh tokens are deleted and its access
@@ -297,25 +328,29 @@ func (s *Store) RevokeAuthorization(authorization uint64) error {
 	if authorization == 0 {
 		return errors.New("store: authorization 0 cannot be revoked")
 	}
-	s.mu.Lock()
-	s.revokeAuthorizationLocked(authorization)
-	return s.commitAndUnlock()
+	return s.tx(func(t *tx) error {
+		t.revokeAuthorization(authorization)
+		return nil
+	})
 }
 
-func (s *Store) revokeAuthorizationLocked(authorization uint64) {
+func (t *tx) revokeAuthorization(authorization uint64) {
 	if authorization == 0 {
 		return
 	}
+	s := t.s
 	// Its refresh tokens go now, so no access token of it is minted after this moment, and
 	// the last one minted before expires within token.AccessTTL.
+	t.touch(kindRevokedAuth, strconv.FormatUint(authorization, 10))
 	s.revokedAuth[authorization] = s.now().Add(token.AccessTTL).UTC()
-	s.refresh.deleteIf(func(r refreshRec) bool { return r.g.authorization == authorization })
+	t.deleteRefreshIf(func(r refreshRec) bool { return r.g.authorization == authorization })
 }
 
 // AccessTokenEnded reports whether an access token (id jti, of authorization) was revoked,
 // by id or with its authorization, and whether the admin API expired it early. One lock for
 // both: it runs on every API request.
 func (s *Store) AccessTokenEnded(jti string, authorization uint64) (revoked, expired bool) {
+	s.catchUp()
 	s.mu.RLock()
 	_, revoked = s.revoked[jti]
 	if !revoked && authorization != 0 {

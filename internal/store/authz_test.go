@@ -2,7 +2,6 @@ package store
 
 import (
 	"bytes"
-	"encoding/json"
 	"errors"
 	"io/fs"
 	"log/slog"
@@ -203,35 +202,19 @@ func TestRevocationsLastAsLongAsTheirTokens(t *testing.T) {
 	}
 }
 
-// stateJSON is the store's whole state as the data dir would get it, with its lists (built
-// from maps, in no order) sorted so two equal states compare equal.
+// stateJSON is the store's whole state as records (what a full commit writes), sorted so two
+// equal states compare equal.
 func stateJSON(t *testing.T, s *Store) string {
 	t.Helper()
 	s.mu.RLock()
-	b, err := json.Marshal(s.snapshotLocked())
+	recs := s.records()
 	s.mu.RUnlock()
-	if err != nil {
-		t.Fatal(err)
+	lines := make([]string, len(recs))
+	for i, r := range recs {
+		lines[i] = r.Kind + " " + r.Key + " " + string(r.Value)
 	}
-	var m map[string]any
-	if err := json.Unmarshal(b, &m); err != nil {
-		t.Fatal(err)
-	}
-	for k, v := range m {
-		list, ok := v.([]any)
-		if !ok {
-			continue
-		}
-		keys := make([]string, len(list))
-		for i, e := range list {
-			eb, _ := json.Marshal(e)
-			keys[i] = string(eb)
-		}
-		sort.Strings(keys)
-		m[k] = keys
-	}
-	out, _ := json.Marshal(m)
-	return string(out)
+	sort.Strings(lines)
+	return strings.Join(lines, "\n")
 }
 
 // TestFailedSaveChangesNothing: with a data dir that cannot be written, every change fails

@@ -284,3 +284,38 @@ func lowerHex(c byte) (byte, bool) {
 	}
 	return 0, false
 }
+
+// remove drops one token, if stored.
+func (rt *refreshTokens) remove(token string) {
+	if u, ok := parseCanonicalUUID(token); ok {
+		rt.uuids.remove(rt, u)
+	} else {
+		rt.texts.remove(rt, token)
+	}
+}
+
+func (ts *tokenSet[K]) remove(rt *refreshTokens, k K) {
+	if r, ok := ts.recs[k]; ok {
+		rt.release(r.g)
+		delete(ts.recs, k)
+	}
+}
+
+// deleteRefreshIf drops every refresh token for which drop says so (drop must only look).
+func (t *tx) deleteRefreshIf(drop func(r refreshRec) bool) {
+	rt := t.s.refresh
+	if t.durable && !t.full {
+		// Name them before they go: touch keeps each one's value for undo.
+		for u, r := range rt.uuids.recs {
+			if drop(r) {
+				t.touch(kindRefresh, sandbox.FormatUUID(u))
+			}
+		}
+		for k, r := range rt.texts.recs {
+			if drop(r) {
+				t.touch(kindRefresh, k)
+			}
+		}
+	}
+	rt.deleteIf(drop)
+}

@@ -12,12 +12,16 @@ import (
 	"log/slog"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
 
 	sandbox "github.com/smartcar-sandbox/smartcar-sandbox"
 )
+
+// DefaultRefreshGrace is Smartcar's: a used refresh token works again for one minute.
+const DefaultRefreshGrace = time.Minute
 
 // ErrNotFound is returned when a record does not exist.
 var ErrNotFound = errors.New("not found")
@@ -33,83 +37,109 @@ type Options struct {
 	// Garage generates accounts for unknown usernames; nil means unknown usernames have no
 	// vehicles.
 	Garage GarageFunc
-	// DataDir, when set, makes the state survive restarts (see persist.go).
+	// DataDir, when set, makes the state survive restarts: it is kept in DataDir/sandbox.db
+	// (see sqlite.go).
 	DataDir string
+	// Backend, when set, is where the state is kept (it wins over DataDir); the store does
+	// not close a Backend it was given until Close.
+	Backend Backend
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
-	// SaveFault, when set, is called before each write of the state file; an error from it
-	// fails that save the way a full or read-only disk would. Only tests set it.
+	// RefreshGrace is how long a used refresh token is kept so a retry gets the same
+	// successor (the grace RotateRefreshToken is given must not be longer); 0 means
+	// DefaultRefreshGrace.
+	RefreshGrace time.Duration
+	// SaveFault, when set, is called before each commit to a durable backend; an error from
+	// it fails that commit the way a full or read-only disk would. Only tests set it.
 	SaveFault func() error
 }
 
-// Store is the in-memory state, optionally persisted.
+// Store is the sandbox's state: plain maps in memory (see state), changed only by
+// transactions (see tx) that a durable backend commits before they are seen.
 type Store struct {
-	mu       sync.RWMutex
-	garage   GarageFunc
-	now      func() time.Time
-	disk     *disk
-	log      *slog.Logger
-	fixtures sandbox.Dataset
+	mu        sync.RWMutex
+	garage    GarageFunc
+	now       func() time.Time
+	backend   Backend // nil: in memory only
+	shared    Shared  // backend, when other sandboxes may share it
+	version   int64   // the shared backend's version the state is as of
+	dataDir   string  // for the log only
+	saveFault func() error
+	log       *slog.Logger
 
-	apps     map[string]*sandbox.Application // by client id
-	accounts map[string]*sandbox.Account     // by lower-cased username
-	users    map[string]string               // user id -> lower-cased username
-	vehicles map[string]*sandbox.Vehicle     // by id
-	grants   map[grantKey]*sandbox.Grant
-	parked   map[grantKey]*sandbox.Grant  // grants whose vehicle a reload removed (see Reload)
-	codes    map[string]*sandbox.AuthCode // unused and used ones (see AuthCode.UsedAt)
-	refresh  *refreshTokens
-	revoked  map[string]time.Time // access token ids (jti) revoked -> when they expire anyway
+	state
 
-	// authSeq is the last authorization number handed out (see Authorize). It never goes
-	// back, not even on Reset: a token signed before a reset must not meet a grant made after
-	// it with a number it passes.
-	authSeq uint64
-	// revokedAuth holds the authorizations ended early (a replayed code, an admin revoke) ->
-	// when the last access token issued under them expires anyway.
-	revokedAuth map[uint64]time.Time
-
-	issued     []IssuedToken        // newest last, bounded (see tokens.go)
-	expiredNow map[string]time.Time // access token ids expired early by the admin API -> when they expire anyway
-
-	lastPrune time.Time
-	// refreshGrace is the grace RotateRefreshToken was last given; until it has been given
-	// (graceKnown), no used refresh token is dropped (see pruneLocked).
-	refreshGrace time.Duration
-	graceKnown   bool
+	lastPrune    time.Time
+	refreshGrace time.Duration // Options.RefreshGrace
 
 	obs observers // see observe.go
+	txn tx        // the in-memory transaction running (see Store.tx)
+
+	qmu        sync.Mutex   // guards queue and committing (see groupTx)
+	queue      []*pendingTx // durable transactions waiting for the next group commit
+	committing bool         // a leader is running a group
 }
 
 type grantKey struct{ clientID, userID, vehicleID string }
 
-// New builds a store seeded with the dataset. With Options.DataDir it loads the saved state
-// from that directory when there is one (the saved state wins over the fixtures for every
-// record it holds).
+// New builds a store seeded with the dataset. With Options.DataDir it opens (or makes) the
+// SQLite database in that directory and lays what it holds over the fixtures (stored records
+// win over the fixtures for every record they hold); a state.json an older sandbox left there
+// is imported once and renamed.
 func New(ds sandbox.Dataset, opts Options) (*Store, error) {
-	s := &Store{garage: opts.Garage, now: opts.Now, fixtures: ds, log: slog.New(slog.DiscardHandler)}
+	s := &Store{garage: opts.Garage, now: opts.Now, log: slog.New(slog.DiscardHandler), saveFault: opts.SaveFault, refreshGrace: opts.RefreshGrace}
+	if s.refreshGrace <= 0 {
+		s.refreshGrace = DefaultRefreshGrace
+	}
 	if s.now == nil {
 		s.now = time.Now
 	}
+	s.fixtures = ds
 	s.seed(ds)
 	s.revoked = make(map[string]time.Time)
 	s.revokedAuth = make(map[uint64]time.Time)
-	if opts.DataDir != "" {
-		d, err := openDisk(opts.DataDir, opts.SaveFault)
-		if err != nil {
+	s.keys = make(map[string][]byte)
+	s.webhookSubs = make(map[string]WebhookSubscription)
+	s.webhooksVerified = make(map[string]bool)
+	b := opts.Backend
+	if b == nil && opts.DataDir != "" {
+		var err error
+		if b, err = OpenSQLite(opts.DataDir); err != nil {
 			return nil, err
 		}
-		s.disk = d
-		raw, snap, err := d.load()
-		if err != nil {
-			return nil, err
-		}
-		if snap != nil {
-			s.restore(snap)
-		}
-		d.saved = saved{fixtures: ds, state: raw}
+		s.dataDir = opts.DataDir
+	}
+	if b == nil {
+		return s, nil
+	}
+	s.backend = b
+	var recs []Record
+	var err error
+	if sh, ok := b.(Shared); ok {
+		s.shared = sh
+		recs, s.version, err = sh.Snapshot()
+	} else {
+		recs, err = b.Load()
+	}
+	if err == nil {
+		err = s.load(recs)
+	}
+	if err == nil && opts.DataDir != "" {
+		err = s.importStateFile(opts.DataDir, recs)
+	}
+	if err != nil {
+		b.Close()
+		return nil, err
 	}
 	return s, nil
+}
+
+// Close releases the backend (a durable store must not be used after it).
+func (s *Store) Close() error {
+	if s.backend == nil {
+		return nil
+	}
+	return s.backend.Close()
 }
 
 // SetLogger sets where a failed save's full cause goes (paths and all: the error returned to
@@ -152,19 +182,22 @@ func (s *Store) putAccountLocked(a sandbox.Account) {
 // ds, when given). Revocations and the authorization numbers stay: tokens issued before the
 // reset are signed all the same, and must not work again (see Grant.Generation).
 func (s *Store) Reset(ds *sandbox.Dataset) error {
-	s.mu.Lock()
-	if ds != nil {
-		s.fixtures = *ds
-	}
-	s.seed(s.fixtures)
-	s.parked = nil
-	return s.commitAndUnlock()
+	return s.tx(func(t *tx) error {
+		t.replaceAll()
+		if ds != nil {
+			s.fixtures = *ds
+		}
+		s.seed(s.fixtures)
+		s.parked = nil
+		return nil
+	})
 }
 
 // --- applications ---
 
 // Application returns the application with the client id.
 func (s *Store) Application(clientID string) (sandbox.Application, bool) {
+	s.catchUp()
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	a, ok := s.apps[clientID]
@@ -176,6 +209,7 @@ func (s *Store) Application(clientID string) (sandbox.Application, bool) {
 
 // ApplicationByManagementToken finds the application whose management token is tok.
 func (s *Store) ApplicationByManagementToken(tok string) (sandbox.Application, bool) {
+	s.catchUp()
 	if tok == "" {
 		return sandbox.Application{}, false
 	}
@@ -191,6 +225,7 @@ func (s *Store) ApplicationByManagementToken(tok string) (sandbox.Application, b
 
 // Applications lists applications sorted by client id.
 func (s *Store) Applications() []sandbox.Application {
+	s.catchUp()
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	out := make([]sandbox.Application, 0, len(s.apps))
@@ -203,10 +238,12 @@ func (s *Store) Applications() []sandbox.Application {
 
 // PutApplication registers or replaces an application.
 func (s *Store) PutApplication(a sandbox.Application) error {
-	s.mu.Lock()
 	a.RedirectURIs = append([]string(nil), a.RedirectURIs...)
-	s.apps[a.ClientID] = &a
-	return s.commitAndUnlock()
+	return s.tx(func(t *tx) error {
+		t.touch(kindApp, a.ClientID)
+		s.apps[a.ClientID] = &a
+		return nil
+	})
 }
 
 // --- accounts ---
@@ -214,6 +251,7 @@ func (s *Store) PutApplication(a sandbox.Application) error {
 // Account returns the account for username. A username no account has yet gets one made up,
 // as a sign-in with no brand would; an existing account is returned as it is.
 func (s *Store) Account(username string) (sandbox.Account, error) {
+	s.catchUp()
 	s.mu.RLock()
 	a, ok := s.accounts[strings.ToLower(username)]
 	if ok {
@@ -231,6 +269,7 @@ func (s *Store) Account(username string) (sandbox.Account, error) {
 // brand. A username no fixture names gets the garage Options.Garage makes for (username, mk),
 // added to what earlier sign-ins under other brands gave the same account.
 func (s *Store) SignIn(username, mk string) (sandbox.Account, []sandbox.Vehicle, error) {
+	s.catchUp()
 	key := strings.ToLower(username)
 	s.mu.RLock()
 	a, ok := s.accounts[key]
@@ -247,43 +286,38 @@ func (s *Store) SignIn(username, mk string) (sandbox.Account, []sandbox.Vehicle,
 	// Generate outside the lock: it can take a while for big test garages, and it is
 	// deterministic, so two racing sign-ins produce the same thing.
 	acct, vehicles := s.garage(username, mk)
-	s.mu.Lock()
-	changed := false
-	if a, ok := s.accounts[key]; ok {
-		if !a.Generated { // a fixture reload named the username meanwhile
-			out := *a
-			vs := s.vehiclesLocked(out.VehicleIDs)
-			s.mu.Unlock()
-			return out, vs, nil
-		}
-		acct = *a
-		acct.VehicleIDs = append([]string(nil), a.VehicleIDs...)
-		for _, v := range vehicles {
-			if !slices.Contains(acct.VehicleIDs, v.ID) {
-				acct.VehicleIDs = append(acct.VehicleIDs, v.ID)
-				changed = true
+	var vs []sandbox.Vehicle
+	err := s.tx(func(t *tx) error {
+		if a, ok := s.accounts[key]; ok {
+			if !a.Generated { // a fixture reload named the username meanwhile
+				acct, vs = *a, s.vehiclesLocked(a.VehicleIDs)
+				return nil
+			}
+			acct = *a
+			acct.VehicleIDs = append([]string(nil), a.VehicleIDs...)
+			for _, v := range vehicles {
+				if !slices.Contains(acct.VehicleIDs, v.ID) {
+					acct.VehicleIDs = append(acct.VehicleIDs, v.ID)
+				}
 			}
 		}
-	} else {
-		changed = true
-	}
-	ids := make([]string, len(vehicles))
-	for i, v := range vehicles {
-		ids[i] = v.ID
-		if _, exists := s.vehicles[v.ID]; !exists {
-			v := v.Clone()
-			s.vehicles[v.ID] = &v
-			changed = true
+		ids := make([]string, len(vehicles))
+		for i, v := range vehicles {
+			ids[i] = v.ID
+			if _, exists := s.vehicles[v.ID]; !exists {
+				t.touch(kindVehicle, v.ID)
+				v := v.Clone()
+				s.vehicles[v.ID] = &v
+			}
 		}
-	}
-	if !changed {
-		vs := s.vehiclesLocked(ids)
-		s.mu.Unlock()
-		return acct, vs, nil
-	}
-	s.putAccountLocked(acct)
-	vs := s.vehiclesLocked(ids)
-	if err := s.commitAndUnlock(); err != nil {
+		if old, ok := s.accounts[key]; !ok || len(old.VehicleIDs) != len(acct.VehicleIDs) {
+			t.touch(kindAccount, key)
+			s.putAccountLocked(acct)
+		}
+		vs = s.vehiclesLocked(ids)
+		return nil
+	})
+	if err != nil {
 		return sandbox.Account{}, nil, err
 	}
 	return acct, vs, nil
@@ -302,6 +336,7 @@ func (s *Store) vehiclesLocked(ids []string) []sandbox.Vehicle {
 
 // AccountByUserID returns the account a user id belongs to.
 func (s *Store) AccountByUserID(userID string) (sandbox.Account, bool) {
+	s.catchUp()
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	key, ok := s.users[userID]
@@ -313,6 +348,7 @@ func (s *Store) AccountByUserID(userID string) (sandbox.Account, bool) {
 
 // Accounts lists accounts sorted by username.
 func (s *Store) Accounts() []sandbox.Account {
+	s.catchUp()
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	out := make([]sandbox.Account, 0, len(s.accounts))
@@ -325,25 +361,32 @@ func (s *Store) Accounts() []sandbox.Account {
 
 // PutAccount adds or replaces an account together with vehicles it brings along.
 func (s *Store) PutAccount(a sandbox.Account, vehicles []sandbox.Vehicle) error {
-	s.mu.Lock()
+	brought := make(map[string]bool, len(vehicles))
 	for _, v := range vehicles {
-		v := v.Clone()
-		s.vehicles[v.ID] = &v
+		brought[v.ID] = true
 	}
-	for _, id := range a.VehicleIDs {
-		if _, ok := s.vehicles[id]; !ok {
-			s.mu.Unlock()
-			return fmt.Errorf("account %s: vehicle %s: %w", a.Username, id, ErrNotFound)
+	return s.tx(func(t *tx) error {
+		for _, id := range a.VehicleIDs {
+			if _, ok := s.vehicles[id]; !ok && !brought[id] {
+				return fmt.Errorf("account %s: vehicle %s: %w", a.Username, id, ErrNotFound)
+			}
 		}
-	}
-	s.putAccountLocked(a)
-	return s.commitAndUnlock()
+		for _, v := range vehicles {
+			t.touch(kindVehicle, v.ID)
+			v := v.Clone()
+			s.vehicles[v.ID] = &v
+		}
+		t.touch(kindAccount, strings.ToLower(a.Username))
+		s.putAccountLocked(a)
+		return nil
+	})
 }
 
 // --- vehicles ---
 
 // Vehicle returns a copy of the vehicle with its current state.
 func (s *Store) Vehicle(id string) (sandbox.Vehicle, bool) {
+	s.catchUp()
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	v, ok := s.vehicles[id]
@@ -356,6 +399,7 @@ func (s *Store) Vehicle(id string) (sandbox.Vehicle, bool) {
 // VehicleInto is Vehicle writing the copy into *dst (left alone when the id is unknown), for
 // the per-request read path, which keeps the copy in a struct of its own.
 func (s *Store) VehicleInto(id string, dst *sandbox.Vehicle) bool {
+	s.catchUp()
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	v, ok := s.vehicles[id]
@@ -367,6 +411,7 @@ func (s *Store) VehicleInto(id string, dst *sandbox.Vehicle) bool {
 
 // VehicleByVIN finds a vehicle by VIN (case-insensitive).
 func (s *Store) VehicleByVIN(vin string) (sandbox.Vehicle, bool) {
+	s.catchUp()
 	vin = strings.ToUpper(vin)
 	s.mu.RLock()
 	defer s.mu.RUnlock()
@@ -380,6 +425,7 @@ func (s *Store) VehicleByVIN(vin string) (sandbox.Vehicle, bool) {
 
 // Vehicles returns copies of all vehicles sorted by id.
 func (s *Store) Vehicles() []sandbox.Vehicle {
+	s.catchUp()
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	out := make([]sandbox.Vehicle, 0, len(s.vehicles))
@@ -395,25 +441,33 @@ func (s *Store) Vehicles() []sandbox.Vehicle {
 // The change is durable when UpdateVehicle returns nil; when it cannot be saved it is not
 // made (ErrNotSaved).
 func (s *Store) UpdateVehicle(id string, fn func(*sandbox.Vehicle) error) (sandbox.Vehicle, error) {
-	s.mu.Lock()
-	cur, ok := s.vehicles[id]
-	if !ok {
-		s.mu.Unlock()
-		return sandbox.Vehicle{}, ErrNotFound
+	var cur, next *sandbox.Vehicle
+	var out sandbox.Vehicle
+	var refused error
+	err := s.tx(func(t *tx) error {
+		var ok bool
+		if cur, ok = s.vehicles[id]; !ok {
+			return ErrNotFound
+		}
+		n := cur.Clone()
+		if err := fn(&n); err != nil {
+			refused = err
+			return err
+		}
+		n.ID = cur.ID // the id is the key; fn may not move a vehicle
+		t.touch(kindVehicle, id)
+		next = &n
+		s.vehicles[id] = next
+		out = n.Clone()
+		return nil
+	})
+	if refused != nil {
+		s.notifyError(cur, refused)
 	}
-	next := cur.Clone()
-	if err := fn(&next); err != nil {
-		s.mu.Unlock()
-		s.notifyError(cur, err)
-		return sandbox.Vehicle{}, err
-	}
-	next.ID = cur.ID // the id is the key; fn may not move a vehicle
-	s.vehicles[id] = &next
-	out := next.Clone()
-	if err := s.commitAndUnlock(); err != nil {
+	if err != nil {
 		return sandbox.Vehicle{}, err // not saved, so not made: the vehicle is as it was
 	}
-	s.notifyChange(cur, &next)
+	s.notifyChange(cur, next)
 	return out, nil
 }
 
@@ -425,27 +479,28 @@ func (s *Store) UpdateVehicle(id string, fn func(*sandbox.Vehicle) error) (sandb
 // vehicle not connected now begins a new generation, which no earlier token reaches. The
 // Generation field of the grants given is ignored.
 func (s *Store) Connect(grants ...sandbox.Grant) error {
-	s.mu.Lock()
-	for _, g := range grants {
-		g := g
-		g.Permissions = sandbox.SortedPermissionNames(g.Permissions)
-		if g.ConnectedAt.IsZero() {
-			g.ConnectedAt = s.now().UTC()
+	return s.tx(func(t *tx) error {
+		for _, g := range grants {
+			g.Permissions = sandbox.SortedPermissionNames(g.Permissions)
+			if g.ConnectedAt.IsZero() {
+				g.ConnectedAt = s.now().UTC()
+			}
+			k := grantKey{g.ClientID, g.UserID, g.VehicleID}
+			if old, ok := s.grants[k]; ok {
+				g.Generation = old.Generation
+			} else {
+				g.Generation = t.nextAuthorization()
+			}
+			t.touch(kindGrant, k.String())
+			s.grants[k] = &g
 		}
-		k := grantKey{g.ClientID, g.UserID, g.VehicleID}
-		if old, ok := s.grants[k]; ok {
-			g.Generation = old.Generation
-		} else {
-			s.authSeq++
-			g.Generation = s.authSeq
-		}
-		s.grants[k] = &g
-	}
-	return s.commitAndUnlock()
+		return nil
+	})
 }
 
 // Grant returns the grant of a user's vehicle to an application.
 func (s *Store) Grant(clientID, userID, vehicleID string) (sandbox.Grant, bool) {
+	s.catchUp()
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	g, ok := s.grants[grantKey{clientID, userID, vehicleID}]
@@ -470,6 +525,7 @@ func (f GrantFilter) match(g *sandbox.Grant) bool {
 
 // Grants lists matching grants, newest first (ties by vehicle id, for stable paging).
 func (s *Store) Grants(f GrantFilter) []sandbox.Grant {
+	s.catchUp()
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	var out []sandbox.Grant
@@ -496,13 +552,15 @@ func (s *Store) Disconnect(f GrantFilter) ([]sandbox.Grant, error) {
 	if f.ClientID == "" {
 		return nil, errors.New("store: disconnect needs a client id")
 	}
-	s.mu.Lock()
-	out := s.disconnectLocked(f)
-	if len(out) == 0 {
-		s.mu.Unlock()
-		return nil, nil
+	var out []sandbox.Grant
+	err := s.tx(func(t *tx) error {
+		out = t.disconnect(f)
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
-	return out, s.commitAndUnlock()
+	return out, nil
 }
 
 // DisconnectByToken is a vehicle's own disconnect (DELETE /vehicles/{id}/application) with a
@@ -516,25 +574,23 @@ func (s *Store) DisconnectByToken(f GrantFilter, tokenVehicles []string, authori
 	if f.ClientID == "" {
 		return errors.New("store: disconnect needs a client id")
 	}
-	s.mu.Lock()
-	out := s.disconnectLocked(f)
-	ended := !s.anyConnectedLocked(f.ClientID, f.UserID, tokenVehicles, authorization)
-	if len(out) == 0 && !ended {
-		s.mu.Unlock()
+	return s.tx(func(t *tx) error {
+		t.disconnect(f)
+		if !s.anyConnectedLocked(f.ClientID, f.UserID, tokenVehicles, authorization) {
+			t.revokeAuthorization(authorization)
+		}
 		return nil
-	}
-	if ended {
-		s.revokeAuthorizationLocked(authorization)
-	}
-	return s.commitAndUnlock()
+	})
 }
 
-// disconnectLocked deletes the grants f matches (set-aside ones too) and returns them.
-func (s *Store) disconnectLocked(f GrantFilter) []sandbox.Grant {
+// disconnect deletes the grants f matches (set-aside ones too) and returns them.
+func (t *tx) disconnect(f GrantFilter) []sandbox.Grant {
+	s := t.s
 	var out []sandbox.Grant
 	for k, g := range s.grants {
 		if f.match(g) {
 			out = append(out, *g)
+			t.touch(kindGrant, k.String())
 			delete(s.grants, k)
 		}
 	}
@@ -546,20 +602,21 @@ func (s *Store) disconnectLocked(f GrantFilter) []sandbox.Grant {
 	if len(out) == 0 {
 		return nil
 	}
-	s.dropUnusableRefreshTokensLocked(f.ClientID)
+	t.dropUnusableRefreshTokens(f.ClientID)
 	sort.Slice(out, func(i, j int) bool { return out[i].VehicleID < out[j].VehicleID })
 	return out
 }
 
-// pruneEvery spaces the sweeps of pruneLocked: a sweep on every save would make each login
+// pruneEvery spaces the sweeps of prune: a sweep on every save would make each login
 // O(tokens); this often, a used refresh token outlives its grace by at most 10 s.
 const pruneEvery = 10 * time.Second
 
-// pruneLocked drops codes an hour past their expiry (used ones are kept until then, so a
+// prune drops codes an hour past their expiry (used ones are kept until then, so a
 // replay is recognised), expired refresh tokens, used refresh tokens past their grace period
 // and revocations of tokens that have expired anyway, at most every pruneEvery, so long runs stay bounded.
 // The refresh-token sweep compares packed integers: ~1 ms per 100,000 tokens.
-func (s *Store) pruneLocked() {
+func (t *tx) prune() {
+	s := t.s
 	now := s.now()
 	if now.Sub(s.lastPrune) < pruneEvery {
 		return
@@ -567,15 +624,13 @@ func (s *Store) pruneLocked() {
 	s.lastPrune = now
 	for k, c := range s.codes {
 		if now.After(c.ExpiresAt.Add(time.Hour)) {
+			t.touch(kindCode, k)
 			delete(s.codes, k)
 		}
 	}
 	nowPacked := packTime(now)
-	var graceStart int64 = noTime // used before this: grace over
-	if s.graceKnown {
-		graceStart = packTime(now.Add(-s.refreshGrace))
-	}
-	s.refresh.deleteIf(func(r refreshRec) bool {
+	graceStart := packTime(now.Add(-s.refreshGrace)) // used before this: grace over
+	t.deleteRefreshIf(func(r refreshRec) bool {
 		// Expired, or used and past its grace: such a token can never be used again, and
 		// forgetting it changes only the error a replay gets (ErrNotFound instead of
 		// ErrRefreshUsed, both invalid_grant on the wire), so it is not kept for the rest of
@@ -584,12 +639,57 @@ func (s *Store) pruneLocked() {
 	})
 	for k, exp := range s.revokedAuth {
 		if now.After(exp) {
+			t.touch(kindRevokedAuth, strconv.FormatUint(k, 10))
 			delete(s.revokedAuth, k)
 		}
 	}
 	for k, exp := range s.revoked {
 		if now.After(exp) {
+			t.touch(kindRevoked, k)
 			delete(s.revoked, k)
 		}
 	}
+}
+
+// --- named keys ---
+
+// Key returns the secret named name, made by create the first time it is asked for and kept
+// from then on like every other record (with a data dir, in the database; Reset keeps it).
+// Asking is atomic: racing callers all get the one secret the first of them made. It is where
+// keys that must outlive a restart belong (token signing, Connect's flow state, CSRF), so a
+// backend shared by several processes gives them all the same keys.
+func (s *Store) Key(name string, create func() ([]byte, error)) ([]byte, error) {
+	s.catchUp()
+	s.mu.RLock()
+	k, ok := s.keys[name]
+	s.mu.RUnlock()
+	if ok {
+		return slices.Clone(k), nil
+	}
+	fresh, err := create()
+	if err != nil {
+		return nil, err
+	}
+	err = s.tx(func(t *tx) error {
+		if k, ok = s.keys[name]; ok {
+			return nil // another caller made it meanwhile: theirs wins
+		}
+		t.touch(kindKey, name)
+		k = slices.Clone(fresh)
+		s.keys[name] = k
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return slices.Clone(k), nil
+}
+
+// CopyTo writes the whole state into b in one transaction, replacing what b held (named keys
+// aside): to seed a database, or to move a sandbox's state from one backend to another.
+func (s *Store) CopyTo(b Backend) error {
+	s.mu.RLock()
+	recs := s.records()
+	s.mu.RUnlock()
+	return b.Commit(true, recs)
 }

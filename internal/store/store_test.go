@@ -1,11 +1,13 @@
 package store
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -186,8 +188,11 @@ func TestStateSurvivesRestart(t *testing.T) {
 	if _, ok := s2.Grant("app", gen.UserID, gen.VehicleIDs[0]); !ok {
 		t.Error("grant did not survive restart")
 	}
-	if entries, _ := os.ReadDir(dir); len(entries) != 1 {
-		t.Errorf("data dir holds %d entries, want just %s (no temp files left)", len(entries), stateFile)
+	entries, _ := os.ReadDir(dir)
+	for _, e := range entries {
+		if !strings.HasPrefix(e.Name(), dbFile) { // the database, its WAL and shared-memory index
+			t.Errorf("data dir holds %s, want only %s and its WAL files", e.Name(), dbFile)
+		}
 	}
 }
 
@@ -222,7 +227,7 @@ func TestConcurrentLockUnlock(t *testing.T) {
 	if v.State.OdometerKm != 150 {
 		t.Fatalf("odometer = %v, want 150 (no lost update)", v.State.OdometerKm)
 	}
-	s2 := MustOpen(t, s.disk.dir, nil)
+	s2 := MustOpen(t, s.dataDir, nil)
 	if v2, _ := s2.Vehicle(id); v2.State.OdometerKm != 150 {
 		t.Fatalf("persisted odometer = %v, want 150", v2.State.OdometerKm)
 	}
@@ -341,5 +346,55 @@ func TestSignInAddsOneVehiclePerBrand(t *testing.T) {
 	}
 	if acct.Generated || len(shared) != len(fixture.VehicleIDs) {
 		t.Errorf("fixture account under NISSAN: generated=%v, shares %d vehicles; want all %d of its own", acct.Generated, len(shared), len(fixture.VehicleIDs))
+	}
+}
+
+// A state.json from the sandbox before the database is imported once, whole, and renamed.
+func TestStateFileImportedOnce(t *testing.T) {
+	dir := t.TempDir()
+	now := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+	v := testDataset().Vehicles[0]
+	v.State.Security.SetLocked(true)
+	snap := snapshot{Version: snapshotVersion,
+		Vehicles:    []sandbox.Vehicle{v},
+		Grants:      []sandbox.Grant{{ClientID: "app", UserID: "u1", VehicleID: v.ID, Generation: 3}},
+		RefreshTkns: []sandbox.RefreshToken{{Token: "rt", ClientID: "app", UserID: "u1", VehicleIDs: []string{v.ID}, ExpiresAt: now.Add(time.Hour), Authorization: 3}},
+		Revoked:     map[string]time.Time{"jti": now.Add(time.Hour)},
+		Issued:      []IssuedToken{{ID: "jti", ClientID: "app", ExpiresAt: now.Add(time.Hour)}},
+		AuthSeq:     3,
+	}
+	b, err := json.Marshal(snap)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, stateFile), b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 2 { // the second start must not import again (nor fail for want of the file)
+		s := MustOpen(t, dir, func() time.Time { return now })
+		if got, _ := s.Vehicle(v.ID); !got.State.Security.IsLocked() {
+			t.Errorf("start %d: the vehicle's state was not imported", i)
+		}
+		if _, ok := s.TokenGrant("app", "u1", v.ID, 3); !ok {
+			t.Errorf("start %d: the grant was not imported", i)
+		}
+		if r, _ := s.AccessTokenEnded("jti", 0); !r || len(s.IssuedTokens()) != 1 {
+			t.Errorf("start %d: revocation or issued tokens not imported", i)
+		}
+		if n, _ := s.Authorize(); n <= 3 {
+			t.Errorf("start %d: Authorize = %d, want above the imported 3", i, n)
+		}
+		if i == 0 {
+			if _, err := rotate(s, "rt"); err != nil {
+				t.Fatalf("the imported refresh token: %v", err)
+			}
+		}
+		s.Close()
+		if _, err := os.Stat(filepath.Join(dir, stateFile)); !os.IsNotExist(err) {
+			t.Errorf("start %d: state.json is still there (%v)", i, err)
+		}
+		if _, err := os.Stat(filepath.Join(dir, stateFile+".imported")); err != nil {
+			t.Errorf("start %d: state.json.imported: %v", i, err)
+		}
 	}
 }

@@ -36,26 +36,40 @@ type IssuedToken struct {
 func (s *Store) RecordIssuedToken(t IssuedToken) error {
 	t.VehicleIDs = append([]string(nil), t.VehicleIDs...)
 	t.Permissions = append([]string(nil), t.Permissions...)
-	s.mu.Lock()
-	s.issued = append(s.issued, t)
-	// Drop the oldest by re-slicing: copying the 1,000 kept records into a new array on every
-	// token issued (as this did) made each token response allocate ~170 KB. append
-	// reallocates only when the capacity left over runs out, so the copying is amortised.
-	if n := len(s.issued) - MaxIssuedTokens; n > 0 {
-		clear(s.issued[:n]) // let the dropped records' strings go
-		s.issued = s.issued[n:]
-	}
-	now := s.now()
-	for k, exp := range s.expiredNow {
-		if now.After(exp) {
-			delete(s.expiredNow, k)
+	return s.tx(func(tx *tx) error {
+		if tx.durable {
+			old, oldSeq := s.issued, s.issuedSeq
+			tx.undo = append(tx.undo, func() { s.issued, s.issuedSeq = old, oldSeq })
 		}
-	}
-	return s.commitAndUnlock()
+		s.issued = append(s.issued, t)
+		s.issuedSeq++
+		tx.write(kindIssued, t.ID, issuedRec{Seq: s.issuedSeq, Token: t})
+		// Drop the oldest by re-slicing: copying the 1,000 kept records into a new array on
+		// every token issued (as this did) made each token response allocate ~170 KB. append
+		// reallocates only when the capacity left over runs out, so the copying is amortised.
+		if n := len(s.issued) - MaxIssuedTokens; n > 0 {
+			for _, gone := range s.issued[:n] {
+				tx.write(kindIssued, gone.ID, nil)
+			}
+			if !tx.durable {
+				clear(s.issued[:n]) // let the dropped records' strings go (undo needs them)
+			}
+			s.issued = s.issued[n:]
+		}
+		now := s.now()
+		for k, exp := range s.expiredNow {
+			if now.After(exp) {
+				tx.touch(kindExpiredNow, k)
+				delete(s.expiredNow, k)
+			}
+		}
+		return nil
+	})
 }
 
 // IssuedTokens lists the remembered access tokens, newest first.
 func (s *Store) IssuedTokens() []IssuedToken {
+	s.catchUp()
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	out := make([]IssuedToken, 0, len(s.issued))
@@ -67,6 +81,7 @@ func (s *Store) IssuedTokens() []IssuedToken {
 
 // IssuedToken finds a remembered access token by id.
 func (s *Store) IssuedToken(jti string) (IssuedToken, bool) {
+	s.catchUp()
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	return s.issuedLocked(jti)
@@ -84,21 +99,23 @@ func (s *Store) issuedLocked(jti string) (IssuedToken, bool) {
 // ExpireAccessToken makes a remembered access token expired from now on (ErrNotFound for an
 // id the store does not remember).
 func (s *Store) ExpireAccessToken(jti string) error {
-	s.mu.Lock()
-	t, ok := s.issuedLocked(jti)
-	if !ok {
-		s.mu.Unlock()
-		return ErrNotFound
-	}
-	if s.expiredNow == nil {
-		s.expiredNow = make(map[string]time.Time)
-	}
-	s.expiredNow[jti] = t.ExpiresAt
-	return s.commitAndUnlock()
+	return s.tx(func(tx *tx) error {
+		t, ok := s.issuedLocked(jti)
+		if !ok {
+			return ErrNotFound
+		}
+		if s.expiredNow == nil {
+			s.expiredNow = make(map[string]time.Time)
+		}
+		tx.touch(kindExpiredNow, jti)
+		s.expiredNow[jti] = t.ExpiresAt
+		return nil
+	})
 }
 
 // Codes lists the authorization codes not yet used, soonest expiry first.
 func (s *Store) Codes() []sandbox.AuthCode {
+	s.catchUp()
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	out := make([]sandbox.AuthCode, 0, len(s.codes))
@@ -118,6 +135,7 @@ func (s *Store) Codes() []sandbox.AuthCode {
 
 // RefreshTokens lists the stored refresh tokens, soonest expiry first.
 func (s *Store) RefreshTokens() []sandbox.RefreshToken {
+	s.catchUp()
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	out := s.refresh.all()
@@ -137,26 +155,38 @@ func (s *Store) expiredAt() time.Time { return s.now().Add(-time.Second).UTC() }
 // ExpireCode makes an authorization code not yet used expired now (it stays stored, so the
 // token endpoint still knows it).
 func (s *Store) ExpireCode(code string) (sandbox.AuthCode, error) {
-	s.mu.Lock()
-	c, ok := s.codes[code]
-	if !ok || !c.UsedAt.IsZero() {
-		s.mu.Unlock()
-		return sandbox.AuthCode{}, ErrNotFound
+	var out sandbox.AuthCode
+	err := s.tx(func(t *tx) error {
+		c, ok := s.codes[code]
+		if !ok || !c.UsedAt.IsZero() {
+			return ErrNotFound
+		}
+		t.touch(kindCode, code)
+		c.ExpiresAt = s.expiredAt()
+		out = *c
+		return nil
+	})
+	if err != nil {
+		return sandbox.AuthCode{}, err
 	}
-	c.ExpiresAt = s.expiredAt()
-	out := *c
-	return out, s.commitAndUnlock()
+	return out, nil
 }
 
 // ExpireRefreshToken makes a refresh token expired now.
 func (s *Store) ExpireRefreshToken(tok string) (sandbox.RefreshToken, error) {
-	s.mu.Lock()
-	out, ok := s.refresh.setExpires(tok, s.expiredAt())
-	if !ok {
-		s.mu.Unlock()
-		return sandbox.RefreshToken{}, ErrNotFound
+	var out sandbox.RefreshToken
+	err := s.tx(func(t *tx) error {
+		if _, ok := s.refresh.rec(tok); !ok {
+			return ErrNotFound
+		}
+		t.touch(kindRefresh, tok)
+		out, _ = s.refresh.setExpires(tok, s.expiredAt())
+		return nil
+	})
+	if err != nil {
+		return sandbox.RefreshToken{}, err
 	}
-	return out, s.commitAndUnlock()
+	return out, nil
 }
 
 // ReloadResult says what a Reload kept, set aside and brought back.
@@ -183,7 +213,19 @@ type ReloadResult struct {
 // a file saved half-way, must not log every user out for good. Set-aside grants are kept in
 // memory only, and Reset and Disconnect clear them like any grant.
 func (s *Store) Reload(ds sandbox.Dataset) (ReloadResult, error) {
-	s.mu.Lock()
+	var res ReloadResult
+	err := s.tx(func(t *tx) error {
+		t.replaceAll()
+		res = s.reloadLocked(ds)
+		return nil
+	})
+	if err != nil {
+		return ReloadResult{}, err
+	}
+	return res, nil
+}
+
+func (s *Store) reloadLocked(ds sandbox.Dataset) ReloadResult {
 	oldGrants, oldParked, oldCodes, oldRefresh := s.grants, s.parked, s.codes, s.refresh
 	var generated []sandbox.Account
 	for _, a := range s.accounts {
@@ -237,25 +279,5 @@ func (s *Store) Reload(ds sandbox.Dataset) (ReloadResult, error) {
 	}
 	sort.Strings(res.DroppedVehicleIDs)
 	s.codes, s.refresh = oldCodes, oldRefresh
-	return res, s.commitAndUnlock()
-}
-
-func (s *Store) snapshotTokensLocked(snap *snapshot) {
-	snap.Issued = append([]IssuedToken(nil), s.issued...)
-	if len(s.expiredNow) > 0 {
-		snap.ExpiredNow = make(map[string]time.Time, len(s.expiredNow))
-		for k, v := range s.expiredNow {
-			snap.ExpiredNow[k] = v
-		}
-	}
-}
-
-func (s *Store) restoreTokens(snap *snapshot) {
-	s.issued = append([]IssuedToken(nil), snap.Issued...)
-	for k, v := range snap.ExpiredNow {
-		if s.expiredNow == nil {
-			s.expiredNow = make(map[string]time.Time)
-		}
-		s.expiredNow[k] = v
-	}
+	return res
 }

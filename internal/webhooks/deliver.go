@@ -104,10 +104,7 @@ func (s *Service) verify(app sandbox.Application, w sandbox.Webhook) bool {
 	s.mu.Unlock()
 	m.Lock()
 	defer m.Unlock()
-	s.mu.Lock()
-	done := s.verified[w.ID]
-	s.mu.Unlock()
-	if done {
+	if s.o.Store.WebhookVerified(w.ID) {
 		return true
 	}
 	challenge := sandbox.RandomToken(24)
@@ -141,19 +138,16 @@ func (s *Service) verify(app sandbox.Application, w sandbox.Webhook) bool {
 		return nil
 	})
 	if ok {
-		s.mu.Lock()
-		s.verified[w.ID] = true
-		s.mu.Unlock()
+		if err := s.o.Store.SetWebhookVerified(w.ID); err != nil {
+			// Verified all the same for now; after a restart the challenge runs again.
+			s.o.Logger.Error("recording a webhook's verification failed", "webhook", w.ID, "error", err)
+		}
 	}
 	return ok
 }
 
 // Verified reports whether the webhook passed the verify challenge.
-func (s *Service) Verified(webhookID string) bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.verified[webhookID]
-}
+func (s *Service) Verified(webhookID string) bool { return s.o.Store.WebhookVerified(webhookID) }
 
 // attempts POSTs body up to MaxAttempts times, waiting RetryBase, 2×, 4×… between tries,
 // and logs each try. check decides whether a response counts as accepted.

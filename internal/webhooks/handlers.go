@@ -49,7 +49,9 @@ func (s *Service) Subscribe(auth *scapi.Auth) scapi.HandlerFunc {
 		if !ok || app.ClientID != acc.Claims.ClientID {
 			return webhookNotFound(vars["webhookId"])
 		}
-		s.subscribe(app.ClientID, acc.UserID, hook.ID, acc.Vehicle.ID)
+		if err := s.subscribe(app.ClientID, acc.UserID, hook.ID, acc.Vehicle.ID); err != nil {
+			return err
+		}
 		scapi.WriteJSON(w, http.StatusOK, SubscribeResponse{WebhookID: hook.ID, VehicleID: acc.Vehicle.ID})
 		return nil
 	}
@@ -79,7 +81,9 @@ func (s *Service) Unsubscribe(w http.ResponseWriter, r *http.Request) error {
 	if _, ok := s.o.Store.Vehicle(vars["id"]); !ok {
 		return sandbox.Errorf(sandbox.TypeResourceNotFound, "PATH", "Vehicle %s does not exist in this sandbox.", vars["id"])
 	}
-	s.unsubscribe(hook.ID, vars["id"])
+	if err := s.unsubscribe(hook.ID, vars["id"]); err != nil {
+		return err
+	}
 	scapi.WriteJSON(w, http.StatusOK, map[string]string{"status": "success"})
 	return nil
 }

@@ -7,7 +7,8 @@
 //
 // Deliveries go only to URLs declared in fixtures (or added as applications through the
 // admin API), redirects are not followed, so the sandbox cannot be steered to other hosts.
-// Subscriptions and verification live in memory: a restart forgets them (subscribe again).
+// Subscriptions and verification live in the store: with a durable store they survive a
+// restart (deliveries in flight and batches waiting do not).
 package webhooks
 
 import (
@@ -54,12 +55,10 @@ type Service struct {
 	wg     sync.WaitGroup
 
 	mu       sync.Mutex
-	subs     map[subKey]*subscription
-	verified map[string]bool        // webhook id -> passed the challenge
-	verifyMu map[string]*sync.Mutex // webhook id -> one handshake at a time
-	v3Hooks  map[string]bool        // webhook id -> subscribed through the management API v3
-
-	log []Delivery // ring, oldest first
+	subs     map[subKey]*subscription // the store's subscriptions, with their delivery state
+	verifyMu map[string]*sync.Mutex   // webhook id -> one handshake at a time
+	v3Hooks  map[string]bool          // webhook id -> subscribed through the management API v3 (its VERIFY is v3's form)
+	log      []Delivery               // ring, oldest first
 }
 
 type subKey struct{ webhookID, vehicleID string }
@@ -107,7 +106,11 @@ func New(o Options) (*Service, error) {
 	if err := CheckApplications(o.Store.Applications()); err != nil {
 		return nil, err
 	}
-	s := &Service{o: o, subs: map[subKey]*subscription{}, verified: map[string]bool{}, verifyMu: map[string]*sync.Mutex{}, v3Hooks: map[string]bool{}}
+	s := &Service{o: o, subs: map[subKey]*subscription{}, verifyMu: map[string]*sync.Mutex{}, v3Hooks: map[string]bool{}}
+	// Subscriptions made before a restart carry on (no new first delivery).
+	for _, sub := range o.Store.WebhookSubscriptions() {
+		s.subs[subKey{sub.WebhookID, sub.VehicleID}] = &subscription{clientID: sub.ClientID, userID: sub.UserID}
+	}
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	o.Store.OnVehicleChange(s.vehicleChanged)
 	o.Store.OnVehicleError(s.vehicleError)
@@ -174,33 +177,39 @@ func (s *Service) webhook(id string) (sandbox.Application, sandbox.Webhook, bool
 	return sandbox.Application{}, sandbox.Webhook{}, false
 }
 
-// subscribe records a subscription and sends its first delivery; subscribing again restarts it.
-func (s *Service) subscribe(clientID, userID, webhookID, vehicleID string) {
+// subscribe records a subscription (in the store first: an error means nothing changed) and
+// sends its first delivery; subscribing again restarts it.
+func (s *Service) subscribe(clientID, userID, webhookID, vehicleID string) error {
 	k := subKey{webhookID, vehicleID}
+	if err := s.o.Store.PutWebhookSubscription(store.WebhookSubscription{WebhookID: webhookID, VehicleID: vehicleID, ClientID: clientID, UserID: userID}); err != nil {
+		return err
+	}
 	s.mu.Lock()
 	sub := &subscription{clientID: clientID, userID: userID, createdAt: s.o.Now()}
 	s.subs[k] = sub
 	s.mu.Unlock()
 	app, w, ok := s.webhook(webhookID)
 	if !ok {
-		return
+		return nil
 	}
 	if w.Delivers(sandbox.EventVehicleState) {
 		// The first delivery verifies the webhook first when it has not been yet.
 		s.schedule(k, sub, []Trigger{{Type: TriggerFirstDelivery}})
-		return
+		return nil
 	}
 	s.spawn(func() { s.verify(app, w) })
+	return nil
 }
 
-// unsubscribe forgets a subscription; it reports whether there was one.
-func (s *Service) unsubscribe(webhookID, vehicleID string) bool {
+// unsubscribe forgets a subscription (in the store first: an error means nothing changed).
+func (s *Service) unsubscribe(webhookID, vehicleID string) error {
+	if _, err := s.o.Store.DeleteWebhookSubscription(webhookID, vehicleID); err != nil {
+		return err
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	k := subKey{webhookID, vehicleID}
-	_, ok := s.subs[k]
-	delete(s.subs, k)
-	return ok
+	delete(s.subs, subKey{webhookID, vehicleID})
+	return nil
 }
 
 // Subscribed lists the vehicle ids subscribed to a webhook (for tests and the admin API).
@@ -345,7 +354,9 @@ func (s *Service) flush(k subKey, sub *subscription) {
 	}
 	// A disconnected vehicle's subscriptions end: its data is no longer the application's.
 	if _, ok := s.o.Store.Grant(sub.clientID, sub.userID, k.vehicleID); !ok {
-		s.unsubscribe(k.webhookID, k.vehicleID)
+		if err := s.unsubscribe(k.webhookID, k.vehicleID); err != nil {
+			s.o.Logger.Error("ending a disconnected vehicle's webhook subscription failed", "webhook", w.ID, "vehicle", k.vehicleID, "error", err)
+		}
 		s.record(Delivery{WebhookID: w.ID, VehicleID: k.vehicleID, EventType: sandbox.EventVehicleState, URL: w.URL,
 			Outcome: OutcomeSkipped, Error: "the vehicle is no longer connected to the application; subscription ended"})
 		return

@@ -373,3 +373,32 @@ func waitLog(t *testing.T, svc *webhooks.Service, n int) {
 		time.Sleep(5 * time.Millisecond)
 	}
 }
+
+// Subscriptions and verifications live in the store: a service started anew on it (as after
+// a restart with a durable store) carries them on, and an unsubscribe ends them there too.
+func TestSubscriptionsLiveInTheStore(t *testing.T) {
+	e := start(t, sandbox.Webhook{Signals: []string{"closure-islocked"}}, webhooks.Options{})
+	e.subscribe(t, ford)
+	deadline := time.Now().Add(5 * time.Second)
+	for !e.svc.Verified(hookID) && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	again, err := webhooks.New(webhooks.Options{Store: e.h.Store, Now: e.h.Clock.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer again.Close()
+	if got := again.Subscribed(hookID); len(got) != 1 || got[0] != ford {
+		t.Errorf("a new service sees subscriptions %v, want [%s]", got, ford)
+	}
+	if !again.Verified(hookID) {
+		t.Error("a new service does not know the webhook was verified")
+	}
+	res := e.h.Do(t, "DELETE", "/v2.0/vehicles/"+ford+"/webhooks/"+hookID, amt, nil)
+	if res.Status != 200 {
+		t.Fatalf("unsubscribe: %d %s", res.Status, res.Body)
+	}
+	if got := e.h.Store.WebhookSubscriptions(); len(got) != 0 {
+		t.Errorf("the store still holds %+v after unsubscribe", got)
+	}
+}

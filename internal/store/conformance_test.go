@@ -1,0 +1,458 @@
+package store
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	sandbox "github.com/smartcar-sandbox/smartcar-sandbox"
+)
+
+// The conformance suite: the behaviours every backend must show, run against each (dex's
+// storage/conformance is the model). A backend under test is a way to open a store on a
+// fresh backend and, for durable ones, to open it again on what the first left (a restart).
+
+// backendUnderTest opens stores on one kind of backend.
+type backendUnderTest struct {
+	name string
+	// open returns a store on a fresh backend, its clock at *now, and a reopen that opens
+	// another store on the same backend's data (nil for a backend that keeps nothing), and
+	// a switch that makes its commits fail the way a full disk does (nil when it cannot).
+	open func(t *testing.T, now *time.Time) (s *Store, reopen func() *Store, fail *atomic.Bool)
+}
+
+func backendsUnderTest() []backendUnderTest {
+	return []backendUnderTest{
+		{name: "memory", open: func(t *testing.T, now *time.Time) (*Store, func() *Store, *atomic.Bool) {
+			return openOn(t, nil, "", now), nil, nil
+		}},
+		{name: "sqlite", open: func(t *testing.T, now *time.Time) (*Store, func() *Store, *atomic.Bool) {
+			dir := t.TempDir()
+			var fail atomic.Bool
+			open := func() *Store {
+				b, err := OpenSQLite(dir)
+				if err != nil {
+					t.Fatal(err)
+				}
+				return openOn(t, &failingBackend{Backend: b, fail: &fail}, dir, now)
+			}
+			return open(), open, &fail
+		}},
+		{name: "postgres", open: func(t *testing.T, now *time.Time) (*Store, func() *Store, *atomic.Bool) {
+			url := needPostgres(t)
+			var fail atomic.Bool
+			open := func() *Store {
+				b, err := OpenPostgres(url)
+				if err != nil {
+					t.Fatal(err)
+				}
+				return openOn(t, &failingBackend{Backend: b, fail: &fail}, "", now)
+			}
+			return open(), open, &fail
+		}},
+	}
+}
+
+func openOn(t *testing.T, b Backend, dir string, now *time.Time) *Store {
+	t.Helper()
+	s, err := New(testDataset(), Options{Backend: b, Garage: testGarage, Now: func() time.Time { return *now }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.dataDir = dir
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
+// failingBackend fails every Commit while fail is set, as a full disk would, without writing.
+type failingBackend struct {
+	Backend
+	fail *atomic.Bool
+}
+
+func (f *failingBackend) Commit(full bool, changes []Record) error {
+	if f.fail.Load() {
+		return &pathErr
+	}
+	return f.Backend.Commit(full, changes)
+}
+
+func TestConformance(t *testing.T) {
+	tests := []struct {
+		name string
+		run  func(t *testing.T, b backendUnderTest)
+	}{
+		{"CodeExchangedOnceUnderRace", testCodeExchangedOnce},
+		{"RefreshRotatesOnceUnderRace", testRefreshRotatesOnce},
+		{"RevocationsSurviveResetAndRestart", testRevocationsSurvive},
+		{"EveryChangeSurvivesRestart", testEveryChangeSurvivesRestart},
+		{"FailedCommitChangesNothing", testFailedCommitChangesNothing},
+		{"DisconnectEndsTokens", testDisconnectEndsTokens},
+		{"KeyIsMadeOnce", testKeyIsMadeOnce},
+		{"ConcurrentUpdatesLoseNothing", testConcurrentUpdates},
+		{"WebhookSubscriptionsAreKept", testWebhookSubscriptions},
+	}
+	for _, b := range backendsUnderTest() {
+		t.Run(b.name, func(t *testing.T) {
+			for _, tc := range tests {
+				t.Run(tc.name, func(t *testing.T) { tc.run(t, b) })
+			}
+		})
+	}
+}
+
+var t0 = time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+
+func connectAndSaveCode(t *testing.T, s *Store, code string) {
+	t.Helper()
+	vid := testDataset().Vehicles[0].ID
+	if err := s.Connect(sandbox.Grant{ClientID: "app", UserID: "u1", VehicleID: vid, Permissions: []string{"read_odometer"}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.SaveCode(sandbox.AuthCode{Code: code, ClientID: "app", UserID: "u1", VehicleIDs: []string{vid}, ExpiresAt: t0.Add(10 * time.Minute)}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// Sixteen racing exchanges of one code: exactly one gets a refresh token, the others are
+// replays, which revoke what the code gave (RFC 6749 §4.1.2).
+func testCodeExchangedOnce(t *testing.T, b backendUnderTest) {
+	now := t0
+	s, _, _ := b.open(t, &now)
+	connectAndSaveCode(t, s, "code")
+	var wg sync.WaitGroup
+	var won, replayed atomic.Int32
+	for range 16 {
+		wg.Go(func() {
+			_, err := s.RedeemCode("code", "app", func(sandbox.AuthCode) error { return nil }, time.Hour)
+			switch {
+			case err == nil:
+				won.Add(1)
+			case errors.Is(err, ErrCodeUsed):
+				replayed.Add(1)
+			default:
+				t.Errorf("RedeemCode: %v", err)
+			}
+		})
+	}
+	wg.Wait()
+	if won.Load() != 1 || replayed.Load() != 15 {
+		t.Fatalf("won %d, replayed %d; want 1 and 15", won.Load(), replayed.Load())
+	}
+	if n := len(s.RefreshTokens()); n != 0 {
+		t.Errorf("%d refresh tokens left after the replays, want 0 (the replay revokes)", n)
+	}
+}
+
+// Sixteen racing uses of one refresh token all get the one successor: the chain never forks.
+func testRefreshRotatesOnce(t *testing.T, b backendUnderTest) {
+	now := t0
+	s, reopen, _ := b.open(t, &now)
+	connectAndSaveCode(t, s, "code")
+	first, err := s.RedeemCode("code", "app", func(sandbox.AuthCode) error { return nil }, time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	got := make([]string, 16)
+	for i := range got {
+		wg.Go(func() {
+			next, err := s.RotateRefreshToken(first.Token, "app", time.Minute, time.Hour)
+			if err != nil {
+				t.Errorf("RotateRefreshToken: %v", err)
+			}
+			got[i] = next.Token
+		})
+	}
+	wg.Wait()
+	for _, g := range got {
+		if g != got[0] || g == "" {
+			t.Fatalf("successors differ: %v", got)
+		}
+	}
+	if reopen == nil {
+		return
+	}
+	// After a restart, within grace: still the same successor; after grace: refused.
+	s2 := reopen()
+	if next, err := s2.RotateRefreshToken(first.Token, "app", time.Minute, time.Hour); err != nil || next.Token != got[0] {
+		t.Errorf("after restart: %q, %v; want the same successor %q", next.Token, err, got[0])
+	}
+	now = now.Add(2 * time.Minute)
+	if _, err := s2.RotateRefreshToken(first.Token, "app", time.Minute, time.Hour); !errors.Is(err, ErrRefreshUsed) && !errors.Is(err, ErrNotFound) {
+		t.Errorf("after grace: %v, want ErrRefreshUsed or ErrNotFound", err)
+	}
+}
+
+// Revocations (by id and by authorization) and the authorization counter outlive Reset and a
+// restart: tokens signed before must not work again.
+func testRevocationsSurvive(t *testing.T, b backendUnderTest) {
+	now := t0
+	s, reopen, _ := b.open(t, &now)
+	n, err := s.Authorize()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.RevokeAuthorization(n); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.RevokeAccessToken("jti", now.Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Reset(nil); err != nil {
+		t.Fatal(err)
+	}
+	stores := []*Store{s}
+	if reopen != nil {
+		stores = append(stores, reopen())
+	}
+	for i, st := range stores {
+		if r, _ := st.AccessTokenEnded("other", n); !r {
+			t.Errorf("store %d: the authorization's revocation was lost", i)
+		}
+		if r, _ := st.AccessTokenEnded("jti", 0); !r {
+			t.Errorf("store %d: the access token's revocation was lost", i)
+		}
+		if m, _ := st.Authorize(); m <= n {
+			t.Errorf("store %d: Authorize after reset = %d, want above %d", i, m, n)
+		}
+	}
+}
+
+// Each kind of change a restart must keep.
+func testEveryChangeSurvivesRestart(t *testing.T, b backendUnderTest) {
+	now := t0
+	s, reopen, _ := b.open(t, &now)
+	if reopen == nil {
+		t.Skip("a backend that keeps nothing across restarts")
+	}
+	vid := testDataset().Vehicles[0].ID
+	if _, err := s.UpdateVehicle(vid, func(v *sandbox.Vehicle) error { v.State.Security.SetLocked(true); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	gen, err := s.Account("bob")
+	if err != nil {
+		t.Fatal(err)
+	}
+	connectAndSaveCode(t, s, "code")
+	if err := s.SaveCode(sandbox.AuthCode{Code: "unused", ClientID: "app", ExpiresAt: now.Add(time.Minute)}); err != nil {
+		t.Fatal(err)
+	}
+	rt, err := s.RedeemCode("code", "app", func(sandbox.AuthCode) error { return nil }, time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.PutApplication(sandbox.Application{ClientID: "app2", RedirectURIs: []string{"x://y"}}); err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range []string{"t1", "t2"} {
+		if err := s.RecordIssuedToken(IssuedToken{ID: id, Kind: "vehicle", ClientID: "app", ExpiresAt: now.Add(time.Hour)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.ExpireAccessToken("t1"); err != nil {
+		t.Fatal(err)
+	}
+	want := stateJSON(t, s)
+	s2 := reopen()
+	if got := stateJSON(t, s2); got != want {
+		t.Errorf("after restart the state differs:\nwant %s\ngot  %s", want, got)
+	}
+	// And it works, not only reads the same.
+	if v, _ := s2.Vehicle(vid); !v.State.Security.IsLocked() {
+		t.Error("the lock was lost")
+	}
+	if _, ok := s2.AccountByUserID(gen.UserID); !ok {
+		t.Error("the generated account was lost")
+	}
+	if _, err := s2.RotateRefreshToken(rt.Token, "app", time.Minute, time.Hour); err != nil {
+		t.Errorf("the refresh token after restart: %v", err)
+	}
+	if _, err := s2.RedeemCode("code", "app", func(sandbox.AuthCode) error { return nil }, time.Hour); !errors.Is(err, ErrCodeUsed) {
+		t.Errorf("the used code after restart: %v, want ErrCodeUsed", err)
+	}
+	if got := s2.IssuedTokens(); len(got) != 2 || got[0].ID != "t2" {
+		t.Errorf("issued tokens after restart: %+v, want t2 then t1", got)
+	}
+}
+
+// A commit that fails changes nothing, for readers and after a restart, and the same change
+// goes through once commits work again.
+func testFailedCommitChangesNothing(t *testing.T, b backendUnderTest) {
+	now := t0
+	s, reopen, fail := b.open(t, &now)
+	if fail == nil {
+		t.Skip("a backend whose commits cannot fail")
+	}
+	connectAndSaveCode(t, s, "code")
+	vid := testDataset().Vehicles[0].ID
+	changes := []func() error{
+		func() error {
+			_, err := s.UpdateVehicle(vid, func(v *sandbox.Vehicle) error { v.State.OdometerKm++; return nil })
+			return err
+		},
+		func() error {
+			_, err := s.RedeemCode("code", "app", func(sandbox.AuthCode) error { return nil }, time.Hour)
+			return err
+		},
+		func() error { _, err := s.Disconnect(GrantFilter{ClientID: "app"}); return err },
+		func() error { _, err := s.Key("k", func() ([]byte, error) { return []byte("x"), nil }); return err },
+		func() error { return s.RecordIssuedToken(IssuedToken{ID: "t"}) },
+		func() error { return s.Reset(nil) },
+	}
+	for i, change := range changes {
+		before := stateJSON(t, s)
+		fail.Store(true)
+		err := change()
+		fail.Store(false)
+		if !errors.Is(err, ErrNotSaved) {
+			t.Fatalf("change %d: err = %v, want ErrNotSaved", i, err)
+		}
+		if strings.Contains(err.Error(), pathErr.Path) {
+			t.Errorf("change %d: the error names a path: %v", i, err)
+		}
+		if after := stateJSON(t, s); after != before {
+			t.Errorf("change %d: the state changed although the commit failed", i)
+		}
+		if got := stateJSON(t, reopen()); got != before {
+			t.Errorf("change %d: a restart sees another state", i)
+		}
+		if err := change(); err != nil {
+			t.Errorf("change %d once commits work: %v", i, err)
+		}
+	}
+}
+
+// A disconnect ends the grant for the tokens issued under it, and their refresh tokens go.
+func testDisconnectEndsTokens(t *testing.T, b backendUnderTest) {
+	now := t0
+	s, reopen, _ := b.open(t, &now)
+	connectAndSaveCode(t, s, "code")
+	rt, err := s.RedeemCode("code", "app", func(sandbox.AuthCode) error { return nil }, time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Disconnect(GrantFilter{ClientID: "app", UserID: "u1"}); err != nil {
+		t.Fatal(err)
+	}
+	stores := []*Store{s}
+	if reopen != nil {
+		stores = append(stores, reopen())
+	}
+	for i, st := range stores {
+		if _, err := st.RotateRefreshToken(rt.Token, "app", time.Minute, time.Hour); !errors.Is(err, ErrNotFound) {
+			t.Errorf("store %d: the refresh token after disconnect: %v, want ErrNotFound", i, err)
+		}
+		if _, ok := st.TokenGrant("app", "u1", testDataset().Vehicles[0].ID, rt.Authorization); ok {
+			t.Errorf("store %d: the grant is still reachable", i)
+		}
+	}
+}
+
+// Racing callers of Key all get the one secret, and it is kept (across Reset and restarts).
+func testKeyIsMadeOnce(t *testing.T, b backendUnderTest) {
+	now := t0
+	s, reopen, _ := b.open(t, &now)
+	var made atomic.Int32
+	got := make([][]byte, 8)
+	var wg sync.WaitGroup
+	for i := range got {
+		wg.Go(func() {
+			k, err := s.Key("signing", func() ([]byte, error) {
+				return fmt.Appendf(nil, "secret-%d", made.Add(1)), nil
+			})
+			if err != nil {
+				t.Error(err)
+			}
+			got[i] = k
+		})
+	}
+	wg.Wait()
+	for _, k := range got {
+		if !bytes.Equal(k, got[0]) {
+			t.Fatalf("callers got different keys: %q", got)
+		}
+	}
+	if err := s.Reset(nil); err != nil {
+		t.Fatal(err)
+	}
+	stores := []*Store{s}
+	if reopen != nil {
+		stores = append(stores, reopen())
+	}
+	for i, st := range stores {
+		k, err := st.Key("signing", func() ([]byte, error) { return []byte("another"), nil })
+		if err != nil || !bytes.Equal(k, got[0]) {
+			t.Errorf("store %d: Key = %q, %v; want %q kept", i, k, err, got[0])
+		}
+	}
+}
+
+// Racing updates of one vehicle lose none, in memory and on disk.
+func testConcurrentUpdates(t *testing.T, b backendUnderTest) {
+	now := t0
+	s, reopen, _ := b.open(t, &now)
+	vid := testDataset().Vehicles[0].ID
+	var wg sync.WaitGroup
+	for range 40 {
+		wg.Go(func() {
+			if _, err := s.UpdateVehicle(vid, func(v *sandbox.Vehicle) error { v.State.OdometerKm++; return nil }); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+	wg.Wait()
+	stores := []*Store{s}
+	if reopen != nil {
+		stores = append(stores, reopen())
+	}
+	for i, st := range stores {
+		if v, _ := st.Vehicle(vid); v.State.OdometerKm != 140 {
+			t.Errorf("store %d: odometer %v, want 140", i, v.State.OdometerKm)
+		}
+	}
+}
+
+// Webhook subscriptions and verifications are kept (across Reset and restarts) until deleted.
+func testWebhookSubscriptions(t *testing.T, b backendUnderTest) {
+	now := t0
+	s, reopen, _ := b.open(t, &now)
+	subs := []WebhookSubscription{
+		{WebhookID: "w1", VehicleID: "v1", ClientID: "app", UserID: "u1"},
+		{WebhookID: "w1", VehicleID: "v2", ClientID: "app", UserID: "u1"},
+	}
+	for _, sub := range subs {
+		if err := s.PutWebhookSubscription(sub); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.SetWebhookVerified("w1"); err != nil {
+		t.Fatal(err)
+	}
+	if had, err := s.DeleteWebhookSubscription("w1", "v2"); err != nil || !had {
+		t.Fatalf("DeleteWebhookSubscription = %v, %v; want true", had, err)
+	}
+	if had, err := s.DeleteWebhookSubscription("w1", "v9"); err != nil || had {
+		t.Fatalf("DeleteWebhookSubscription of none = %v, %v; want false", had, err)
+	}
+	if err := s.Reset(nil); err != nil {
+		t.Fatal(err)
+	}
+	stores := []*Store{s}
+	if reopen != nil {
+		stores = append(stores, reopen())
+	}
+	for i, st := range stores {
+		if got := st.WebhookSubscriptions(); len(got) != 1 || got[0] != subs[0] {
+			t.Errorf("store %d: subscriptions %+v, want just %+v", i, got, subs[0])
+		}
+		if !st.WebhookVerified("w1") || st.WebhookVerified("w2") {
+			t.Errorf("store %d: verified w1=%v w2=%v, want true false", i, st.WebhookVerified("w1"), st.WebhookVerified("w2"))
+		}
+	}
+}

@@ -1,0 +1,203 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"os"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	sandbox "github.com/smartcar-sandbox/smartcar-sandbox"
+	"github.com/smartcar-sandbox/smartcar-sandbox/internal/store/pgtest"
+)
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	pgtest.Stop()
+	os.Exit(code)
+}
+
+func needPostgres(t *testing.T) string { return pgtest.URL(t) }
+
+func TestPostgresMigratesOnceAndRefusesNewerSchema(t *testing.T) {
+	url := needPostgres(t)
+	for range 2 { // the second open finds the schema current
+		b, err := OpenPostgres(url)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b.Close()
+	}
+	ctx := context.Background()
+	conn, err := pgx.Connect(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	if _, err := conn.Exec(ctx, `INSERT INTO schema_migrations (version) VALUES (99)`); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := OpenPostgres(url); err == nil {
+		t.Fatal("a database with a newer schema opened")
+	}
+}
+
+// PostgreSQL restarted under load: while it is down, changes fail with ErrNotSaved and are not
+// made; once it is back the same store works again without a restart, and every change that
+// was acknowledged is in the database.
+func TestPostgresRestartUnderLoad(t *testing.T) {
+	url := needPostgres(t)
+	b, err := OpenPostgres(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := New(testDataset(), Options{Backend: b})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	vid := testDataset().Vehicles[0].ID
+	var acked, refused atomic.Int64
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	for range 8 {
+		wg.Go(func() {
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				_, err := s.UpdateVehicle(vid, func(v *sandbox.Vehicle) error { v.State.OdometerKm++; return nil })
+				switch {
+				case err == nil:
+					acked.Add(1)
+				case errors.Is(err, ErrNotSaved):
+					refused.Add(1)
+				default:
+					t.Error(err)
+					return
+				}
+			}
+		})
+	}
+	time.Sleep(200 * time.Millisecond)
+	pgtest.Down(t)
+	time.Sleep(300 * time.Millisecond)
+	pgtest.Up(t)
+	deadline := time.Now().Add(20 * time.Second)
+	for before := acked.Load(); acked.Load() < before+50 && time.Now().Before(deadline); {
+		time.Sleep(20 * time.Millisecond)
+	}
+	close(stop)
+	wg.Wait()
+	if refused.Load() == 0 {
+		t.Error("no change was refused while PostgreSQL was down")
+	}
+	want := 100 + float64(acked.Load())
+	if v, _ := s.Vehicle(vid); v.State.OdometerKm != want {
+		t.Errorf("served odometer %v, want %v (100 + %d acknowledged)", v.State.OdometerKm, want, acked.Load())
+	}
+	b2, err := OpenPostgres(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s2, err := New(testDataset(), Options{Backend: b2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s2.Close()
+	if v, _ := s2.Vehicle(vid); v.State.OdometerKm != want {
+		t.Errorf("odometer in the database %v, want %v: an acknowledged change was lost", v.State.OdometerKm, want)
+	}
+	t.Logf("%d changes acknowledged, %d refused while PostgreSQL was down", acked.Load(), refused.Load())
+}
+
+// Two sandboxes on one PostgreSQL database behave as one: a code issued by one is exchanged at
+// the other (and a replay at the first is a replay), a refresh rotates once across both, a LOCK
+// through one is read through the other, a revoke on one holds on the other at once, and a
+// named key made by one is the other's.
+func TestPostgresReplicas(t *testing.T) {
+	url := needPostgres(t)
+	now := t0
+	open := func() *Store {
+		b, err := OpenPostgres(url)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return openOn(t, b, "", &now)
+	}
+	a, b := open(), open()
+	ok := func(sandbox.AuthCode) error { return nil }
+
+	connectAndSaveCode(t, a, "code")
+	rt, err := b.RedeemCode("code", "app", ok, time.Hour)
+	if err != nil {
+		t.Fatalf("the code issued by one, exchanged at the other: %v", err)
+	}
+
+	var wg sync.WaitGroup
+	got := make([]string, 16)
+	for i := range got {
+		wg.Go(func() {
+			s := []*Store{a, b}[i%2]
+			next, err := s.RotateRefreshToken(rt.Token, "app", time.Minute, time.Hour)
+			if err != nil {
+				t.Errorf("rotation %d: %v", i, err)
+			}
+			got[i] = next.Token
+		})
+	}
+	wg.Wait()
+	for _, g := range got {
+		if g == "" || g != got[0] {
+			t.Fatalf("the chain forked across the two: %v", got)
+		}
+	}
+
+	vid := testDataset().Vehicles[0].ID
+	if _, err := a.UpdateVehicle(vid, func(v *sandbox.Vehicle) error { v.State.Security.SetLocked(true); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if v, _ := b.Vehicle(vid); !v.State.Security.IsLocked() {
+		t.Error("a LOCK through one is not read through the other")
+	}
+
+	if err := a.RevokeAuthorization(rt.Authorization); err != nil {
+		t.Fatal(err)
+	}
+	if r, _ := b.AccessTokenEnded("any", rt.Authorization); !r {
+		t.Error("a revoke on one is not seen by the other")
+	}
+	if _, err := b.RotateRefreshToken(got[0], "app", time.Minute, time.Hour); !errors.Is(err, ErrNotFound) {
+		t.Errorf("the revoked chain's token at the other: %v, want ErrNotFound", err)
+	}
+	if _, err := a.RedeemCode("code", "app", ok, time.Hour); !errors.Is(err, ErrCodeUsed) {
+		t.Errorf("replaying at one a code the other exchanged: %v, want ErrCodeUsed", err)
+	}
+
+	ka, err := a.Key("token-signing", func() ([]byte, error) { return []byte("made-by-a"), nil })
+	if err != nil {
+		t.Fatal(err)
+	}
+	kb, err := b.Key("token-signing", func() ([]byte, error) { return []byte("made-by-b"), nil })
+	if err != nil || string(kb) != string(ka) {
+		t.Errorf("the other's key = %q, %v; want %q", kb, err, ka)
+	}
+
+	// Reset through one: the other sees the fixtures again (the LOCK is gone) and keeps the
+	// revocation.
+	if err := a.Reset(nil); err != nil {
+		t.Fatal(err)
+	}
+	if v, _ := b.Vehicle(vid); v.State.Security.IsLocked() {
+		t.Error("after a reset through one, the other still reads the LOCK")
+	}
+	if r, _ := b.AccessTokenEnded("any", rt.Authorization); !r {
+		t.Error("the revocation did not survive the reset at the other")
+	}
+}

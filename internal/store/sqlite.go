@@ -1,0 +1,175 @@
+package store
+
+import (
+	"database/sql"
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"sync"
+
+	_ "modernc.org/sqlite" // the pure-Go SQLite driver: the binary stays static with CGO_ENABLED=0
+)
+
+// dbFile is the database a data dir holds.
+const dbFile = "sandbox.db"
+
+// sqliteMigrations are the schema's versions, applied in order at open; version n is
+// sqliteMigrations[n-1]. Never change one that has shipped: add the next.
+var sqliteMigrations = []string{
+	`CREATE TABLE records (
+		kind  TEXT NOT NULL,
+		key   TEXT NOT NULL,
+		value BLOB NOT NULL,
+		PRIMARY KEY (kind, key)
+	) WITHOUT ROWID`,
+}
+
+// SQLite is the Backend of a data dir: DIR/sandbox.db in WAL mode with synchronous=FULL, so
+// a commit is on disk (the WAL fsynced) before Commit returns and a crash at any point
+// leaves every committed transaction and nothing of an uncommitted one.
+type SQLite struct {
+	mu     sync.Mutex // one writer: the store commits one transaction at a time anyway
+	db     *sql.DB
+	upsert *sql.Stmt
+	del    *sql.Stmt
+	closed bool
+}
+
+// OpenSQLite opens (or makes) dir/sandbox.db and brings its schema to the current version.
+func OpenSQLite(dir string) (*SQLite, error) {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("data dir: %w", err)
+	}
+	path := filepath.Join(dir, dbFile)
+	q := url.Values{}
+	for _, p := range []string{"journal_mode(WAL)", "synchronous(FULL)", "busy_timeout(10000)", "foreign_keys(ON)"} {
+		q.Add("_pragma", p)
+	}
+	q.Set("_txlock", "immediate")
+	db, err := sql.Open("sqlite", "file:"+path+"?"+q.Encode())
+	if err != nil {
+		return nil, fmt.Errorf("data dir: %w", err)
+	}
+	// One connection: every pragma above applies to it, and writes are serial anyway.
+	db.SetMaxOpenConns(1)
+	db.SetMaxIdleConns(1)
+	db.SetConnMaxLifetime(0)
+	b := &SQLite{db: db}
+	if err := b.migrate(); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("data dir: %s: %w", path, err)
+	}
+	if b.upsert, err = db.Prepare(`INSERT INTO records (kind, key, value) VALUES (?, ?, ?)
+		ON CONFLICT (kind, key) DO UPDATE SET value = excluded.value`); err == nil {
+		b.del, err = db.Prepare(`DELETE FROM records WHERE kind = ? AND key = ?`)
+	}
+	if err != nil {
+		db.Close()
+		return nil, fmt.Errorf("data dir: %s: %w", path, err)
+	}
+	return b, nil
+}
+
+// migrate applies the migrations the database has not seen, each in its own transaction
+// with the version it brings.
+func (b *SQLite) migrate() error {
+	if _, err := b.db.Exec(`CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY)`); err != nil {
+		return err
+	}
+	var have int
+	if err := b.db.QueryRow(`SELECT COALESCE(MAX(version), 0) FROM schema_migrations`).Scan(&have); err != nil {
+		return err
+	}
+	if have > len(sqliteMigrations) {
+		return fmt.Errorf("the database has schema version %d, this sandbox knows up to %d: use a newer sandbox", have, len(sqliteMigrations))
+	}
+	for v := have + 1; v <= len(sqliteMigrations); v++ {
+		tx, err := b.db.Begin()
+		if err != nil {
+			return err
+		}
+		if _, err := tx.Exec(sqliteMigrations[v-1]); err != nil {
+			tx.Rollback()
+			return fmt.Errorf("migration %d: %w", v, err)
+		}
+		if _, err := tx.Exec(`INSERT INTO schema_migrations (version) VALUES (?)`, v); err != nil {
+			tx.Rollback()
+			return fmt.Errorf("migration %d: %w", v, err)
+		}
+		if err := tx.Commit(); err != nil {
+			return fmt.Errorf("migration %d: %w", v, err)
+		}
+	}
+	return nil
+}
+
+// Load implements Backend.
+func (b *SQLite) Load() ([]Record, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.closed {
+		return nil, errClosed
+	}
+	rows, err := b.db.Query(`SELECT kind, key, value FROM records ORDER BY kind, key`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []Record
+	for rows.Next() {
+		var r Record
+		if err := rows.Scan(&r.Kind, &r.Key, &r.Value); err != nil {
+			return nil, err
+		}
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}
+
+// Commit implements Backend.
+func (b *SQLite) Commit(full bool, changes []Record) (err error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.closed {
+		return errClosed
+	}
+	tx, err := b.db.Begin()
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if err != nil {
+			tx.Rollback()
+		}
+	}()
+	if full {
+		if _, err := tx.Exec(`DELETE FROM records WHERE kind NOT IN (?, ?)`, keptKinds[0], keptKinds[1]); err != nil {
+			return err
+		}
+	}
+	upsert, del := tx.Stmt(b.upsert), tx.Stmt(b.del)
+	for _, r := range changes {
+		if r.Value == nil {
+			_, err = del.Exec(r.Kind, r.Key)
+		} else {
+			_, err = upsert.Exec(r.Kind, r.Key, r.Value)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return tx.Commit()
+}
+
+// Close implements Backend.
+func (b *SQLite) Close() error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.closed {
+		return nil
+	}
+	b.closed = true
+	return errors.Join(b.upsert.Close(), b.del.Close(), b.db.Close())
+}

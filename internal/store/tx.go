@@ -1,0 +1,663 @@
+package store
+
+import (
+	"encoding/json"
+	"fmt"
+	"maps"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	sandbox "github.com/smartcar-sandbox/smartcar-sandbox"
+)
+
+// state is everything the store holds, in plain maps. Only tx changes it.
+type state struct {
+	fixtures sandbox.Dataset
+
+	apps     map[string]*sandbox.Application // by client id
+	accounts map[string]*sandbox.Account     // by lower-cased username
+	users    map[string]string               // user id -> lower-cased username
+	vehicles map[string]*sandbox.Vehicle     // by id
+	grants   map[grantKey]*sandbox.Grant
+	parked   map[grantKey]*sandbox.Grant  // grants whose vehicle a reload removed (see Reload); memory only
+	codes    map[string]*sandbox.AuthCode // unused and used ones (see AuthCode.UsedAt)
+	refresh  *refreshTokens
+	revoked  map[string]time.Time // access token ids (jti) revoked -> when they expire anyway
+
+	// authSeq is the last authorization number handed out (see Authorize). It never goes
+	// back, not even on Reset: a token signed before a reset must not meet a grant made after
+	// it with a number it passes.
+	authSeq uint64
+	// revokedAuth holds the authorizations ended early (a replayed code, an admin revoke) ->
+	// when the last access token issued under them expires anyway.
+	revokedAuth map[uint64]time.Time
+
+	issued     []IssuedToken        // newest last, bounded (see tokens.go)
+	issuedSeq  uint64               // the record key of the newest issued token
+	expiredNow map[string]time.Time // access token ids expired early by the admin API -> when they expire anyway
+
+	keys map[string][]byte // named secrets (see Key)
+
+	webhookSubs      map[string]WebhookSubscription // by WebhookSubscription.key (see webhooks.go)
+	webhooksVerified map[string]bool                // webhook id -> passed its challenge
+}
+
+// tx is one change to the store. Store.tx runs it under the write lock and commits it before
+// the lock is released, so no reader sees a change the backend does not hold. Each record a
+// change touches is named with touch before it changes (or written with write); with a
+// durable backend that names the rows to commit and keeps the old value, so a failed commit
+// puts memory back exactly (undo, newest first). In memory there is nothing to commit and
+// nothing can fail, so touch does nothing and a transaction costs no more than the lock.
+// Transactions that arrive together share one backend commit (see groupTx).
+type tx struct {
+	s       *Store
+	durable bool
+	full    bool // the whole state changed (Reset, Reload): commit it all
+	touched map[recKey]bool
+	dirty   []recKey
+	writes  []Record // records given with their value (issued tokens)
+	undo    []func()
+}
+
+type recKey struct{ kind, key string }
+
+// tx runs fn as one transaction: under the write lock, committed to the backend before the
+// lock is released. When fn fails nothing is committed and its error is returned as is; fn
+// must not change anything before it fails (in memory there is no undo). When the commit
+// fails the change is undone and ErrNotSaved is returned.
+func (s *Store) tx(fn func(t *tx) error) error {
+	if s.backend != nil {
+		return s.groupTx(fn)
+	}
+	s.mu.Lock()
+	// One transaction runs at a time, so the in-memory store keeps one tx and reuses it: a
+	// request's change allocates nothing for it.
+	t := &s.txn
+	*t = tx{s: s}
+	err := fn(t)
+	s.mu.Unlock()
+	return err
+}
+
+// pendingTx is a transaction waiting for the group commit.
+type pendingTx struct {
+	fn   func(t *tx) error
+	done chan txResult // buffered: one result, or the lead
+}
+
+type txResult struct {
+	err  error
+	lead bool // no result yet: commit the queue
+}
+
+// groupTx runs fn with a durable backend. Writers that arrive while a commit is on its way
+// queue up; the next leader runs every queued transaction under the write lock, one after
+// the other, and commits them as one backend transaction (one fsync for all), then answers
+// each and hands the lead to the first writer that queued meanwhile. Readers wait for the
+// lock as they would for a single commit, so none sees a change before it is durable; if the
+// commit fails every transaction of the group is undone (newest first) and each gets
+// ErrNotSaved.
+func (s *Store) groupTx(fn func(t *tx) error) error {
+	p := &pendingTx{fn: fn, done: make(chan txResult, 1)}
+	s.qmu.Lock()
+	s.queue = append(s.queue, p)
+	lead := !s.committing
+	s.committing = true
+	s.qmu.Unlock()
+	if !lead {
+		if r := <-p.done; !r.lead {
+			return r.err
+		}
+	}
+	s.qmu.Lock()
+	group := s.queue
+	s.queue = nil
+	s.qmu.Unlock()
+	s.commitGroup(group)
+	s.qmu.Lock()
+	if len(s.queue) > 0 {
+		s.queue[0].done <- txResult{lead: true}
+	} else {
+		s.committing = false
+	}
+	s.qmu.Unlock()
+	return (<-p.done).err
+}
+
+// commitGroup runs and commits a group of transactions, answering each. With a shared
+// backend the group runs inside the backend's writing transaction, after the other
+// sandboxes' writes since the last one have been applied.
+func (s *Store) commitGroup(group []*pendingTx) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	errs := make([]error, len(group))
+	var applied []*tx
+	var appliedAt []int
+	full := false
+	run := func() {
+		for i, p := range group {
+			t := &tx{s: s, durable: true}
+			if err := p.fn(t); err != nil {
+				t.rollback()
+				errs[i] = err
+				continue
+			}
+			applied = append(applied, t)
+			appliedAt = append(appliedAt, i)
+			full = full || t.full
+		}
+	}
+	var err error
+	if s.shared != nil {
+		var v int64
+		v, err = s.shared.Sync(s.version, func(changed []Record) (bool, []Record, error) {
+			s.apply(changed)
+			run()
+			changes := s.changesOf(applied, full)
+			if s.saveFault != nil {
+				if err := s.saveFault(); err != nil {
+					return false, nil, err
+				}
+			}
+			return full, changes, nil
+		})
+		if err == nil {
+			s.version = v
+		} else {
+			s.log.Error("saving changes failed; they were undone", "error", err)
+			err = fmt.Errorf("%w (%s)", ErrNotSaved, causeWithoutPath(err))
+			for i := range group { // the group did not run when the database could not be reached
+				if errs[i] == nil && !slices.ContainsFunc(appliedAt, func(j int) bool { return j == i }) {
+					errs[i] = err
+				}
+			}
+		}
+	} else {
+		run()
+		err = s.commit(applied, full)
+	}
+	if err != nil {
+		for j := len(applied) - 1; j >= 0; j-- {
+			applied[j].rollback()
+			errs[appliedAt[j]] = err
+		}
+	}
+	for i, p := range group {
+		p.done <- txResult{err: errs[i]}
+	}
+}
+
+// touch names a record about to change (kind, key) and keeps its value for undo.
+func (t *tx) touch(kind, key string) {
+	if !t.durable || t.full {
+		return
+	}
+	k := recKey{kind, key}
+	if t.touched[k] {
+		return
+	}
+	if t.touched == nil {
+		t.touched = make(map[recKey]bool)
+	}
+	t.touched[k] = true
+	t.dirty = append(t.dirty, k)
+	s := t.s
+	switch kind {
+	case kindApp:
+		old, had := s.apps[key]
+		t.undo = append(t.undo, func() { restore(s.apps, key, old, had) })
+	case kindAccount:
+		old, had := s.accounts[key]
+		var copied sandbox.Account
+		if had {
+			copied = *old
+		}
+		t.undo = append(t.undo, func() {
+			if a, ok := s.accounts[key]; ok {
+				delete(s.users, a.UserID)
+				delete(s.accounts, key)
+			}
+			if had {
+				s.putAccountLocked(copied)
+			}
+		})
+	case kindVehicle:
+		old, had := s.vehicles[key]
+		t.undo = append(t.undo, func() { restore(s.vehicles, key, old, had) })
+	case kindGrant:
+		gk := parseGrantKey(key)
+		old, had := s.grants[gk]
+		var copied sandbox.Grant
+		if had {
+			copied = *old
+		}
+		t.undo = append(t.undo, func() { restore(s.grants, gk, &copied, had) })
+	case kindCode:
+		old, had := s.codes[key]
+		var copied sandbox.AuthCode
+		if had {
+			copied = *old // RedeemCode and ExpireCode change a code in place
+		}
+		t.undo = append(t.undo, func() { restore(s.codes, key, &copied, had) })
+	case kindRefresh:
+		old, had := s.refresh.get(key)
+		t.undo = append(t.undo, func() {
+			s.refresh.remove(key)
+			if had {
+				s.refresh.put(old)
+			}
+		})
+	case kindRevoked:
+		old, had := s.revoked[key]
+		t.undo = append(t.undo, func() { restore(s.revoked, key, old, had) })
+	case kindExpiredNow:
+		old, had := s.expiredNow[key]
+		t.undo = append(t.undo, func() {
+			if s.expiredNow == nil {
+				s.expiredNow = make(map[string]time.Time)
+			}
+			restore(s.expiredNow, key, old, had)
+		})
+	case kindRevokedAuth:
+		n, _ := strconv.ParseUint(key, 10, 64)
+		old, had := s.revokedAuth[n]
+		t.undo = append(t.undo, func() { restore(s.revokedAuth, n, old, had) })
+	case kindMeta: // metaAuthSeq
+		old := s.authSeq
+		t.undo = append(t.undo, func() { s.authSeq = old })
+	case kindKey:
+		old, had := s.keys[key]
+		t.undo = append(t.undo, func() { restore(s.keys, key, old, had) })
+	case kindWebhookSub:
+		old, had := s.webhookSubs[key]
+		t.undo = append(t.undo, func() { restore(s.webhookSubs, key, old, had) })
+	case kindWebhookVerified:
+		old, had := s.webhooksVerified[key]
+		t.undo = append(t.undo, func() { restore(s.webhooksVerified, key, old, had) })
+	default:
+		panic("store: touch of unknown kind " + kind)
+	}
+}
+
+func restore[K comparable, V any](m map[K]V, k K, old V, had bool) {
+	if had {
+		m[k] = old
+	} else {
+		delete(m, k)
+	}
+}
+
+// replaceAll marks a change of the whole state (Reset, Reload): the commit writes every
+// record, and undo puts the state as it was before back. Call it before changing anything.
+func (t *tx) replaceAll() {
+	if !t.durable || t.full {
+		return
+	}
+	t.full = true
+	s := t.s
+	before := s.state
+	// The maps Reset and Reload keep are copied: the new state goes on changing them.
+	before.revoked = maps.Clone(s.revoked)
+	before.revokedAuth = maps.Clone(s.revokedAuth)
+	before.expiredNow = maps.Clone(s.expiredNow)
+	before.keys = maps.Clone(s.keys)
+	before.webhookSubs = maps.Clone(s.webhookSubs)
+	before.webhooksVerified = maps.Clone(s.webhooksVerified)
+	before.issued = slices.Clone(s.issued)
+	t.undo = append(t.undo[:0], func() { s.state = before })
+}
+
+// write records a change given with its value (nil deletes), for records with no map of
+// their own to read it back from (issued tokens); undo is the caller's.
+func (t *tx) write(kind, key string, v any) {
+	if !t.durable || t.full {
+		return
+	}
+	var b []byte
+	if v != nil {
+		b = mustJSON(v)
+	}
+	t.writes = append(t.writes, Record{Kind: kind, Key: key, Value: b})
+}
+
+func (t *tx) rollback() {
+	for i := len(t.undo) - 1; i >= 0; i-- {
+		t.undo[i]()
+	}
+}
+
+// commit writes the records of the transactions txs changed, as they are now, in one
+// backend transaction (with full, the whole state).
+func (s *Store) commit(txs []*tx, full bool) error {
+	changes := s.changesOf(txs, full)
+	if !full && len(changes) == 0 {
+		return nil
+	}
+	var err error
+	if s.saveFault != nil {
+		err = s.saveFault()
+	}
+	if err == nil {
+		err = s.backend.Commit(full, changes)
+	}
+	if err != nil {
+		s.log.Error("saving changes failed; they were undone", "dir", s.dataDir, "error", err)
+		return fmt.Errorf("%w (%s)", ErrNotSaved, causeWithoutPath(err))
+	}
+	return nil
+}
+
+// changesOf is the records the transactions txs changed, as they are now (with full, the
+// whole state).
+func (s *Store) changesOf(txs []*tx, full bool) []Record {
+	if full {
+		return s.records()
+	}
+	var changes []Record
+	{
+		seen := make(map[recKey]bool)
+		for _, t := range txs {
+			for _, k := range t.dirty {
+				if !seen[k] {
+					seen[k] = true
+					changes = append(changes, Record{Kind: k.kind, Key: k.key, Value: s.value(k.kind, k.key)})
+				}
+			}
+			changes = append(changes, t.writes...)
+		}
+	}
+	return changes
+}
+
+// catchUp applies what other sandboxes sharing the backend wrote since this one last looked,
+// so a read sees every change committed anywhere before it began. Without a shared backend
+// there is nothing to do. If the backend cannot be reached the read is served from what this
+// sandbox holds (the write that follows, if any, fails clearly).
+func (s *Store) catchUp() {
+	if s.shared == nil {
+		return
+	}
+	s.mu.RLock()
+	since := s.version
+	s.mu.RUnlock()
+	changed, v, err := s.shared.Changed(since)
+	if err != nil {
+		s.log.Warn("reading the other sandboxes' changes failed", "error", err)
+		return
+	}
+	if v == since {
+		return
+	}
+	s.mu.Lock()
+	if v > s.version { // else a newer catch-up or commit got there first
+		s.apply(changed)
+		s.version = v
+	}
+	s.mu.Unlock()
+}
+
+// apply lays records other sandboxes wrote over the state (a nil Value deletes).
+func (s *Store) apply(recs []Record) {
+	for _, r := range recs {
+		if r.Value == nil {
+			s.unload(r.Kind, r.Key)
+			continue
+		}
+		if err := s.loadRecord(r); err != nil {
+			s.log.Error("a record from the shared store does not decode; skipped", "kind", r.Kind, "key", r.Key, "error", err)
+		}
+	}
+}
+
+// unload deletes one record from the state.
+func (s *Store) unload(kind, key string) {
+	switch kind {
+	case kindApp:
+		delete(s.apps, key)
+	case kindAccount:
+		if a, ok := s.accounts[key]; ok {
+			delete(s.users, a.UserID)
+			delete(s.accounts, key)
+		}
+	case kindVehicle:
+		delete(s.vehicles, key)
+	case kindGrant:
+		delete(s.grants, parseGrantKey(key))
+	case kindCode:
+		delete(s.codes, key)
+	case kindRefresh:
+		s.refresh.remove(key)
+	case kindRevoked:
+		delete(s.revoked, key)
+	case kindExpiredNow:
+		delete(s.expiredNow, key)
+	case kindRevokedAuth:
+		n, _ := strconv.ParseUint(key, 10, 64)
+		delete(s.revokedAuth, n)
+	case kindIssued:
+		s.issued = slices.DeleteFunc(s.issued, func(t IssuedToken) bool { return t.ID == key })
+	case kindKey:
+		delete(s.keys, key)
+	case kindWebhookSub:
+		delete(s.webhookSubs, key)
+	case kindWebhookVerified:
+		delete(s.webhooksVerified, key)
+	}
+}
+
+// value is the JSON of a record as the state holds it now; nil when it is gone.
+func (s *Store) value(kind, key string) []byte {
+	var v any
+	var ok bool
+	switch kind {
+	case kindApp:
+		v, ok = lookup(s.apps, key)
+	case kindAccount:
+		v, ok = lookup(s.accounts, key)
+	case kindVehicle:
+		v, ok = lookup(s.vehicles, key)
+	case kindGrant:
+		v, ok = lookup(s.grants, parseGrantKey(key))
+	case kindCode:
+		v, ok = lookup(s.codes, key)
+	case kindRefresh:
+		v, ok = s.refresh.get(key)
+	case kindRevoked:
+		v, ok = lookup(s.revoked, key)
+	case kindExpiredNow:
+		v, ok = lookup(s.expiredNow, key)
+	case kindRevokedAuth:
+		n, _ := strconv.ParseUint(key, 10, 64)
+		v, ok = lookup(s.revokedAuth, n)
+	case kindMeta:
+		v, ok = s.authSeq, true
+	case kindKey:
+		v, ok = lookup(s.keys, key)
+	case kindWebhookSub:
+		v, ok = lookup(s.webhookSubs, key)
+	case kindWebhookVerified:
+		v, ok = lookup(s.webhooksVerified, key)
+	}
+	if !ok {
+		return nil
+	}
+	return mustJSON(v)
+}
+
+func lookup[K comparable, V any](m map[K]V, k K) (any, bool) {
+	v, ok := m[k]
+	return v, ok
+}
+
+func mustJSON(v any) []byte {
+	b, err := json.Marshal(v)
+	if err != nil {
+		// Every record is one of the store's own types, which always encode.
+		panic("store: encoding a record: " + err.Error())
+	}
+	return b
+}
+
+// records is the whole state as records (a full commit, and the import of a state file).
+func (s *Store) records() []Record {
+	var out []Record
+	add := func(kind, key string, v any) { out = append(out, Record{Kind: kind, Key: key, Value: mustJSON(v)}) }
+	for k, v := range s.apps {
+		add(kindApp, k, v)
+	}
+	for k, v := range s.accounts {
+		add(kindAccount, k, v)
+	}
+	for k, v := range s.vehicles {
+		add(kindVehicle, k, v)
+	}
+	for k, v := range s.grants {
+		add(kindGrant, k.String(), v)
+	}
+	for k, v := range s.codes {
+		add(kindCode, k, v)
+	}
+	for _, t := range s.refresh.all() {
+		add(kindRefresh, t.Token, t)
+	}
+	for k, v := range s.revoked {
+		add(kindRevoked, k, v)
+	}
+	for k, v := range s.expiredNow {
+		add(kindExpiredNow, k, v)
+	}
+	for k, v := range s.revokedAuth {
+		add(kindRevokedAuth, strconv.FormatUint(k, 10), v)
+	}
+	first := s.issuedSeq - uint64(len(s.issued)) + 1
+	for i, it := range s.issued {
+		add(kindIssued, it.ID, issuedRec{Seq: first + uint64(i), Token: it})
+	}
+	add(kindMeta, metaAuthSeq, s.authSeq)
+	for k, v := range s.keys {
+		add(kindKey, k, v)
+	}
+	for k, v := range s.webhookSubs {
+		add(kindWebhookSub, k, v)
+	}
+	for k, v := range s.webhooksVerified {
+		add(kindWebhookVerified, k, v)
+	}
+	return out
+}
+
+// load lays the backend's records over the seeded fixtures: stored records win, fixture
+// records the backend does not hold stay.
+func (s *Store) load(recs []Record) error {
+	for _, r := range recs {
+		if err := s.loadRecord(r); err != nil {
+			return fmt.Errorf("store: record %s %q: %w", r.Kind, r.Key, err)
+		}
+	}
+	return nil
+}
+
+func (s *Store) loadRecord(r Record) error {
+	switch r.Kind {
+	case kindApp:
+		return decodeInto(r.Value, s.apps, r.Key)
+	case kindAccount:
+		var a sandbox.Account
+		if err := json.Unmarshal(r.Value, &a); err != nil {
+			return err
+		}
+		s.putAccountLocked(a)
+	case kindVehicle:
+		return decodeInto(r.Value, s.vehicles, r.Key)
+	case kindGrant:
+		var g sandbox.Grant
+		if err := json.Unmarshal(r.Value, &g); err != nil {
+			return err
+		}
+		s.grants[grantKey{g.ClientID, g.UserID, g.VehicleID}] = &g
+	case kindCode:
+		return decodeInto(r.Value, s.codes, r.Key)
+	case kindRefresh:
+		var t sandbox.RefreshToken
+		if err := json.Unmarshal(r.Value, &t); err != nil {
+			return err
+		}
+		s.refresh.put(t)
+	case kindRevoked:
+		return decodeValue(r.Value, s.revoked, r.Key)
+	case kindExpiredNow:
+		if s.expiredNow == nil {
+			s.expiredNow = make(map[string]time.Time)
+		}
+		return decodeValue(r.Value, s.expiredNow, r.Key)
+	case kindRevokedAuth:
+		n, err := strconv.ParseUint(r.Key, 10, 64)
+		if err != nil {
+			return err
+		}
+		return decodeValue(r.Value, s.revokedAuth, n)
+	case kindIssued:
+		var it issuedRec
+		if err := json.Unmarshal(r.Value, &it); err != nil {
+			return err
+		}
+		s.issued = slices.DeleteFunc(s.issued, func(o IssuedToken) bool { return o.ID == r.Key })
+		s.issued = append(s.issued, it.Token)
+		s.issuedSeq = max(s.issuedSeq, it.Seq)
+		// Oldest first by issue time (the sandbox stamps every token; ties keep load order).
+		slices.SortStableFunc(s.issued, func(a, b IssuedToken) int { return a.IssuedAt.Compare(b.IssuedAt) })
+	case kindMeta:
+		if r.Key == metaAuthSeq {
+			var n uint64
+			if err := json.Unmarshal(r.Value, &n); err != nil {
+				return err
+			}
+			s.authSeq = max(s.authSeq, n)
+		}
+	case kindKey:
+		return decodeValue(r.Value, s.keys, r.Key)
+	case kindWebhookSub:
+		return decodeValue(r.Value, s.webhookSubs, r.Key)
+	case kindWebhookVerified:
+		return decodeValue(r.Value, s.webhooksVerified, r.Key)
+	}
+	return nil
+}
+
+func decodeInto[K comparable, V any](b []byte, m map[K]*V, k K) error {
+	v := new(V)
+	if err := json.Unmarshal(b, v); err != nil {
+		return err
+	}
+	m[k] = v
+	return nil
+}
+
+func decodeValue[K comparable, V any](b []byte, m map[K]V, k K) error {
+	var v V
+	if err := json.Unmarshal(b, &v); err != nil {
+		return err
+	}
+	m[k] = v
+	return nil
+}
+
+// issuedRec is an issued token's record (keyed by its id): Seq keeps the order tokens issued
+// in the same instant were recorded in.
+type issuedRec struct {
+	Seq   uint64      `json:"seq"`
+	Token IssuedToken `json:"token"`
+}
+
+// String is the grant's record key: the three ids, which hold no unit separator.
+func (k grantKey) String() string { return k.clientID + "\x1f" + k.userID + "\x1f" + k.vehicleID }
+
+func parseGrantKey(s string) grantKey {
+	p := strings.SplitN(s, "\x1f", 3)
+	for len(p) < 3 {
+		p = append(p, "")
+	}
+	return grantKey{p[0], p[1], p[2]}
+}

@@ -1,0 +1,135 @@
+package store
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	sandbox "github.com/smartcar-sandbox/smartcar-sandbox"
+)
+
+// slowBackend takes a while per commit (as an fsync does), counts commits, and fails them
+// while fail is set.
+type slowBackend struct {
+	Backend
+	commits atomic.Int32
+	fail    atomic.Bool
+}
+
+func (b *slowBackend) Commit(full bool, changes []Record) error {
+	b.commits.Add(1)
+	time.Sleep(5 * time.Millisecond)
+	if b.fail.Load() {
+		return errors.New("disk full")
+	}
+	return b.Backend.Commit(full, changes)
+}
+
+// Writers that arrive together share a commit, and when that commit fails every one of them
+// gets ErrNotSaved and none of their changes stays, in memory or on disk.
+func TestGroupCommit(t *testing.T) {
+	for _, failing := range []bool{false, true} {
+		dir := t.TempDir()
+		sq, err := OpenSQLite(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b := &slowBackend{Backend: sq}
+		s, err := New(testDataset(), Options{Backend: b})
+		if err != nil {
+			t.Fatal(err)
+		}
+		b.fail.Store(failing)
+		vid := testDataset().Vehicles[0].ID
+		const writers = 32
+		var wg sync.WaitGroup
+		var notSaved atomic.Int32
+		for range writers {
+			wg.Go(func() {
+				_, err := s.UpdateVehicle(vid, func(v *sandbox.Vehicle) error { v.State.OdometerKm++; return nil })
+				switch {
+				case errors.Is(err, ErrNotSaved):
+					notSaved.Add(1)
+				case err != nil:
+					t.Error(err)
+				}
+			})
+		}
+		wg.Wait()
+		want := 100.0 + writers
+		if failing {
+			want = 100
+			if notSaved.Load() != writers {
+				t.Errorf("failing commits: %d writers got ErrNotSaved, want all %d", notSaved.Load(), writers)
+			}
+		}
+		if n := b.commits.Load(); n >= writers {
+			t.Errorf("failing=%v: %d commits for %d racing writers, want them grouped", failing, n, writers)
+		}
+		if v, _ := s.Vehicle(vid); v.State.OdometerKm != want {
+			t.Errorf("failing=%v: odometer %v, want %v", failing, v.State.OdometerKm, want)
+		}
+		s.Close()
+		s2 := MustOpen(t, dir, nil)
+		if v, _ := s2.Vehicle(vid); v.State.OdometerKm != want {
+			t.Errorf("failing=%v: after restart odometer %v, want %v", failing, v.State.OdometerKm, want)
+		}
+		s2.Close()
+	}
+}
+
+// A full disk, as SQLite meets it (the database may not grow: SQLITE_FULL): the change that
+// does not fit fails with ErrNotSaved, leaves nothing behind in memory or on disk, and names
+// no path; a change that fits still goes through.
+func TestSQLiteFullDisk(t *testing.T) {
+	dir := t.TempDir()
+	sq, err := OpenSQLite(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := New(testDataset(), Options{Backend: sq, Garage: testGarage})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	var pages int
+	if err := sq.db.QueryRow(`PRAGMA page_count`).Scan(&pages); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := sq.db.Exec(fmt.Sprintf(`PRAGMA max_page_count = %d`, pages+2)); err != nil {
+		t.Fatal(err)
+	}
+	before := stateJSON(t, s)
+	// An account with a garage far bigger than two pages.
+	big := sandbox.Account{Username: "big", UserID: "u-big"}
+	var vehicles []sandbox.Vehicle
+	for i := range 200 {
+		v := testDataset().Vehicles[0]
+		v.ID, v.VIN = fmt.Sprintf("v-%03d", i), fmt.Sprintf("VIN%014d", i)
+		vehicles = append(vehicles, v)
+		big.VehicleIDs = append(big.VehicleIDs, v.ID)
+	}
+	err = s.PutAccount(big, vehicles)
+	if !errors.Is(err, ErrNotSaved) {
+		t.Fatalf("PutAccount on a full disk: %v, want ErrNotSaved", err)
+	}
+	if strings.Contains(err.Error(), dir) {
+		t.Errorf("the error names the data dir: %v", err)
+	}
+	if after := stateJSON(t, s); after != before {
+		t.Error("the state changed although the commit failed")
+	}
+	if _, err := s.UpdateVehicle(testDataset().Vehicles[0].ID, func(v *sandbox.Vehicle) error { v.State.OdometerKm++; return nil }); err != nil {
+		t.Errorf("a small change after the failed one: %v", err)
+	}
+	want := stateJSON(t, s)
+	s2 := MustOpen(t, dir, nil)
+	defer s2.Close()
+	if got := stateJSON(t, s2); got != want {
+		t.Error("a restart sees another state than the one served")
+	}
+}
