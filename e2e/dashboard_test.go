@@ -76,6 +76,12 @@ func TestDashboardInBrowser(t *testing.T) {
 		t.Fatalf("odometer = %d", status)
 	}
 	waitJS("the app's request appears live", fmt.Sprintf(`document.querySelector('#request-log li[data-request-id=%q]')`, reqID))
+	// Filtered by its application, the request stays; by a name no application has, it goes.
+	b.do("filter by the app's application", chromedp.SetValue(chromedp.CSS("#filter-app"), demoClientID))
+	waitJS("the filter applied", `document.querySelector("#filter-app").dispatchEvent(new Event("change"))`)
+	waitJS("still shown under its application", fmt.Sprintf(`document.querySelector('#request-log li[data-request-id=%q]') && document.querySelector("#request-count").textContent.includes("(filtered)")`, reqID))
+	b.do("every application again", chromedp.SetValue(chromedp.CSS("#filter-app"), ""))
+	waitJS("the filter cleared", `document.querySelector("#filter-app").dispatchEvent(new Event("change"))`)
 
 	// Set a signal on the vehicle page; the app reads it back through the API.
 	b.do("vehicle page", chromedp.Navigate(origin+"/dashboard/vehicles/"+car.ID), chromedp.WaitVisible(chromedp.CSS("#set-signals")))

@@ -5,6 +5,7 @@ package requestlog
 
 import (
 	"bytes"
+	"encoding/base64"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -29,6 +30,9 @@ type Entry struct {
 	Status     int       `json:"status"`
 	DurationMs float64   `json:"durationMs"`
 	Fault      string    `json:"fault,omitempty"` // id of the fault rule that fired, or "header"
+	// ClientID is the application the request came from, as its credentials say (a token's
+	// client, the token endpoint's client authentication); "" when they name none.
+	ClientID string `json:"clientId,omitempty"`
 	// Note is the sandbox's own explanation of an error answer (which token was refused and
 	// why, which vehicle is missing): what the Smartcar wording of the answer leaves out.
 	Note           string            `json:"note,omitempty"`
@@ -68,11 +72,17 @@ func (l *Log) Size() int { return l.size }
 type record struct {
 	Entry
 	headers []string
+	// tokenClaims is the payload segment of the request's bearer JWT (a substring of the
+	// header: nothing copied on the request's path); entry reads its client from it.
+	tokenClaims string
 }
 
-// entry returns the record as an Entry with its own header map.
+// entry returns the record as an Entry with its own header map and its application.
 func (rec *record) entry() Entry {
 	e := rec.Entry
+	if e.ClientID == "" {
+		e.ClientID = clientOf(rec.tokenClaims, e.RequestBody)
+	}
 	if rec.headers != nil {
 		e.RequestHeaders = make(map[string]string, len(rec.headers)/2)
 		for i := 0; i+1 < len(rec.headers); i += 2 {
@@ -160,6 +170,16 @@ func (l *Log) begin(w http.ResponseWriter, r *http.Request) *recorder {
 	rec := &recorder{ResponseWriter: w, start: time.Now()}
 	rec.e = record{Entry: Entry{RequestID: requestid.From(r.Context()), Time: l.now().UTC(), Method: r.Method, Path: r.URL.Path, Query: r.URL.RawQuery},
 		headers: headers(r.Header)}
+	switch scheme, cred, _ := strings.Cut(r.Header.Get("Authorization"), " "); {
+	case strings.EqualFold(scheme, "Bearer"):
+		if _, rest, ok := strings.Cut(cred, "."); ok {
+			rec.e.tokenClaims, _, _ = strings.Cut(rest, ".")
+		}
+	case strings.EqualFold(scheme, "Basic"):
+		if id, _, ok := r.BasicAuth(); ok {
+			rec.e.ClientID = id
+		}
+	}
 	if r.Body != nil && r.Method != http.MethodGet && r.Method != http.MethodHead {
 		rec.e.RequestBody = captureBody(r)
 	}
@@ -316,3 +336,30 @@ func (r *recorder) status() int {
 
 // Unwrap lets http.ResponseController reach the real writer.
 func (r *recorder) Unwrap() http.ResponseWriter { return r.ResponseWriter }
+
+// clientOf names the application of a recorded request: the client (cid) of its bearer token's
+// claims, or the client_id of a token request's body (form or JSON). The token is not verified
+// here: the log says what the request claimed, and the entry's status says whether it was let in.
+func clientOf(tokenClaims, body string) string {
+	if tokenClaims != "" {
+		var c struct {
+			ClientID string `json:"cid"`
+		}
+		if b, err := base64.RawURLEncoding.DecodeString(tokenClaims); err == nil && json.Unmarshal(b, &c) == nil && c.ClientID != "" {
+			return c.ClientID
+		}
+	}
+	if body == "" {
+		return ""
+	}
+	var j struct {
+		ClientID string `json:"client_id"`
+	}
+	if json.Unmarshal([]byte(body), &j) == nil {
+		return j.ClientID
+	}
+	if form, err := url.ParseQuery(body); err == nil {
+		return form.Get("client_id")
+	}
+	return ""
+}

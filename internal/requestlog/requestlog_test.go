@@ -1,9 +1,12 @@
 package requestlog
 
 import (
+	"encoding/base64"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
 )
 
@@ -175,3 +178,37 @@ func TestNoteReachesTheEntry(t *testing.T) {
 type unwrapper struct{ http.ResponseWriter }
 
 func (u unwrapper) Unwrap() http.ResponseWriter { return u.ResponseWriter }
+
+// TestEntriesNameTheirApplication: every entry says which application the request came from,
+// as its credentials claim: a bearer token's client, Basic client authentication, or the
+// client_id of a token request's form or JSON body.
+func TestEntriesNameTheirApplication(t *testing.T) {
+	l := New(10, nil)
+	h := l.Wrap(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.Copy(io.Discard, r.Body)
+	}), everyPath)
+	jwt := "eyJhbGciOiJIUzI1NiJ9." + base64.RawURLEncoding.EncodeToString([]byte(`{"knd":"vehicle","cid":"app-bearer","sub":"u"}`)) + ".sig"
+	tests := []struct {
+		name, path, auth, contentType, body, want string
+	}{
+		{"bearer token", "/v2.0/vehicles", "Bearer " + jwt, "", "", "app-bearer"},
+		{"basic", "/oauth/token", "Basic " + base64.StdEncoding.EncodeToString([]byte("app-basic:secret")), "application/x-www-form-urlencoded", "grant_type=refresh_token", "app-basic"},
+		{"form body", "/oauth/token", "", "application/x-www-form-urlencoded", "grant_type=client_credentials&client_id=app-form&client_secret=s", "app-form"},
+		{"json body", "/oauth2/token", "", "application/json", `{"grant_type":"client_credentials","client_id":"app-json","client_secret":"s"}`, "app-json"},
+		{"no credentials", "/v2.0/vehicles", "", "", "", ""},
+		{"not a JWT", "/v2.0/vehicles", "Bearer abc", "", "", ""},
+	}
+	for _, tt := range tests {
+		req := httptest.NewRequest(http.MethodPost, tt.path, strings.NewReader(tt.body))
+		if tt.auth != "" {
+			req.Header.Set("Authorization", tt.auth)
+		}
+		if tt.contentType != "" {
+			req.Header.Set("Content-Type", tt.contentType)
+		}
+		h.ServeHTTP(httptest.NewRecorder(), req)
+		if got := l.List(1)[0]; got.ClientID != tt.want {
+			t.Errorf("%s: clientId %q, want %q", tt.name, got.ClientID, tt.want)
+		}
+	}
+}

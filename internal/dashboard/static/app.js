@@ -84,10 +84,12 @@ function connectEvents() {
 const pages = {};
 
 // Requests: the request log, newest first, live, with filters.
-const filters = { door: "", status: "", vehicle: "", text: "" };
+const filters = { door: "", status: "", vehicle: "", app: "", text: "" };
 let seenRequests = null;
 pages.requests = async () => {
-  const doors = [["", "Every door"], ["/v1.0/", "API v1.0"], ["/v2.0/", "API v2.0"], ["/v3/", "API v3"], ["/oauth/token", "Token endpoint"]];
+  const doors = [["", "Every door"], ["/v1.0/", "API v1.0"], ["/v2.0/", "API v2.0"], ["/v3/", "API v3"], ["/oauth", "Token endpoints"]];
+  const { applications } = await api("GET", "/applications");
+  const apps = [["", "Every application"], ...applications.map(a => [a.clientId, a.name || a.clientId])];
   const statuses = [["", "Any status"], ["2", "2xx"], ["4", "4xx"], ["5", "5xx"]];
   const sel = (name, opts) => { const s = el("select", { name, id: "filter-" + name, onchange: () => { filters[name] = s.value; draw(); } },
     opts.map(([v, t]) => el("option", { value: v, selected: filters[name] === v }, t))); return s; };
@@ -97,7 +99,7 @@ pages.requests = async () => {
   const count = el("p", { class: "muted", id: "request-count" });
   content.replaceChildren(
     el("div", { class: "card" }, el("div", { class: "row" },
-      field("Door", sel("door", doors)), field("Status", sel("status", statuses)),
+      field("Door", sel("door", doors)), field("Status", sel("status", statuses)), field("Application", sel("app", apps)),
       field("Vehicle id", inp("vehicle", "any vehicle")), field("Search (path, headers, bodies)", inp("text", "client_id, path, error…")),
       el("button", { type: "button", class: "danger", id: "clear-requests", onclick: () => act("Request log cleared.", () => api("DELETE", "/requests")) }, "Clear log"))),
     count, list);
@@ -107,8 +109,9 @@ pages.requests = async () => {
       (!filters.door || e.path.startsWith(filters.door)) &&
       (!filters.status || String(e.status)[0] === filters.status) &&
       (!filters.vehicle || e.path.includes(filters.vehicle)) &&
+      (!filters.app || e.clientId === filters.app) &&
       (!filters.text || JSON.stringify(e).toLowerCase().includes(filters.text.toLowerCase())));
-    count.textContent = `${shown.length} of ${entries.length} recorded requests` + (filters.door || filters.status || filters.vehicle || filters.text ? " (filtered)" : "");
+    count.textContent = `${shown.length} of ${entries.length} recorded requests` + (filters.door || filters.status || filters.vehicle || filters.app || filters.text ? " (filtered)" : "");
     list.replaceChildren(...shown.map(e => {
       const isNew = seenRequests && !seenRequests.has(e.requestId);
       return el("li", { class: isNew ? "new" : null, "data-request-id": e.requestId, "data-status": e.status },
@@ -118,7 +121,7 @@ pages.requests = async () => {
             e.fault ? el("span", { class: "pill expired" }, "fault " + e.fault) : null,
             el("span", { class: "muted" }, fmtTime(e.time) + " · " + e.durationMs + " ms")),
           el("div", { class: "detail" },
-            el("p", { class: "muted" }, "SC-Request-Id ", el("code", {}, e.requestId)),
+            el("p", { class: "muted" }, "SC-Request-Id ", el("code", {}, e.requestId), e.clientId ? [" · application ", el("code", {}, e.clientId)] : null),
             e.note ? el("p", {}, el("strong", {}, "Why: "), e.note) : null,
             el("h3", {}, "Request headers"), el("pre", {}, JSON.stringify(e.requestHeaders || {}, null, 2)),
             e.requestBody ? [el("h3", {}, "Request body"), el("pre", {}, e.requestBody)] : null,
