@@ -95,9 +95,11 @@ func round(x float64, places int) float64 {
 const TimeFormat = "2006-01-02T15:04:05.000Z"
 
 // SetDataHeaders sets SC-Data-Age (when the vehicle recorded the data), SC-Fetched-At (when the
-// sandbox "fetched" it: now) and SC-Unit-System on a data response.
+// sandbox "fetched" it: now) and SC-Unit-System on a data response. The keys are written in
+// their canonical form, which is what Header.Set stores (and sends) anyway: spelled so, Set
+// need not make a canonical copy of each on every response.
 func SetDataHeaders(h http.Header, u Units, dataAge, fetchedAt time.Time) {
-	h.Set("SC-Data-Age", dataAge.UTC().Format(TimeFormat))
-	h.Set("SC-Fetched-At", fetchedAt.UTC().Format(TimeFormat))
-	h.Set("SC-Unit-System", string(u))
+	h.Set("Sc-Data-Age", dataAge.UTC().Format(TimeFormat))
+	h.Set("Sc-Fetched-At", fetchedAt.UTC().Format(TimeFormat))
+	h.Set("Sc-Unit-System", string(u))
 }

@@ -26,7 +26,7 @@ func middleware(next http.Handler, log *slog.Logger, m *Metrics) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		id := requestid.New()
-		w.Header().Set("SC-Request-Id", id)
+		w.Header().Set("Sc-Request-Id", id) // SC-Request-Id in canonical form: Set copies nothing
 		r = r.WithContext(requestid.With(r.Context(), id))
 		rec := &statusRecorder{ResponseWriter: w}
 		logPath := r.URL.Path
