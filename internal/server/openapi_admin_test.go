@@ -3,12 +3,15 @@ package server_test
 import (
 	"encoding/json"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/smartcar-sandbox/smartcar-sandbox/internal/sandboxtest"
 	"github.com/smartcar-sandbox/smartcar-sandbox/internal/store"
+	"github.com/smartcar-sandbox/smartcar-sandbox/internal/webhooks"
 )
 
 // TestOpenAPIAdminResponses calls every documented admin operation through the real app with
@@ -66,7 +69,12 @@ func TestOpenAPIAdminResponses(t *testing.T) {
 		"username": sandboxtest.DemoUser, "scope": "read_odometer"}, http.StatusOK)
 
 	call(t, "GET /admin/applications", "/admin/applications", nil, http.StatusOK)
-	app := map[string]any{"clientId": "schema-app", "name": "Schema app", "redirectUris": []string{"schema-app://exchange"}}
+	// The application declares a webhook at a receiver here, so the delivery log has an entry.
+	recv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusOK) }))
+	t.Cleanup(recv.Close)
+	const hookID = "5d1e3c0a-7f53-4c3e-9a53-2f0c5b9b1f11"
+	app := map[string]any{"clientId": "schema-app", "name": "Schema app", "redirectUris": []string{"schema-app://exchange"},
+		"webhooks": []map[string]any{{"id": hookID, "name": "schema hook", "url": recv.URL + "/hooks", "signals": []string{"odometer-traveleddistance"}}}}
 	call(t, "POST /admin/applications", "/admin/applications", app, http.StatusCreated)
 	call(t, "POST /admin/applications", "/admin/applications", app, http.StatusOK) // replaced
 
@@ -109,7 +117,21 @@ func TestOpenAPIAdminResponses(t *testing.T) {
 	call(t, "DELETE /admin/faults/{id}", "/admin/faults/"+url.PathEscape(rule["id"].(string)), nil, http.StatusNoContent)
 	call(t, "DELETE /admin/faults", "/admin/faults", nil, http.StatusNoContent)
 
-	call(t, "GET /admin/webhooks/deliveries", "/admin/webhooks/deliveries", nil, http.StatusOK)
+	// Subscribing a vehicle sends the webhook's VERIFY delivery (asynchronously): wait for
+	// the log to show it.
+	hookTok, hookAcct := h.Connect(t, "schema-app", sandboxtest.DemoUser, "read_odometer")
+	if res := h.Do(t, http.MethodPost, "/v2.0/vehicles/"+hookAcct.VehicleIDs[0]+"/webhooks/"+hookID, hookTok, nil); res.Status != http.StatusOK {
+		t.Fatalf("subscribe: %d %s", res.Status, res.Body)
+	}
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		if len(h.Webhooks.FindDeliveries(webhooks.DeliveryFilter{WebhookID: hookID})) > 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("no webhook delivery logged")
+		}
+	}
+	first(t, call(t, "GET /admin/webhooks/deliveries", "/admin/webhooks/deliveries?webhookId="+hookID, nil, http.StatusOK), "deliveries")
 
 	call(t, "POST /admin/reload", "/admin/reload", nil, http.StatusOK)
 	call(t, "POST /admin/reset", "/admin/reset", nil, http.StatusOK)
