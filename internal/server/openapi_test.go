@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"regexp"
 	"sort"
 	"strings"
 	"testing"
@@ -23,8 +24,23 @@ import (
 )
 
 type openAPIDoc struct {
-	OpenAPI string                               `json:"openapi"`
-	Paths   map[string]map[string]map[string]any `json:"paths"`
+	OpenAPI string `json:"openapi"`
+	// Paths: path → method → operation; "parameters" (a path's template parameters) sits
+	// beside the methods and is not one.
+	Paths map[string]map[string]any `json:"paths"`
+}
+
+// operations returns a path item's operations by method, leaving out "parameters".
+func operations(item map[string]any) map[string]map[string]any {
+	ops := map[string]map[string]any{}
+	for k, v := range item {
+		if k == "parameters" {
+			continue
+		}
+		op, _ := v.(map[string]any)
+		ops[k] = op
+	}
+	return ops
 }
 
 func loadOpenAPI(t *testing.T) openAPIDoc {
@@ -71,7 +87,7 @@ func TestOpenAPIMatchesRouter(t *testing.T) {
 	}
 	documented := map[string]bool{}
 	for p, item := range doc.Paths {
-		for m := range item {
+		for m := range operations(item) {
 			documented[strings.ToUpper(m)+" "+p] = true
 		}
 	}
@@ -81,7 +97,7 @@ func TestOpenAPIMatchesRouter(t *testing.T) {
 		}
 	}
 	for p := range anyMethod {
-		if len(doc.Paths[p]) == 0 && !served["GET "+p] {
+		if len(operations(doc.Paths[p])) == 0 && !served["GET "+p] {
 			t.Errorf("%s (any method) is served but not in openapi.yaml", p)
 		}
 	}
@@ -89,6 +105,38 @@ func TestOpenAPIMatchesRouter(t *testing.T) {
 		_, p, _ := strings.Cut(op, " ")
 		if !served[op] && !anyMethod[p] {
 			t.Errorf("%s is in openapi.yaml but not served", op)
+		}
+	}
+}
+
+// TestOpenAPIPathParameters: a templated path declares each of its {parameters} as a
+// required string in the path, and nothing else.
+func TestOpenAPIPathParameters(t *testing.T) {
+	template := regexp.MustCompile(`\{([^}]+)\}`)
+	for p, item := range loadOpenAPI(t).Paths {
+		var want []string
+		for _, m := range template.FindAllStringSubmatch(p, -1) {
+			want = append(want, m[1])
+		}
+		raw, _ := json.Marshal(item["parameters"])
+		var params []struct {
+			Name, In string
+			Required bool
+			Schema   struct{ Type string }
+		}
+		if err := json.Unmarshal(raw, &params); err != nil {
+			t.Errorf("%s: parameters: %v", p, err)
+			continue
+		}
+		var got []string
+		for _, pr := range params {
+			if pr.In != "path" || !pr.Required || pr.Schema.Type != "string" {
+				t.Errorf("%s: parameter %+v, want in: path, required, type string", p, pr)
+			}
+			got = append(got, pr.Name)
+		}
+		if strings.Join(got, ",") != strings.Join(want, ",") {
+			t.Errorf("%s: parameters %v, want %v (the template's, in order)", p, got, want)
 		}
 	}
 }
@@ -214,9 +262,11 @@ func goldens() []golden {
 	return out
 }
 
-// TestOpenAPIGoldens validates every golden response against the schema the document gives
-// its operation and status, so a response shape cannot change without the document.
-func TestOpenAPIGoldens(t *testing.T) {
+// responseValidator returns a check of a body against the schema the document gives an
+// operation ("METHOD path template") and status; a status documented without content (204)
+// wants an empty body.
+func responseValidator(t *testing.T) func(t *testing.T, op string, status int, body json.RawMessage) {
+	t.Helper()
 	doc := loadOpenAPI(t)
 	const base = "https://sandbox.test/openapi.json"
 	c := jsonschema.NewCompiler()
@@ -228,10 +278,10 @@ func TestOpenAPIGoldens(t *testing.T) {
 	if err := c.AddResource(base, raw); err != nil {
 		t.Fatal(err)
 	}
-	validate := func(t *testing.T, op string, status int, body json.RawMessage) {
+	return func(t *testing.T, op string, status int, body json.RawMessage) {
 		t.Helper()
 		method, path, _ := strings.Cut(op, " ")
-		responses, _ := doc.Paths[path][strings.ToLower(method)]["responses"].(map[string]any)
+		responses, _ := operations(doc.Paths[path])[strings.ToLower(method)]["responses"].(map[string]any)
 		resp, ok := responses[fmt.Sprint(status)].(map[string]any)
 		if !ok {
 			t.Fatalf("%s: status %d is not documented", op, status)
@@ -247,6 +297,12 @@ func TestOpenAPIGoldens(t *testing.T) {
 			_ = json.Unmarshal(openapi.JSON(), &comp)
 			resp = comp.Components.Responses[name]
 		}
+		if resp["content"] == nil && status == http.StatusNoContent {
+			if len(body) != 0 {
+				t.Errorf("%s %d: documented without a body, answered %q", op, status, body)
+			}
+			return
+		}
 		if _, ok := resp["content"].(map[string]any)["application/json"]; !ok {
 			t.Fatalf("%s %d: no application/json schema", op, status)
 		}
@@ -259,9 +315,15 @@ func TestOpenAPIGoldens(t *testing.T) {
 			t.Fatal(err)
 		}
 		if err := sch.Validate(inst); err != nil {
-			t.Errorf("%s %d: the golden body does not fit the documented schema: %v", op, status, err)
+			t.Errorf("%s %d: the body does not fit the documented schema: %v", op, status, err)
 		}
 	}
+}
+
+// TestOpenAPIGoldens validates every golden response against the schema the document gives
+// its operation and status, so a response shape cannot change without the document.
+func TestOpenAPIGoldens(t *testing.T) {
+	validate := responseValidator(t)
 
 	listed := map[string]bool{}
 	for _, g := range goldens() {
