@@ -252,6 +252,9 @@ type Grant struct {
 	// Tokens carry the number of the authorization they come from, and one numbered lower was
 	// issued under an earlier connection, which has ended: it never works for this one.
 	Generation uint64 `json:"generation,omitempty"`
+	// ExternalID is the app's own id for the user, given to Connect as external_id (v3
+	// connections filter on it); a later Connect without one keeps it.
+	ExternalID string `json:"externalId,omitempty"`
 }
 
 // Dataset is what fixtures describe and what the store starts from (and resets to).

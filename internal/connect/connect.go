@@ -572,7 +572,7 @@ func (h *Handler) grant(f *flow, vehicles, perms []string) (url.Values, error) {
 	now := h.now().UTC()
 	grants := make([]sandbox.Grant, len(vehicles))
 	for i, vid := range vehicles {
-		grants[i] = sandbox.Grant{ClientID: f.ClientID, UserID: f.UserID, VehicleID: vid, Permissions: perms, ConnectedAt: now, Mode: f.Mode}
+		grants[i] = sandbox.Grant{ClientID: f.ClientID, UserID: f.UserID, VehicleID: vid, Permissions: perms, ConnectedAt: now, Mode: f.Mode, ExternalID: f.ExternalID}
 	}
 	if err := h.store.Connect(grants...); err != nil {
 		return nil, err

@@ -84,8 +84,7 @@ func router(d Deps) *mux.Router {
 // oauthTokenPath is the token endpoint (auth.smartcar.com/oauth/token).
 const oauthTokenPath = "/oauth/token"
 
-// iamTokenPath is v3's application-token endpoint (iam.smartcar.com/oauth2/token). It is not
-// in the request log: a JSON body's client_secret would not be redacted there.
+// iamTokenPath is v3's application-token endpoint (iam.smartcar.com/oauth2/token).
 const iamTokenPath = "/oauth2/token"
 
 // mount declares every route of the sandbox.

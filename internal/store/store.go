@@ -488,6 +488,9 @@ func (s *Store) Connect(grants ...sandbox.Grant) error {
 			k := grantKey{g.ClientID, g.UserID, g.VehicleID}
 			if old, ok := s.grants[k]; ok {
 				g.Generation = old.Generation
+				if g.ExternalID == "" {
+					g.ExternalID = old.ExternalID
+				}
 			} else {
 				g.Generation = t.nextAuthorization()
 			}

@@ -5,7 +5,9 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
+	"github.com/smartcar-sandbox/smartcar-sandbox/internal/connect/connecttest"
 	"math"
+	"net/url"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -787,7 +789,6 @@ func TestConnections(t *testing.T) {
 		{"unknown filter", "/v3/connections?filter[make]=TESLA", app, nil, 400, sandbox.TypeValidation},
 		{"pre-JSON:API parameter", "/v3/connections?userId=" + ev.UserID, app, nil, 400, sandbox.TypeValidation},
 		{"repeated filter", "/v3/connections?filter[userId]=a&filter[userId]=b", app, nil, 400, sandbox.TypeValidation},
-		{"external id not kept", "/v3/connections?filter[user.externalId]=x", app, nil, 400, sandbox.TypeValidation},
 	}
 	for _, tc := range errs {
 		t.Run(tc.name, func(t *testing.T) {
@@ -1062,5 +1063,54 @@ func TestChargeSchedules(t *testing.T) {
 	}
 	if res := post(rav4, "weekly", attrs("days", map[string]any{"sunday": map[string]string{"startTime": "10:00", "stopTime": "12:00"}})); res.Status != 200 {
 		t.Errorf("test-mode Toyota: %d %s", res.Status, res.Body)
+	}
+}
+
+// TestConnectionsByExternalID: the external_id an app gives Connect is kept with the connection
+// (a later Connect without one keeps it), and filter[user.externalId] finds exactly those
+// connections.
+func TestConnectionsByExternalID(t *testing.T) {
+	h := sandboxtest.MustStart(t)
+	flow := func(username, externalID string) {
+		t.Helper()
+		q := url.Values{"response_type": {"code"}, "client_id": {sandboxtest.ClientID}, "redirect_uri": {sandboxtest.RedirectURI},
+			"scope": {"read_vehicle_info"}, "mode": {"live"}, "approval_prompt": {"force"}}
+		if externalID != "" {
+			q.Set("external_id", externalID)
+		}
+		p := connecttest.NewBrowser(h.URL).Flow(t, q, "TESLA", username)
+		if p.Status != 302 || p.Location(t).Query().Get("code") == "" {
+			t.Fatalf("Connect for %s: %d %.300s", username, p.Status, p.Body)
+		}
+	}
+	flow(sandboxtest.DemoUser, "crm-42")
+	flow(sandboxtest.DemoUser, "") // reconnecting without one keeps it
+	flow("other-user@example.com", "crm-7")
+	app := appToken(t, h)
+	count := func(externalID string) int {
+		t.Helper()
+		res := h.Do(t, "GET", "/v3/connections?filter[user.externalId]="+url.QueryEscape(externalID), app, nil)
+		var body struct {
+			Data []struct {
+				Relationships struct {
+					User struct{ Data struct{ ID string } }
+				}
+			}
+		}
+		if res.Status != 200 {
+			t.Fatalf("filter[user.externalId]=%s: %d %s", externalID, res.Status, res.Body)
+		}
+		res.JSON(t, &body)
+		return len(body.Data)
+	}
+	demo, _ := h.Store.Account(sandboxtest.DemoUser)
+	if got, want := count("crm-42"), len(demo.VehicleIDs); got != want {
+		t.Errorf("connections of external id crm-42: %d, want the demo user's %d", got, want)
+	}
+	if got := count("crm-7"); got != 1 {
+		t.Errorf("connections of external id crm-7: %d, want 1", got)
+	}
+	if got := count("nobody"); got != 0 {
+		t.Errorf("connections of an unknown external id: %d, want 0", got)
 	}
 }

@@ -126,8 +126,8 @@ func (a *API) connectionScope(r *http.Request) (store.GrantFilter, error) {
 
 // Connections serves GET /v3/connections with JSON:API paging (page[number], page[size]) and
 // filters filter[userId], filter[vehicleId], filter[vehicle.mode] (live or simulated; live
-// when absent, as documented). filter[user.externalId] is documented but the sandbox keeps no
-// external ids, so it is refused rather than ignored; so is every other parameter.
+// when absent, as documented) and filter[user.externalId] (the external_id the app gave
+// Connect); every other parameter is refused rather than ignored.
 func (a *API) Connections(w http.ResponseWriter, r *http.Request) error {
 	q, err := readQuery(r, "page[number]", "page[size]", "filter[userId]", "filter[vehicleId]", "filter[vehicle.mode]", "filter[user.externalId]")
 	if err != nil {
@@ -136,9 +136,6 @@ func (a *API) Connections(w http.ResponseWriter, r *http.Request) error {
 	pg, err := q.page([]string{"page[number]"}, []string{"page[size]"}, DefaultConnectionPageSize, MaxConnectionPageSize)
 	if err != nil {
 		return err
-	}
-	if q.Has("filter[user.externalId]") {
-		return sandbox.Errorf(sandbox.TypeValidation, "PARAMETER", "filter[user.externalId]: the sandbox does not record external ids, so it cannot filter by them; filter by filter[userId] instead.")
 	}
 	f, err := a.connectionScope(r)
 	if err != nil {
@@ -171,9 +168,13 @@ func (a *API) Connections(w http.ResponseWriter, r *http.Request) error {
 	if q.Has("filter[vehicle.mode]") {
 		extra.Set("filter[vehicle.mode]", mode)
 	}
+	externalID, byExternalID := q.get("filter[user.externalId]"), q.Has("filter[user.externalId]")
+	if byExternalID {
+		extra.Set("filter[user.externalId]", externalID)
+	}
 	var grants []sandbox.Grant
 	for _, g := range a.Store.Grants(f) {
-		if grantMode(g) == mode {
+		if grantMode(g) == mode && (!byExternalID || g.ExternalID == externalID) {
 			grants = append(grants, g)
 		}
 	}
