@@ -254,6 +254,8 @@ func TestFailedSaveChangesNothing(t *testing.T) {
 		{"RotateRefreshToken", func() error { _, err := rotate(s, "rt"); return err }},
 		{"Connect", func() error { return s.Connect(sandbox.Grant{ClientID: "app2", UserID: "u1", VehicleID: vid}) }},
 		{"Disconnect", func() error { _, err := s.Disconnect(GrantFilter{ClientID: "app"}); return err }},
+		{"DisconnectByToken", func() error { return s.DisconnectByToken(GrantFilter{ClientID: "app"}, []string{vid}, 1) }},
+		{"EndConnections", func() error { return s.EndConnections(GrantFilter{ClientID: "app"}, map[uint64][]string{1: {vid}}) }},
 		{"SaveCode", func() error { return s.SaveCode(sandbox.AuthCode{Code: "c2", ClientID: "app"}) }},
 		{"ConsumeCode", func() error { _, err := s.ConsumeCode("code"); return err }},
 		{"Authorize", func() error { _, err := s.Authorize(); return err }},

@@ -586,6 +586,25 @@ func (s *Store) DisconnectByToken(f GrantFilter, tokenVehicles []string, authori
 	})
 }
 
+// EndConnections deletes the grants f (one application, and a user) matches and, in the same
+// save, ends each of the given authorizations (number -> the vehicles its tokens name) whose
+// tokens then reach none of their vehicles: API v3's DELETE /connections/{id} and
+// /users/{userId}. One save, so a failure leaves every grant and token as it was.
+func (s *Store) EndConnections(f GrantFilter, vehiclesOf map[uint64][]string) error {
+	if f.ClientID == "" {
+		return errors.New("store: disconnect needs a client id")
+	}
+	return s.tx(func(t *tx) error {
+		t.disconnect(f)
+		for n, ids := range vehiclesOf {
+			if n != 0 && !s.anyConnectedLocked(f.ClientID, f.UserID, ids, n) {
+				t.revokeAuthorization(n)
+			}
+		}
+		return nil
+	})
+}
+
 // disconnect deletes the grants f matches (set-aside ones too) and returns them.
 func (t *tx) disconnect(f GrantFilter) []sandbox.Grant {
 	s := t.s

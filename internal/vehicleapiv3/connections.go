@@ -3,7 +3,6 @@ package vehicleapiv3
 import (
 	"net/http"
 	"net/url"
-	"slices"
 	"strings"
 
 	"github.com/gorilla/mux"
@@ -278,8 +277,8 @@ func (a *API) DeleteUser(w http.ResponseWriter, r *http.Request) error {
 // those vehicles at once and refresh tokens that reach nothing are dropped; and each of the
 // user's authorizations whose tokens then reach none of their vehicles ends, so its access
 // tokens answer 401 everywhere, /v2.0/user included. The authorizations are read from the
-// store's refresh tokens and its record of issued access tokens before the grants go (the
-// store drops unusable refresh tokens with them).
+// store's refresh tokens and its record of issued access tokens; the grants and those
+// authorizations end in one save (store.EndConnections).
 func (a *API) endConnections(f store.GrantFilter) error {
 	vehiclesOf := map[uint64][]string{} // authorization → the vehicles its tokens name
 	add := func(clientID, userID string, auth uint64, ids []string) {
@@ -293,21 +292,5 @@ func (a *API) endConnections(f store.GrantFilter) error {
 	for _, t := range a.Store.IssuedTokens() {
 		add(t.ClientID, t.UserID, t.Authorization, t.VehicleIDs)
 	}
-	if _, err := a.Store.Disconnect(f); err != nil {
-		return err
-	}
-	auths := make([]uint64, 0, len(vehiclesOf))
-	for n := range vehiclesOf {
-		auths = append(auths, n)
-	}
-	slices.Sort(auths)
-	for _, n := range auths {
-		if len(a.Store.ConnectedVehicles(f.ClientID, f.UserID, vehiclesOf[n], n)) > 0 {
-			continue
-		}
-		if err := a.Store.RevokeAuthorization(n); err != nil {
-			return err
-		}
-	}
-	return nil
+	return a.Store.EndConnections(f, vehiclesOf)
 }
