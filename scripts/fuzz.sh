@@ -16,7 +16,21 @@ for pkgdir in $(go list -f '{{.Dir}}' "${dirs[@]}"); do
     found=$((found + 1))
     rel="./${pkgdir#"$PWD"/}"
     echo "== fuzz $rel $target ($fuzztime)"
-    go test -run "^${target}\$" -fuzz "^${target}\$" -fuzztime "$fuzztime" "$rel"
+    out=$(mktemp)
+    if ! go test -run "^${target}\$" -fuzz "^${target}\$" -fuzztime "$fuzztime" "$rel" 2>&1 | tee "$out"; then
+      # Go's fuzzing engine sometimes stops with a bare "context deadline exceeded" when a
+      # worker is slow to stop as -fuzztime runs out on a loaded machine: that is the engine's
+      # timing, not a finding (a finding writes a crasher under testdata/fuzz). Run that
+      # target once more then; anything else, or a second failure, fails.
+      if grep -q "context deadline exceeded" "$out" && ! grep -q "Failing input written" "$out"; then
+        echo "== fuzz $rel $target: the engine timed out stopping (no crasher); once more"
+        go test -run "^${target}\$" -fuzz "^${target}\$" -fuzztime "$fuzztime" "$rel"
+      else
+        rm -f "$out"
+        exit 1
+      fi
+    fi
+    rm -f "$out"
   done
 done
 if [ "$found" -eq 0 ]; then echo "no fuzz targets found"; exit 1; fi
