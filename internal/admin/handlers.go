@@ -21,11 +21,10 @@ import (
 // --- state ---
 
 func (a *API) reset(w http.ResponseWriter, r *http.Request) error {
+	// The fault rules are part of a test's setup: the reset clears them too (store.Reset).
 	if err := a.o.Store.Reset(nil); err != nil {
 		return err
 	}
-	// Faults are part of a test's setup, so a reset between tests clears them too.
-	a.o.Faults.Clear()
 	writeJSON(w, http.StatusOK, map[string]any{"reset": true, "applications": len(a.o.Store.Applications()),
 		"accounts": len(a.o.Store.Accounts()), "vehicles": len(a.o.Store.Vehicles())})
 	return nil
@@ -485,6 +484,9 @@ func (a *API) addFault(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	added, err := a.o.Faults.Add(rule)
+	if errors.Is(err, store.ErrNotSaved) {
+		return err
+	}
 	if err != nil {
 		return invalid("the fault rule", err)
 	}
@@ -493,14 +495,20 @@ func (a *API) addFault(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (a *API) clearFaults(w http.ResponseWriter, r *http.Request) error {
-	a.o.Faults.Clear()
+	if err := a.o.Faults.Clear(); err != nil {
+		return err
+	}
 	w.WriteHeader(http.StatusNoContent)
 	return nil
 }
 
 func (a *API) deleteFault(w http.ResponseWriter, r *http.Request) error {
 	id := mux.Vars(r)["id"]
-	if !a.o.Faults.Delete(id) {
+	had, err := a.o.Faults.Delete(id)
+	if err != nil {
+		return err
+	}
+	if !had {
 		return notFound("no fault rule %s", id)
 	}
 	w.WriteHeader(http.StatusNoContent)

@@ -36,7 +36,7 @@ const maxLoggedIDs = 20
 func (a *App) setupControl(cfg config.Config, log *slog.Logger) {
 	a.Tokens.OnIssue = server.RecordTokens(a.Store, log)
 	c := &server.Control{
-		Faults:      faults.NewSet(),
+		Faults:      faults.FromStore(a.Store),
 		FaultHeader: cfg.FaultHeader,
 		Requests:    requestlog.New(cfg.RequestLogSize, a.Clock.Now),
 		Advance:     a.Clock.Advance,

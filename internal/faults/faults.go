@@ -1,21 +1,24 @@
 // Package faults makes the sandbox misbehave on purpose, so an app's error handling can be
 // tested: scripted rules (per vehicle, per application, per path; the next N calls, a share of
 // calls, or every call) that fail requests with any Smartcar error or slow them down, and an
-// optional one-shot request header. The rules live in memory only: they are test scaffolding,
-// not Smartcar state, and a restart or reset clears them.
+// optional one-shot request header. The rules live in the store (see Set): a durable store
+// keeps them across a restart, replicas share them, and a reset clears them.
 package faults
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"math/rand/v2"
 	"path"
+	"slices"
 	"strings"
 	"sync"
 	"time"
 
 	sandbox "github.com/smartcar-sandbox/smartcar-sandbox"
 	"github.com/smartcar-sandbox/smartcar-sandbox/internal/door"
+	"github.com/smartcar-sandbox/smartcar-sandbox/internal/store"
 )
 
 // TokenPath is the token endpoint; rules for it (and for v3's /oauth2/token, see door.Token)
@@ -88,8 +91,6 @@ type Rule struct {
 	Latency *Latency   `json:"latency,omitempty"`
 	// Fired counts the requests the rule has hit so far.
 	Fired int `json:"fired"`
-
-	rng *rand.Rand
 }
 
 // MaxLatency caps injected delays below the server's write timeout.
@@ -199,80 +200,102 @@ type Hit struct {
 	Error  *ErrorSpec
 }
 
-// Set holds the rules. It is safe for concurrent use.
+// Set holds the rules, in the store: each change (an added, deleted or used-up rule, a rule
+// firing) is one store transaction, so with a durable store the rules survive a restart, and
+// sandboxes sharing one PostgreSQL share them ("the next 2 calls" means 2 calls across all of
+// them). It is safe for concurrent use.
 type Set struct {
-	mu    sync.Mutex
-	rules []*Rule
-	next  int
+	st *store.Store
+	// rngs draw the rate rules' shares, one generator per rule seeded from its seed and
+	// number, so a run on one sandbox repeats exactly. They are this sandbox's own: with
+	// replicas each draws its own share.
+	mu   sync.Mutex
+	rngs map[string]*rand.Rand
 }
 
-// NewSet returns an empty rule set.
-func NewSet() *Set { return &Set{} }
+// FromStore returns the rule set kept in st.
+func FromStore(st *store.Store) *Set { return &Set{st: st, rngs: make(map[string]*rand.Rand)} }
 
-// Add validates r, gives it an id and adds it; rules are tried in the order added.
+// NewSet returns an empty rule set of its own, in memory.
+func NewSet() *Set {
+	st, err := store.New(sandbox.Dataset{}, store.Options{})
+	if err != nil {
+		panic(err) // an in-memory store of nothing always opens
+	}
+	return FromStore(st)
+}
+
+// Add validates r, gives it an id and adds it; rules are tried in the order added. An error
+// wrapping store.ErrNotSaved means nothing was added; any other error lists r's problems.
 func (s *Set) Add(r Rule) (Rule, error) {
 	if err := r.Validate(); err != nil {
 		return Rule{}, err
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.next++
-	r.ID = fmt.Sprintf("f%d", s.next)
 	r.Fired = 0
-	seed := r.Seed
-	if seed == 0 {
-		seed = 1
+	_, err := s.st.AddFaultRule(func(seq uint64) (store.FaultRule, error) {
+		r.ID = fmt.Sprintf("f%d", seq)
+		return toRecord(r)
+	})
+	if err != nil {
+		return Rule{}, err
 	}
-	r.rng = rand.New(rand.NewPCG(seed, uint64(s.next)))
-	s.rules = append(s.rules, &r)
-	return r.public(), nil
+	return r, nil
 }
 
-func (r *Rule) public() Rule { c := *r; c.rng = nil; return c }
+func toRecord(r Rule) (store.FaultRule, error) {
+	b, err := json.Marshal(r)
+	return store.FaultRule{ID: r.ID, Rule: b}, err
+}
 
 // List returns the rules in the order they are tried.
 func (s *Set) List() []Rule {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	out := make([]Rule, 0, len(s.rules))
-	for _, r := range s.rules {
-		out = append(out, r.public())
+	recs := s.st.FaultRules()
+	out := make([]Rule, 0, len(recs))
+	for _, rec := range recs {
+		if r, ok := fromRecord(rec); ok {
+			out = append(out, r)
+		}
 	}
 	return out
 }
 
-// Delete removes a rule; false when there is none with the id.
-func (s *Set) Delete(id string) bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	for i, r := range s.rules {
-		if r.ID == id {
-			s.rules = append(s.rules[:i], s.rules[i+1:]...)
-			return true
-		}
+// fromRecord decodes a stored rule; a rule that does not decode (written by another
+// version) is skipped rather than failing every request.
+func fromRecord(rec store.FaultRule) (Rule, bool) {
+	var r Rule
+	if err := json.Unmarshal(rec.Rule, &r); err != nil {
+		return Rule{}, false
 	}
-	return false
+	r.ID = rec.ID
+	return r, true
 }
+
+// Delete removes a rule; false when there is none with the id.
+func (s *Set) Delete(id string) (bool, error) { return s.st.DeleteFaultRule(id) }
 
 // Clear removes every rule.
-func (s *Set) Clear() {
-	s.mu.Lock()
-	s.rules = nil
-	s.mu.Unlock()
-}
+func (s *Set) Clear() error { return s.st.ClearFaultRules() }
 
-// Match finds the first rule that fires for q, counts it, and returns what it does. Latency
-// of every firing rule adds up, and the first firing error wins, so "slow and then asleep" can
-// be two rules.
-func (s *Set) Match(q Request) (Hit, bool) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
+// Match finds the rules that fire for q, counts them, and returns what they do. Latency of
+// every firing rule adds up, and the first firing error wins, so "slow and then asleep" can
+// be two rules. The counts (and rules used up) are one store transaction; when it cannot be
+// saved the error says so and nothing fired.
+func (s *Set) Match(q Request) (Hit, bool, error) {
+	// Most requests match no rule: find that out with a read, not a transaction.
+	if !slices.ContainsFunc(s.List(), func(r Rule) bool { return r.matches(q) }) {
+		return Hit{}, false, nil
+	}
 	var hit Hit
 	fired := false
-	kept := s.rules[:0]
-	for _, r := range s.rules {
-		fire := hit.Error == nil && r.matches(q) && (r.Rate == 0 || r.rng.Float64() < r.Rate)
-		if fire {
+	err := s.st.UpdateFaultRules(func(recs []store.FaultRule) ([]store.FaultRule, []string, error) {
+		hit, fired = Hit{}, false
+		var changed []store.FaultRule
+		var used []string
+		for _, rec := range recs {
+			r, ok := fromRecord(rec)
+			if !ok || hit.Error != nil || !r.matches(q) || (r.Rate != 0 && s.rng(r, rec.Seq).Float64() >= r.Rate) {
+				continue
+			}
 			fired = true
 			r.Fired++
 			if hit.RuleID == "" {
@@ -284,19 +307,41 @@ func (s *Set) Match(q Request) (Hit, bool) {
 				hit.RuleID = r.ID
 			}
 			if l := r.Latency; l != nil {
-				hit.Delay += l.pick(r.rng)
+				hit.Delay += l.pick(s.rng(r, rec.Seq))
 			}
+			if r.Count > 0 && r.Fired >= r.Count {
+				used = append(used, r.ID)
+				continue
+			}
+			c, err := toRecord(r)
+			if err != nil {
+				return nil, nil, err
+			}
+			c.Seq = rec.Seq
+			changed = append(changed, c)
 		}
-		if r.Count > 0 && r.Fired >= r.Count {
-			continue // used up
+		return changed, used, nil
+	})
+	if err != nil {
+		return Hit{}, false, err
+	}
+	return hit, fired, nil
+}
+
+// rng is rule r's generator, made on first use.
+func (s *Set) rng(r Rule, seq uint64) *rand.Rand {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	g, ok := s.rngs[r.ID]
+	if !ok {
+		seed := r.Seed
+		if seed == 0 {
+			seed = 1
 		}
-		kept = append(kept, r)
+		g = rand.New(rand.NewPCG(seed, seq))
+		s.rngs[r.ID] = g
 	}
-	for i := len(kept); i < len(s.rules); i++ {
-		s.rules[i] = nil
-	}
-	s.rules = kept
-	return hit, fired
+	return g
 }
 
 func (l *Latency) pick(rng *rand.Rand) time.Duration {

@@ -77,7 +77,13 @@ func (m *Middleware) serveRules(w http.ResponseWriter, r *http.Request, next htt
 	} else {
 		q.ClientID = m.bearerClient(r)
 	}
-	hit, ok := m.Rules.Match(q)
+	hit, ok, err := m.Rules.Match(q)
+	if err != nil {
+		// The rules could not be counted (the store is down): a request that should have
+		// failed must not pass, so it fails as the server's own error.
+		writeServerError(w, r, isToken, err)
+		return
+	}
 	if !ok {
 		next.ServeHTTP(w, r)
 		return
@@ -114,6 +120,16 @@ func write(w http.ResponseWriter, r *http.Request, isToken bool, e *ErrorSpec) {
 		w.Header().Set("Retry-After", itoa(ra))
 	}
 	oauth.WriteError(w, &oauth.Error{Status: status, Code: code, Description: desc})
+}
+
+// writeServerError answers that the sandbox itself failed, in the door's own shape.
+func writeServerError(w http.ResponseWriter, r *http.Request, isToken bool, err error) {
+	if isToken {
+		oauth.WriteError(w, &oauth.Error{Status: http.StatusInternalServerError, Code: "server_error", Description: err.Error()})
+		return
+	}
+	v, _ := scapi.VersionOf(r.URL.Path)
+	scapi.WriteError(w, r, v, sandbox.NewError(sandbox.TypeServer, "INTERNAL", err.Error()))
 }
 
 func itoa(n int) string { b, _ := json.Marshal(n); return string(b) }

@@ -128,7 +128,7 @@ func MustStartWith(t testing.TB, o Options) *Harness {
 	h := &Harness{Store: st, Tokens: issuer, Dataset: ds, Clock: clock, connectKey: ks.ConnectFlow}
 	issuer.OnIssue = server.RecordTokens(st, nil)
 	h.Control = &server.Control{
-		Faults:      faults.NewSet(),
+		Faults:      faults.FromStore(st),
 		FaultHeader: o.FaultHeader,
 		Requests:    requestlog.New(200, clock.Now),
 		Advance: func(d time.Duration) error {

@@ -96,6 +96,8 @@ func TestConformance(t *testing.T) {
 		{"KeyIsMadeOnce", testKeyIsMadeOnce},
 		{"ConcurrentUpdatesLoseNothing", testConcurrentUpdates},
 		{"WebhookSubscriptionsAreKept", testWebhookSubscriptions},
+		{"ControlRecordsSurviveRestart", testControlRecordsSurvive},
+		{"ControlFailedCommitChangesNothing", testControlFailedCommit},
 	}
 	for _, b := range backendsUnderTest() {
 		t.Run(b.name, func(t *testing.T) {

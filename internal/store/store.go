@@ -101,6 +101,7 @@ func New(ds sandbox.Dataset, opts Options) (*Store, error) {
 	s.keys = make(map[string][]byte)
 	s.webhookSubs = make(map[string]WebhookSubscription)
 	s.webhooksVerified = make(map[string]bool)
+	s.control = newControlState()
 	b := opts.Backend
 	if b == nil && opts.DataDir != "" {
 		var err error
@@ -180,7 +181,8 @@ func (s *Store) putAccountLocked(a sandbox.Account) {
 
 // Reset drops every change and grant and goes back to the fixtures the store started with (or
 // ds, when given). Revocations and the authorization numbers stay: tokens issued before the
-// reset are signed all the same, and must not work again (see Grant.Generation).
+// reset are signed all the same, and must not work again (see Grant.Generation). The fault
+// rules go too; webhook subscriptions and settings stay.
 func (s *Store) Reset(ds *sandbox.Dataset) error {
 	return s.tx(func(t *tx) error {
 		t.replaceAll()
@@ -189,6 +191,10 @@ func (s *Store) Reset(ds *sandbox.Dataset) error {
 		}
 		s.seed(s.fixtures)
 		s.parked = nil
+		// Fault rules are part of a test's setup, so a reset between tests clears them too
+		// (a new map: undo puts the old one back). Settings stay.
+		s.control.faultRules = make(map[string]FaultRule)
+		s.control.gen.Add(1)
 		return nil
 	})
 }

@@ -42,6 +42,8 @@ type state struct {
 
 	webhookSubs      map[string]WebhookSubscription // by WebhookSubscription.key (see webhooks.go)
 	webhooksVerified map[string]bool                // webhook id -> passed its challenge
+
+	control controlState // fault rules and settings (see control.go)
 }
 
 // tx is one change to the store. Store.tx runs it under the write lock and commits it before
@@ -276,6 +278,8 @@ func (t *tx) touch(kind, key string) {
 	case kindWebhookVerified:
 		old, had := s.webhooksVerified[key]
 		t.undo = append(t.undo, func() { restore(s.webhooksVerified, key, old, had) })
+	case kindFault, kindSetting:
+		t.undo = append(t.undo, s.control.undoControl(kind, key))
 	default:
 		panic("store: touch of unknown kind " + kind)
 	}
@@ -444,6 +448,8 @@ func (s *Store) unload(kind, key string) {
 		delete(s.webhookSubs, key)
 	case kindWebhookVerified:
 		delete(s.webhooksVerified, key)
+	case kindFault, kindSetting:
+		s.control.unloadControl(kind, key)
 	}
 }
 
@@ -479,6 +485,8 @@ func (s *Store) value(kind, key string) []byte {
 		v, ok = lookup(s.webhookSubs, key)
 	case kindWebhookVerified:
 		v, ok = lookup(s.webhooksVerified, key)
+	case kindFault, kindSetting:
+		v, ok = s.control.valueOf(kind, key)
 	}
 	if !ok {
 		return nil
@@ -545,6 +553,7 @@ func (s *Store) records() []Record {
 	for k, v := range s.webhooksVerified {
 		add(kindWebhookVerified, k, v)
 	}
+	s.control.controlRecords(add)
 	return out
 }
 
@@ -622,6 +631,8 @@ func (s *Store) loadRecord(r Record) error {
 		return decodeValue(r.Value, s.webhookSubs, r.Key)
 	case kindWebhookVerified:
 		return decodeValue(r.Value, s.webhooksVerified, r.Key)
+	case kindFault, kindSetting:
+		return s.control.loadControl(r)
 	}
 	return nil
 }
