@@ -218,6 +218,7 @@ func (a *API) Mount(r *mux.Router) {
 	s.Handle("/clock", h(a.advanceClock)).Methods(http.MethodPost)
 	s.Handle("/requests", h(a.listRequests)).Methods(http.MethodGet)
 	s.Handle("/requests", h(a.clearRequests)).Methods(http.MethodDelete)
+	s.Handle("/requests", h(a.setRequestLogSize)).Methods(http.MethodPatch)
 	s.Handle("/faults", h(a.listFaults)).Methods(http.MethodGet)
 	s.Handle("/faults", h(a.addFault)).Methods(http.MethodPost)
 	s.Handle("/faults", h(a.clearFaults)).Methods(http.MethodDelete)
@@ -238,7 +239,7 @@ var endpoints = []string{
 	"GET /admin/codes", "POST /admin/codes/{code}/expire",
 	"GET /admin/refresh-tokens", "POST /admin/refresh-tokens/{token}/expire",
 	"GET /admin/clock", "POST /admin/clock", "GET /admin/webhooks/deliveries",
-	"GET /admin/requests", "DELETE /admin/requests",
+	"GET /admin/requests", "DELETE /admin/requests", "PATCH /admin/requests",
 	"GET /admin/faults", "POST /admin/faults", "DELETE /admin/faults", "DELETE /admin/faults/{id}",
 }
 

@@ -14,6 +14,7 @@ import (
 	sandbox "github.com/smartcar-sandbox/smartcar-sandbox"
 	"github.com/smartcar-sandbox/smartcar-sandbox/internal/faults"
 	"github.com/smartcar-sandbox/smartcar-sandbox/internal/fixtures"
+	"github.com/smartcar-sandbox/smartcar-sandbox/internal/requestlog"
 	"github.com/smartcar-sandbox/smartcar-sandbox/internal/store"
 	"github.com/smartcar-sandbox/smartcar-sandbox/internal/webhooks"
 )
@@ -444,6 +445,25 @@ func (a *API) listRequests(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"requests": a.o.Requests.List(limit), "size": a.o.Requests.Size()})
+	return nil
+}
+
+// setRequestLogSize changes how many requests the log keeps ({"size": 500}): with a durable
+// store for good, and for every replica sharing it.
+func (a *API) setRequestLogSize(w http.ResponseWriter, r *http.Request) error {
+	var body struct {
+		Size *int `json:"size"`
+	}
+	if err := decode(r, &body); err != nil {
+		return err
+	}
+	if body.Size == nil || *body.Size < 0 || *body.Size > requestlog.MaxSize {
+		return badRequest(`give how many requests to keep, 0..%d: {"size": 500}`, requestlog.MaxSize)
+	}
+	if err := a.o.Requests.SetSize(*body.Size); err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"size": a.o.Requests.Size()})
 	return nil
 }
 

@@ -38,7 +38,7 @@ func (a *App) setupControl(cfg config.Config, log *slog.Logger) {
 	c := &server.Control{
 		Faults:      faults.FromStore(a.Store),
 		FaultHeader: cfg.FaultHeader,
-		Requests:    requestlog.New(cfg.RequestLogSize, a.Clock.Now),
+		Requests:    requestlog.FromStore(a.Store, cfg.RequestLogSize, a.Clock.Now),
 		Advance:     a.Clock.Advance,
 		SimSeed:     int64(cfg.SimSeed),
 	}

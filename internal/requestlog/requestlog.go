@@ -1,21 +1,33 @@
 // Package requestlog keeps the last N vehicle API and token requests in memory, with what the
 // app sent and what the sandbox answered, so a failing CI test can ask the admin API what
-// actually went over the wire (GET /admin/requests).
+// actually went over the wire (GET /admin/requests). The entries are this process's own; N,
+// the retention setting, can live in the store (FromStore), so a durable store keeps it across
+// a restart and replicas share it.
 package requestlog
 
 import (
 	"bytes"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/url"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/smartcar-sandbox/smartcar-sandbox/internal/requestid"
+	"github.com/smartcar-sandbox/smartcar-sandbox/internal/store"
 )
+
+// MaxSize bounds the retention setting (and -request-log-size).
+const MaxSize = 100000
+
+// SizeSetting is the store setting that holds the retention (see FromStore).
+const SizeSetting = "request_log_size"
 
 // MaxBody caps each recorded body; bigger bodies are cut and marked.
 const MaxBody = 2048
@@ -45,11 +57,18 @@ type Entry struct {
 // nothing.
 type Log struct {
 	mu      sync.Mutex
-	size    int
-	entries []record // ring
+	size    atomic.Int64 // how many entries the ring keeps; changed only under mu
+	entries []record     // ring
 	next    int
 	full    bool
 	now     func() time.Time
+
+	// kept is the store holding the size (nil: the size given to New, in memory); def is
+	// the size while the store holds none, and gen the store's ControlGeneration the size
+	// was read at, so a request reads the store only after a setting changed.
+	kept *store.Store
+	def  int
+	gen  atomic.Uint64
 }
 
 // New returns a log keeping the last size entries; now stamps them (nil means time.Now).
@@ -57,14 +76,100 @@ func New(size int, now func() time.Time) *Log {
 	if now == nil {
 		now = time.Now
 	}
-	if size < 0 {
-		size = 0
+	l := &Log{now: now}
+	l.resize(size)
+	return l
+}
+
+// FromStore returns a log whose size is the store's setting (SizeSetting), or def while the
+// store holds none: SetSize changes it for good, and for every replica sharing the store.
+func FromStore(st *store.Store, def int, now func() time.Time) *Log {
+	l := New(def, now)
+	l.kept, l.def = st, def
+	l.refresh(true)
+	return l
+}
+
+// refresh reads the size from the store when its settings changed since the last read, or
+// always with force (which also catches up with what other replicas wrote).
+func (l *Log) refresh(force bool) {
+	if l.kept == nil {
+		return
 	}
-	return &Log{size: size, entries: make([]record, size), now: now}
+	g := l.kept.ControlGeneration()
+	if !force && g == l.gen.Load() {
+		return
+	}
+	n := l.def
+	var stored int
+	if l.kept.Setting(SizeSetting, &stored) {
+		n = stored
+	}
+	// A change after g moves the generation on, so the next request reads again.
+	l.gen.Store(g)
+	l.resize(n)
+}
+
+// resize makes the ring hold n entries, keeping the newest of those it holds.
+func (l *Log) resize(n int) {
+	n = max(0, min(n, MaxSize))
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if int64(n) == l.size.Load() && l.entries != nil {
+		return
+	}
+	kept := l.newestLocked(n)
+	l.entries = make([]record, n)
+	for i := range kept { // kept is newest first
+		l.entries[len(kept)-1-i] = kept[i]
+	}
+	l.next, l.full = len(kept)%max(n, 1), len(kept) == n && n > 0
+	l.size.Store(int64(n))
+}
+
+// newestLocked returns up to limit records, newest first.
+func (l *Log) newestLocked(limit int) []record {
+	size := int(l.size.Load())
+	n := l.next
+	if l.full {
+		n = size
+	}
+	limit = min(limit, n)
+	out := make([]record, 0, limit)
+	for i := 1; i <= limit; i++ {
+		out = append(out, l.entries[(l.next-i+size)%size])
+	}
+	return out
 }
 
 // Size is how many entries the log keeps.
-func (l *Log) Size() int { return l.size }
+func (l *Log) Size() int {
+	if l == nil {
+		return 0
+	}
+	l.refresh(true)
+	return int(l.size.Load())
+}
+
+// SetSize changes how many entries the log keeps (0..MaxSize), keeping the newest. With a
+// store it is one store transaction: an error means nothing changed.
+func (l *Log) SetSize(n int) error {
+	if l == nil {
+		return errors.New("the request log is off")
+	}
+	if n < 0 || n > MaxSize {
+		return fmt.Errorf("size %d: want 0..%d", n, MaxSize)
+	}
+	if l.kept == nil {
+		l.resize(n)
+		return nil
+	}
+	if err := l.kept.PutSetting(SizeSetting, n); err != nil {
+		return err
+	}
+	l.refresh(false)
+	return nil
+}
 
 // record is an entry as the ring keeps it: the request headers as flattened name, value
 // pairs (already redacted), turned into Entry.RequestHeaders only when listed. A map per
@@ -94,7 +199,11 @@ func (rec *record) entry() Entry {
 
 // Add records an entry, dropping the oldest when full.
 func (l *Log) Add(e Entry) {
-	if l == nil || l.size == 0 {
+	if l == nil {
+		return
+	}
+	l.refresh(false)
+	if l.size.Load() == 0 {
 		return
 	}
 	rec := record{Entry: e}
@@ -110,42 +219,44 @@ func (l *Log) Add(e Entry) {
 
 func (l *Log) add(rec *record) {
 	l.mu.Lock()
+	defer l.mu.Unlock()
+	size := int(l.size.Load())
+	if size == 0 { // resized to nothing while the request ran
+		return
+	}
 	l.entries[l.next] = *rec
-	l.next = (l.next + 1) % l.size
+	l.next = (l.next + 1) % size
 	if l.next == 0 {
 		l.full = true
 	}
-	l.mu.Unlock()
 }
 
 // List returns up to limit entries, newest first (limit <= 0: all).
 func (l *Log) List(limit int) []Entry {
-	if l == nil || l.size == 0 {
+	if l == nil {
 		return []Entry{}
 	}
+	l.refresh(true)
 	l.mu.Lock()
-	defer l.mu.Unlock()
-	n := l.next
-	if l.full {
-		n = l.size
+	if limit <= 0 {
+		limit = MaxSize
 	}
-	if limit <= 0 || limit > n {
-		limit = n
-	}
-	out := make([]Entry, 0, limit)
-	for i := 1; i <= limit; i++ {
-		out = append(out, l.entries[(l.next-i+l.size)%l.size].entry())
+	recs := l.newestLocked(limit)
+	l.mu.Unlock()
+	out := make([]Entry, 0, len(recs))
+	for i := range recs {
+		out = append(out, recs[i].entry())
 	}
 	return out
 }
 
 // Clear forgets every entry.
 func (l *Log) Clear() {
-	if l == nil || l.size == 0 {
+	if l == nil {
 		return
 	}
 	l.mu.Lock()
-	l.entries = make([]record, l.size)
+	l.entries = make([]record, l.size.Load())
 	l.next, l.full = 0, false
 	l.mu.Unlock()
 }
@@ -154,7 +265,11 @@ func (l *Log) Clear() {
 // and the token endpoint); it must run inside the middleware that sets the request id.
 func (l *Log) Wrap(next http.Handler, record func(path string) bool) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if l == nil || l.size == 0 || !record(r.URL.Path) {
+		if l == nil || !record(r.URL.Path) {
+			next.ServeHTTP(w, r)
+			return
+		}
+		if l.refresh(false); l.size.Load() == 0 {
 			next.ServeHTTP(w, r)
 			return
 		}

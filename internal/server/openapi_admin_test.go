@@ -110,6 +110,7 @@ func TestOpenAPIAdminResponses(t *testing.T) {
 	h.Do(t, http.MethodGet, "/v2.0/vehicles", "not-a-token", nil)
 	first(t, call(t, "GET /admin/requests", "/admin/requests", nil, http.StatusOK), "requests")
 	call(t, "DELETE /admin/requests", "/admin/requests", nil, http.StatusNoContent)
+	call(t, "PATCH /admin/requests", "/admin/requests", map[string]any{"size": 50}, http.StatusOK)
 
 	rule := call(t, "POST /admin/faults", "/admin/faults", map[string]any{"path": "/v2.0/vehicles/*/location", "method": "GET", "count": 1,
 		"error": map[string]any{"type": "RATE_LIMIT", "code": "VEHICLE"}, "latency": map[string]any{"min": "1ms", "max": "2ms"}}, http.StatusCreated)

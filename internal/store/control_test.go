@@ -94,7 +94,9 @@ func testControlFailedCommit(t *testing.T, b backendUnderTest) {
 	}
 	changes := map[string]func() error{
 		"add": func() error {
-			_, err := s.AddFaultRule(func(seq uint64) (FaultRule, error) { return FaultRule{ID: fmt.Sprint(seq), Rule: json.RawMessage(`{}`)}, nil })
+			_, err := s.AddFaultRule(func(seq uint64) (FaultRule, error) {
+				return FaultRule{ID: fmt.Sprint(seq), Rule: json.RawMessage(`{}`)}, nil
+			})
 			return err
 		},
 		"fire": func() error {
