@@ -83,6 +83,9 @@ type Options struct {
 	// SaveFault, when set, is the store's Options.SaveFault: an error from it fails a commit
 	// the way a full disk does.
 	SaveFault func() error
+	// NoWebhooks leaves the harness without a webhook service, for a test that runs its own
+	// on the harness's store (two would both deliver what the store's subscriptions ask for).
+	NoWebhooks bool
 }
 
 // AdminToken is the admin token every harness uses unless Options.NoAdmin.
@@ -145,10 +148,12 @@ func MustStartWith(t testing.TB, o Options) *Harness {
 		h.Control.AdminToken = AdminToken
 	}
 	// Webhooks are mounted as in the real app; nothing is delivered until a test subscribes.
-	if h.Webhooks, err = webhooks.New(webhooks.Options{Store: st, Now: clock.Now}); err != nil {
-		t.Fatal(err)
+	if !o.NoWebhooks {
+		if h.Webhooks, err = webhooks.New(webhooks.Options{Store: st, Now: clock.Now}); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(h.Webhooks.Close)
 	}
-	t.Cleanup(h.Webhooks.Close)
 	// The origin is only known once listening, and the handler needs it: start unstarted.
 	srv := httptest.NewUnstartedServer(nil)
 	srv.Start()

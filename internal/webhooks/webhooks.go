@@ -8,7 +8,8 @@
 // Deliveries go only to URLs declared in fixtures (or added as applications through the
 // admin API), redirects are not followed, so the sandbox cannot be steered to other hosts.
 // Subscriptions and verification live in the store: with a durable store they survive a
-// restart (deliveries in flight and batches waiting do not).
+// restart (deliveries in flight and batches waiting do not), and sandboxes sharing one
+// PostgreSQL share them: the sandbox where a vehicle changes delivers (see sync).
 package webhooks
 
 import (
@@ -107,10 +108,7 @@ func New(o Options) (*Service, error) {
 		return nil, err
 	}
 	s := &Service{o: o, subs: map[subKey]*subscription{}, verifyMu: map[string]*sync.Mutex{}, v3Hooks: map[string]bool{}}
-	// Subscriptions made before a restart carry on (no new first delivery).
-	for _, sub := range o.Store.WebhookSubscriptions() {
-		s.subs[subKey{sub.WebhookID, sub.VehicleID}] = &subscription{clientID: sub.ClientID, userID: sub.UserID}
-	}
+	s.sync()
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	o.Store.OnVehicleChange(s.vehicleChanged)
 	o.Store.OnVehicleError(s.vehicleError)
@@ -212,8 +210,34 @@ func (s *Service) unsubscribe(webhookID, vehicleID string) error {
 	return nil
 }
 
+// sync brings the subscriptions in line with the store's, which are the truth: those made
+// before a restart, or through another sandbox sharing the store, join (and carry on: no new
+// first delivery), those ended elsewhere leave. The store catches up with the other sandboxes
+// on the way, so a subscription made through one is delivered by the one where the vehicle
+// changes, without a restart. (One Service per store: two on one store would both deliver.)
+func (s *Service) sync() {
+	stored := s.o.Store.WebhookSubscriptions()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	want := make(map[subKey]store.WebhookSubscription, len(stored))
+	for _, sub := range stored {
+		want[subKey{sub.WebhookID, sub.VehicleID}] = sub
+	}
+	for k := range s.subs {
+		if _, ok := want[k]; !ok {
+			delete(s.subs, k)
+		}
+	}
+	for k, sub := range want {
+		if cur, ok := s.subs[k]; !ok || cur.clientID != sub.ClientID || cur.userID != sub.UserID {
+			s.subs[k] = &subscription{clientID: sub.ClientID, userID: sub.UserID}
+		}
+	}
+}
+
 // Subscribed lists the vehicle ids subscribed to a webhook (for tests and the admin API).
 func (s *Service) Subscribed(webhookID string) []string {
+	s.sync()
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	var out []string
@@ -226,6 +250,7 @@ func (s *Service) Subscribed(webhookID string) []string {
 }
 
 func (s *Service) subsOf(vehicleID string) map[subKey]*subscription {
+	s.sync()
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	out := map[subKey]*subscription{}

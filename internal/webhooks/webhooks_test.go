@@ -56,7 +56,7 @@ func start(t *testing.T, hook sandbox.Webhook, o webhooks.Options) *env {
 	ds.Applications = append(ds.Applications, sandbox.Application{Name: "Other", ClientID: "other", ClientSecret: "s",
 		RedirectURIs: []string{"other://cb"}, ManagementToken: otherAMT,
 		Webhooks: []sandbox.Webhook{{ID: otherHook, Name: "other", URL: recv.srv.URL + "/other"}}})
-	h := sandboxtest.MustStartWith(t, sandboxtest.Options{Dataset: &ds})
+	h := sandboxtest.MustStartWith(t, sandboxtest.Options{Dataset: &ds, NoWebhooks: true})
 	o.Store, o.Now = h.Store, h.Clock.Now
 	if o.RetryBase == 0 {
 		o.RetryBase = 20 * time.Millisecond
