@@ -37,7 +37,8 @@ const pgWriteLock = 0x73616e64626f78 // "sandbox"
 // its working state in memory, catches up with the others' writes before each of its own
 // transactions and each read, and writes under one advisory lock.
 type Postgres struct {
-	pool *pgxpool.Pool
+	pool   *pgxpool.Pool
+	leases pgLeases // see leader.go
 }
 
 // pgTimeout bounds each statement round, so a database that is down answers with an error
@@ -220,6 +221,7 @@ func (b *Postgres) Sync(since int64, fn func(changed []Record) (bool, []Record, 
 
 // Close implements Backend.
 func (b *Postgres) Close() error {
+	b.leases.close()
 	b.pool.Close()
 	return nil
 }

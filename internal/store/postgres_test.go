@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"sync"
 	"sync/atomic"
@@ -199,5 +200,48 @@ func TestPostgresReplicas(t *testing.T) {
 	}
 	if r, _ := b.AccessTokenEnded("any", rt.Authorization); !r {
 		t.Error("the revocation did not survive the reset at the other")
+	}
+
+	// Fault rules and settings set through one are the other's at once; the rule numbers
+	// are shared, so the two never hand out the same id.
+	addRule(t, a, `{"n":1}`)
+	if r := addRule(t, b, `{"n":2}`); r.ID != "f2" {
+		t.Errorf("a rule added at the other after f1 is %s, want f2", r.ID)
+	}
+	if got := ruleIDs(a.FaultRules()); fmt.Sprint(got) != `[f1={"n":1} f2={"n":2}]` {
+		t.Errorf("the rules seen by one: %v", got)
+	}
+	if err := b.PutSetting("request_log_size", 3); err != nil {
+		t.Fatal(err)
+	}
+	if n := 0; !a.Setting("request_log_size", &n) || n != 3 {
+		t.Errorf("a setting put through the other reads %d at one, want 3", n)
+	}
+	if err := a.ClearFaultRules(); err != nil {
+		t.Fatal(err)
+	}
+	if b.HasFaultRules() {
+		t.Error("rules cleared through one are still set at the other")
+	}
+
+	// Exactly one of them leads the simulator, and keeps leading; when it closes (or dies:
+	// its session ends either way) the other takes over.
+	leads := []bool{a.Leads("simulator"), b.Leads("simulator")}
+	if leads[0] == leads[1] {
+		t.Fatalf("leads = %v, want exactly one", leads)
+	}
+	leader, follower := a, b
+	if leads[1] {
+		leader, follower = b, a
+	}
+	if !leader.Leads("simulator") || follower.Leads("simulator") {
+		t.Error("the lead moved while its holder lives")
+	}
+	if !a.Leads("another job") && !b.Leads("another job") {
+		t.Error("nobody leads a second job")
+	}
+	leader.Close()
+	if !follower.Leads("simulator") {
+		t.Error("the other did not take over when the leader closed")
 	}
 }
