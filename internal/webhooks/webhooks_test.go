@@ -40,22 +40,7 @@ type env struct {
 func start(t *testing.T, hook sandbox.Webhook, o webhooks.Options) *env {
 	t.Helper()
 	recv := newReceiver(t, amt)
-	ds, err := fixtures.Load(defaultfixtures.FS)
-	if err != nil {
-		t.Fatal(err)
-	}
-	hook.ID, hook.URL = hookID, recv.srv.URL+"/hooks"
-	if hook.Name == "" {
-		hook.Name = "test hook"
-	}
-	for i := range ds.Applications {
-		if ds.Applications[i].ClientID == "sandbox-demo" {
-			ds.Applications[i].Webhooks = []sandbox.Webhook{hook}
-		}
-	}
-	ds.Applications = append(ds.Applications, sandbox.Application{Name: "Other", ClientID: "other", ClientSecret: "s",
-		RedirectURIs: []string{"other://cb"}, ManagementToken: otherAMT,
-		Webhooks: []sandbox.Webhook{{ID: otherHook, Name: "other", URL: recv.srv.URL + "/other"}}})
+	ds := hookFixtures(t, recv, hook)
 	h := sandboxtest.MustStartWith(t, sandboxtest.Options{Dataset: &ds, NoWebhooks: true})
 	o.Store, o.Now = h.Store, h.Clock.Now
 	if o.RetryBase == 0 {
@@ -73,6 +58,29 @@ func start(t *testing.T, hook sandbox.Webhook, o webhooks.Options) *env {
 	wh.URL = srv.URL
 	tok, _ := wh.Connect(t, "sandbox-demo", "demo@sandbox.test", sandboxtest.AllPermissions()...)
 	return &env{h: &wh, svc: svc, recv: recv, tok: tok}
+}
+
+// hookFixtures are the default fixtures with hook as sandbox-demo's webhook, delivering to
+// recv, and another application with a webhook of its own.
+func hookFixtures(t *testing.T, recv *receiver, hook sandbox.Webhook) sandbox.Dataset {
+	t.Helper()
+	ds, err := fixtures.Load(defaultfixtures.FS)
+	if err != nil {
+		t.Fatal(err)
+	}
+	hook.ID, hook.URL = hookID, recv.srv.URL+"/hooks"
+	if hook.Name == "" {
+		hook.Name = "test hook"
+	}
+	for i := range ds.Applications {
+		if ds.Applications[i].ClientID == "sandbox-demo" {
+			ds.Applications[i].Webhooks = []sandbox.Webhook{hook}
+		}
+	}
+	ds.Applications = append(ds.Applications, sandbox.Application{Name: "Other", ClientID: "other", ClientSecret: "s",
+		RedirectURIs: []string{"other://cb"}, ManagementToken: otherAMT,
+		Webhooks: []sandbox.Webhook{{ID: otherHook, Name: "other", URL: recv.srv.URL + "/other"}}})
+	return ds
 }
 
 func (e *env) subscribe(t *testing.T, vehicleID string) {
