@@ -3,6 +3,7 @@ package reliability_test
 import (
 	"fmt"
 	"net/http"
+	"os"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -11,7 +12,14 @@ import (
 
 	sandbox "github.com/smartcar-sandbox/smartcar-sandbox"
 	"github.com/smartcar-sandbox/smartcar-sandbox/internal/store"
+	"github.com/smartcar-sandbox/smartcar-sandbox/internal/store/pgtest"
 )
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	pgtest.Stop()
+	os.Exit(code)
+}
 
 // field is one vehicle field a crash worker writes, serially: its acknowledged value and the
 // one it sent last without an answer (the crash may or may not have kept that one).
@@ -24,16 +32,48 @@ type field struct {
 	unexpectedStatus string
 }
 
-// TestKill9MidWrites runs the real binary with -data-dir under a write-heavy load (LOCK/UNLOCK
-// and charge limits, each field written by one serial worker so its acknowledgements are
-// ordered), kills it with SIGKILL in the middle, and restarts it on the same folder: the database
-// must open, and every field must hold its last acknowledged value, or the value of the one
-// command in flight at the kill (sent, never answered: it may or may not have been saved).
-// Three rounds, each on the state the previous crash left.
+// durableBackend is a way to run the binary with a durable store: the flags, and opening
+// what it left directly.
+type durableBackend struct {
+	name string
+	// flags returns the flags for a fresh store, and open opens the store those flags
+	// name, as the next start will.
+	flags func(t *testing.T) []string
+	open  func(t *testing.T, flags []string) (*store.Store, error)
+}
+
+var durableBackends = []durableBackend{
+	{name: "sqlite", flags: func(t *testing.T) []string { return []string{"-data-dir", t.TempDir()} },
+		open: func(t *testing.T, flags []string) (*store.Store, error) {
+			return store.New(sandbox.Dataset{}, store.Options{DataDir: flags[1]})
+		}},
+	{name: "postgres", flags: func(t *testing.T) []string { return []string{"-store", pgtest.URL(t)} },
+		open: func(t *testing.T, flags []string) (*store.Store, error) {
+			b, err := store.OpenPostgres(flags[1])
+			if err != nil {
+				return nil, err
+			}
+			return store.New(sandbox.Dataset{}, store.Options{Backend: b})
+		}},
+}
+
+// TestKill9MidWrites runs the real binary on each durable store (-data-dir: SQLite; -store: a
+// real PostgreSQL) under a write-heavy load (LOCK/UNLOCK and charge limits, each field written
+// by one serial worker so its acknowledgements are ordered), kills it with SIGKILL in the
+// middle, and restarts it on the same store: the store must open, and every field must hold its
+// last acknowledged value, or the value of the one command in flight at the kill (sent, never
+// answered: it may or may not have been saved). Three rounds, each on the state the previous
+// crash left.
 func TestKill9MidWrites(t *testing.T) {
 	bin := buildBinary(t)
-	dir := t.TempDir()
-	p := startBinary(t, bin, "-data-dir", dir)
+	for _, b := range durableBackends {
+		t.Run(b.name, func(t *testing.T) { kill9MidWrites(t, bin, b) })
+	}
+}
+
+func kill9MidWrites(t *testing.T, bin string, b durableBackend) {
+	flags := b.flags(t)
+	p := startBinary(t, bin, flags...)
 	client := &http.Client{Timeout: 10 * time.Second, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	tk, err := connectFlow(t, p.Origin, client)
 	if err != nil {
@@ -44,7 +84,7 @@ func TestKill9MidWrites(t *testing.T) {
 		{vehicle: teslaID, limit: true}, {vehicle: rav4ID, limit: true},
 	}
 	for round := 1; round <= 3; round++ {
-		var total atomic.Int64
+		var total, withAck atomic.Int64 // writes acknowledged; fields with one at least
 		var wg sync.WaitGroup
 		for i, f := range fields {
 			wg.Add(1)
@@ -70,6 +110,9 @@ func TestKill9MidWrites(t *testing.T) {
 						return
 					}
 					f.acked, f.pending = &v, nil
+					if n == 0 {
+						withAck.Add(1)
+					}
 					f.acks++
 					total.Add(1)
 				}
@@ -77,7 +120,7 @@ func TestKill9MidWrites(t *testing.T) {
 		}
 		// Kill once the load is well under way, at a moment no worker chose.
 		deadline := time.Now().Add(15 * time.Second)
-		for total.Load() < int64(40*round) && time.Now().Before(deadline) {
+		for (total.Load() < int64(40*round) || withAck.Load() < int64(len(fields))) && time.Now().Before(deadline) {
 			time.Sleep(5 * time.Millisecond)
 		}
 		p.signal(t, syscall.SIGKILL)
@@ -95,9 +138,9 @@ func TestKill9MidWrites(t *testing.T) {
 			}
 		}
 
-		// The database on disk, opened directly (as the next start will, WAL recovery and
-		// all): it must open and hold what was acknowledged.
-		st, err := store.New(sandbox.Dataset{}, store.Options{DataDir: dir})
+		// The database, opened directly (as the next start will, WAL recovery and all): it
+		// must open and hold what was acknowledged.
+		st, err := b.open(t, flags)
 		if err != nil {
 			t.Fatalf("the database does not open after kill -9: %v", err)
 		}
@@ -116,9 +159,9 @@ func TestKill9MidWrites(t *testing.T) {
 			t.Fatal(err)
 		}
 
-		// Restart on the same folder: the old token still works (the key is kept there) and
+		// Restart on the same store: the old token still works (the key is kept there) and
 		// the API serves the same state.
-		p = startBinary(t, bin, "-data-dir", dir)
+		p = startBinary(t, bin, flags...)
 		for _, f := range fields {
 			locked, limit, err := vehicleState(client, p.Origin, tk.Access, f.vehicle, f.limit)
 			if err != nil {
