@@ -1,8 +1,9 @@
 // Command sandbox-bench measures the sandbox on loopback: it builds and starts the real
 // smartcar-sandbox binary, loads it (vehicle reads, batch, token refresh, full Connect flows),
 // compares the read with a minimal baseline server, times start-up and reads resident
-// memory, measures state-changing requests in memory and with -data-dir (fresh and with
-// -durable-users signed-in users), and prints Markdown tables (see BENCHMARKS.md). Run it from the module root:
+// memory, measures state-changing requests in memory, with -data-dir (fresh and with
+// -durable-users signed-in users) and with -store on PostgreSQL (-pg, or a throwaway cluster
+// it starts itself), and prints Markdown tables (see BENCHMARKS.md). Run it from the module root:
 //
 //	go run ./cmd/sandbox-bench            (or: make bench)
 //
@@ -25,6 +26,7 @@ import (
 	"time"
 
 	"github.com/smartcar-sandbox/smartcar-sandbox/internal/bench"
+	"github.com/smartcar-sandbox/smartcar-sandbox/internal/store/pgtest"
 	"github.com/smartcar-sandbox/smartcar-sandbox/internal/token"
 )
 
@@ -55,7 +57,7 @@ func run() error {
 	fs.IntVar(&w.Polls, "workshop-polls", 15, "workshop phase: /vehicle requests per phone after connecting")
 	fs.DurationVar(&w.PollEvery, "workshop-every", 2*time.Second, "workshop phase: time between a phone's /vehicle requests")
 	durableUsers := fs.Int("durable-users", 10000, "signed-in users in the big database of the -data-dir phase (negative: skip the -data-dir phase)")
-	pgURL := fs.String("pg", "", "an empty PostgreSQL database (postgres://...) to measure -store on too")
+	pgURL := fs.String("pg", "", "an empty PostgreSQL database (postgres://...) to measure -store on too; by default a throwaway cluster when PostgreSQL's binaries are installed (see internal/store/pgtest); none: skip")
 	durableOnly := fs.Bool("durable-only", false, "run only the in-memory vs -data-dir phase of state-changing requests")
 	serveBaseline := fs.Bool("serve-baseline", false, "internal: be the baseline server")
 	if err := fs.Parse(os.Args[1:]); err != nil {
@@ -109,7 +111,12 @@ func run() error {
 		if *durableUsers > 0 {
 			users = append(users, *durableUsers)
 		}
-		if durable, err = bench.RunDurable(ctx, o, users, *pgURL); err != nil {
+		pg, stopPG, err := postgresFor(*pgURL)
+		if err != nil {
+			return err
+		}
+		defer stopPG()
+		if durable, err = bench.RunDurable(ctx, o, users, pg); err != nil {
 			return err
 		}
 	}
@@ -142,6 +149,34 @@ func run() error {
 	}
 	bench.WriteWorkshop(os.Stdout, runs)
 	return nil
+}
+
+// postgresFor is the database the durable phase measures -store on: -pg's; without -pg, an
+// empty database in a throwaway cluster (pgtest's, with PostgreSQL's default durability) when
+// PostgreSQL's binaries are installed, else none; -pg none skips the phase. stop removes the
+// cluster.
+func postgresFor(pg string) (url string, stop func(), err error) {
+	none := func() {}
+	switch {
+	case pg == "none":
+		return "", none, nil
+	case pg != "":
+		return pg, none, nil
+	}
+	if err := pgtest.Installed(); err != nil {
+		fmt.Fprintf(os.Stderr, "no -store phase: %v\n", err)
+		return "", none, nil
+	}
+	fmt.Fprintln(os.Stderr, "starting a throwaway PostgreSQL cluster ...")
+	c, err := pgtest.Start(true)
+	if err != nil {
+		return "", none, fmt.Errorf("starting PostgreSQL for the -store phase (-pg URL to use another, -pg none to skip): %w", err)
+	}
+	if url, err = c.NewDatabase(); err != nil {
+		c.Stop()
+		return "", none, err
+	}
+	return url, c.Stop, nil
 }
 
 // phoneCounts parses -workshop ("100,300"; "" for none).
