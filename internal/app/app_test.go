@@ -12,6 +12,7 @@ import (
 
 	sandbox "github.com/smartcar-sandbox/smartcar-sandbox"
 	"github.com/smartcar-sandbox/smartcar-sandbox/internal/config"
+	"github.com/smartcar-sandbox/smartcar-sandbox/internal/faults"
 	"github.com/smartcar-sandbox/smartcar-sandbox/internal/fixtures"
 	"github.com/smartcar-sandbox/smartcar-sandbox/internal/store/pgtest"
 	"github.com/smartcar-sandbox/smartcar-sandbox/internal/token"
@@ -128,6 +129,22 @@ func keepsStateAndKey(t *testing.T, cfg config.Config) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// What the sandbox's tools hold is kept too: a fault rule, the request log's size and a
+	// simulated vehicle's trip (on a vehicle of its own: the simulator moves it).
+	if _, err := a.Control.Faults.Add(faults.Rule{Path: "/v3/", Latency: &faults.Latency{Fixed: faults.Duration(time.Millisecond)}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.Control.Requests.SetSize(7); err != nil {
+		t.Fatal(err)
+	}
+	tripAcct, err := a.Store.Account("trip@sandbox.test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	trip := sandbox.Trip{Stage: sandbox.TripParked, JoinedAt: time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC), Start: sandbox.TripStart{OdometerKm: 10}}
+	if _, err := a.Store.UpdateVehicle(tripAcct.VehicleIDs[0], func(v *sandbox.Vehicle) error { v.State.Trip = trip; return nil }); err != nil {
+		t.Fatal(err)
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	if err := a.Shutdown(ctx); err != nil {
@@ -141,6 +158,15 @@ func keepsStateAndKey(t *testing.T, cfg config.Config) {
 	}
 	if _, err := b.Tokens.Verify(tok); err != nil {
 		t.Fatalf("token from before the restart: %v", err)
+	}
+	if rules := b.Control.Faults.List(); len(rules) != 1 || rules[0].Path != "/v3/" {
+		t.Errorf("fault rules after restart: %+v, want the /v3/ one", rules)
+	}
+	if n := b.Control.Requests.Size(); n != 7 {
+		t.Errorf("request log size after restart %d, want 7", n)
+	}
+	if v, _ := b.Store.Vehicle(tripAcct.VehicleIDs[0]); !v.State.Trip.JoinedAt.Equal(trip.JoinedAt) || v.State.Trip.Start != trip.Start {
+		t.Errorf("trip after restart %+v, want it to go on from %+v", v.State.Trip, trip)
 	}
 	// The generated garage is the same one, not a second copy.
 	again, _ := b.Store.Account("restart@sandbox.test")
