@@ -1,6 +1,9 @@
 package store
 
-import "sort"
+import (
+	"sort"
+	"time"
+)
 
 // WebhookSubscription is a vehicle's subscription to one of an application's webhooks
 // (POST /v2.0/vehicles/{id}/webhooks/{webhookId}). The store keeps subscriptions and which
@@ -11,6 +14,9 @@ type WebhookSubscription struct {
 	VehicleID string `json:"vehicleId"`
 	ClientID  string `json:"clientId"`
 	UserID    string `json:"userId"`
+	// CreatedAt is when the vehicle subscribed (sandbox clock), as the management API v3
+	// shows it on every replica.
+	CreatedAt time.Time `json:"createdAt,omitzero"`
 }
 
 func (w WebhookSubscription) key() string { return w.WebhookID + "\x1f" + w.VehicleID }

@@ -216,6 +216,7 @@ type subscriptionView struct {
 }
 
 func (s *Service) subscriptionsOf(clientID string) []subscriptionView {
+	s.sync() // those made through another replica too
 	s.mu.Lock()
 	var out []subscriptionView
 	for k, sub := range s.subs {

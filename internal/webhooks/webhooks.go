@@ -179,11 +179,12 @@ func (s *Service) webhook(id string) (sandbox.Application, sandbox.Webhook, bool
 // sends its first delivery; subscribing again restarts it.
 func (s *Service) subscribe(clientID, userID, webhookID, vehicleID string) error {
 	k := subKey{webhookID, vehicleID}
-	if err := s.o.Store.PutWebhookSubscription(store.WebhookSubscription{WebhookID: webhookID, VehicleID: vehicleID, ClientID: clientID, UserID: userID}); err != nil {
+	now := s.o.Now()
+	if err := s.o.Store.PutWebhookSubscription(store.WebhookSubscription{WebhookID: webhookID, VehicleID: vehicleID, ClientID: clientID, UserID: userID, CreatedAt: now}); err != nil {
 		return err
 	}
 	s.mu.Lock()
-	sub := &subscription{clientID: clientID, userID: userID, createdAt: s.o.Now()}
+	sub := &subscription{clientID: clientID, userID: userID, createdAt: now}
 	s.subs[k] = sub
 	s.mu.Unlock()
 	app, w, ok := s.webhook(webhookID)
@@ -229,8 +230,9 @@ func (s *Service) sync() {
 		}
 	}
 	for k, sub := range want {
-		if cur, ok := s.subs[k]; !ok || cur.clientID != sub.ClientID || cur.userID != sub.UserID {
-			s.subs[k] = &subscription{clientID: sub.ClientID, userID: sub.UserID}
+		// A subscription made again (here or elsewhere) starts afresh.
+		if cur, ok := s.subs[k]; !ok || cur.clientID != sub.ClientID || cur.userID != sub.UserID || !cur.createdAt.Equal(sub.CreatedAt) {
+			s.subs[k] = &subscription{clientID: sub.ClientID, userID: sub.UserID, createdAt: sub.CreatedAt}
 		}
 	}
 }
