@@ -49,6 +49,9 @@ func (s *Store) WebhookSubscriptions() []WebhookSubscription {
 	s.catchUp()
 	s.mu.RLock()
 	defer s.mu.RUnlock()
+	if len(s.webhookSubs) == 0 {
+		return nil
+	}
 	out := make([]WebhookSubscription, 0, len(s.webhookSubs))
 	for _, sub := range s.webhookSubs {
 		out = append(out, sub)

@@ -220,6 +220,9 @@ func (s *Service) sync() {
 	stored := s.o.Store.WebhookSubscriptions()
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if len(stored) == 0 && len(s.subs) == 0 {
+		return // the usual case, on every vehicle change: nothing to do, nothing allocated
+	}
 	want := make(map[subKey]store.WebhookSubscription, len(stored))
 	for _, sub := range stored {
 		want[subKey{sub.WebhookID, sub.VehicleID}] = sub
