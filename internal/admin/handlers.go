@@ -362,15 +362,21 @@ func (a *API) listCodes(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (a *API) expireCode(w http.ResponseWriter, r *http.Request) error {
-	code := mux.Vars(r)["code"]
-	c, err := a.o.Store.ExpireCode(code)
+	return expire(w, r, "code", "no unused authorization code %s", a.o.Store.ExpireCode)
+}
+
+// expire ends what the store keeps under the path variable key (a code, a refresh token) and
+// answers with it; notFound, worded by missing (with the key for its %s), when there is none.
+func expire[T any](w http.ResponseWriter, r *http.Request, key, missing string, end func(string) (T, error)) error {
+	k := mux.Vars(r)[key]
+	ended, err := end(k)
 	if errors.Is(err, store.ErrNotFound) {
-		return notFound("no unused authorization code %s", code)
+		return notFound(missing, k)
 	}
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, c)
+	writeJSON(w, http.StatusOK, ended)
 	return nil
 }
 
@@ -380,16 +386,7 @@ func (a *API) listRefreshTokens(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (a *API) expireRefreshToken(w http.ResponseWriter, r *http.Request) error {
-	tok := mux.Vars(r)["token"]
-	t, err := a.o.Store.ExpireRefreshToken(tok)
-	if errors.Is(err, store.ErrNotFound) {
-		return notFound("no refresh token %s", tok)
-	}
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, t)
-	return nil
+	return expire(w, r, "token", "no refresh token %s", a.o.Store.ExpireRefreshToken)
 }
 
 // --- clock ---
