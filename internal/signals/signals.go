@@ -342,13 +342,7 @@ func oemPermissions(v sandbox.Vehicle) []string {
 	return p
 }
 
-var byCode = func() map[string]*Signal {
-	m := make(map[string]*Signal, len(catalogue))
-	for i := range catalogue {
-		m[catalogue[i].Code] = &catalogue[i]
-	}
-	return m
-}()
+var byCode = scapi.Index(catalogue, func(s *Signal) string { return s.Code })
 
 // Lookup finds a signal by its (lower-case) code.
 func Lookup(code string) (*Signal, bool) {
@@ -368,10 +362,4 @@ func All() iter.Seq[*Signal] {
 }
 
 // Infos lists every signal the sandbox serves, in list order.
-func Infos() []Info {
-	out := make([]Info, len(catalogue))
-	for i, d := range catalogue {
-		out[i] = d.Info
-	}
-	return out
-}
+func Infos() []Info { return scapi.Column(catalogue, func(s *Signal) Info { return s.Info }) }

@@ -58,23 +58,11 @@ var signals = []signal{
 	{"diagnostics/dtcs", "read_diagnostics", renderDTCs, nil},
 }
 
-var signalByPath = func() map[string]signal {
-	m := make(map[string]signal, len(signals))
-	for _, s := range signals {
-		m[s.Path] = s
-	}
-	return m
-}()
+var signalByPath = scapi.Index(signals, func(s *signal) string { return s.Path })
 
 // SignalPaths lists the readable sub-paths ("" is the attributes) in table order, for
 // callers that document or mount them.
-func SignalPaths() []string {
-	out := make([]string, len(signals))
-	for i, s := range signals {
-		out[i] = s.Path
-	}
-	return out
-}
+func SignalPaths() []string { return scapi.Column(signals, func(s *signal) string { return s.Path }) }
 
 // --- bodies (field names are the wire names) ---
 
