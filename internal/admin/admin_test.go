@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -394,3 +395,32 @@ func TestRequestLog(t *testing.T) {
 }
 
 func storeFilter() store.GrantFilter { return store.GrantFilter{} }
+
+// The domain's state rules answer with the body's JSON field, every line of them.
+func TestStateProblemsNameTheJSONField(t *testing.T) {
+	h := sandboxtest.MustStart(t)
+	for _, tc := range []struct {
+		name, method, path string
+		body               any
+		want               []string
+	}{
+		{"patch", http.MethodPatch, "/admin/vehicles/" + teslaID,
+			map[string]any{"battery": map[string]any{"percentRemaining": 73}, "charge": map[string]any{"state": "CHARGING", "isPluggedIn": false}},
+			[]string{"battery.percentRemaining 73 is outside 0..1 (percentages are fractions: write 0.73 for 73%)", "charge.state CHARGING needs isPluggedIn: true"}},
+		{"new vehicle", http.MethodPost, "/admin/accounts",
+			map[string]any{"username": "state@sandbox.test", "vehicles": []map[string]any{{"make": "FORD", "model": "F-150", "year": 2021, "powertrain": "ICE",
+				"state": map[string]any{"odometerKm": -5, "battery": map[string]any{"percentRemaining": 0.5}}}}},
+			[]string{"vehicles[0]: state.odometerKm -5 must not be negative",
+				"vehicles[0]: state.battery contradicts powertrain ICE: only BEV and PHEV have a traction battery and charge port"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			res := h.Admin(t, tc.method, tc.path, tc.body)
+			wantAdminError(t, res, http.StatusBadRequest, "invalid")
+			var body struct{ Details []string }
+			res.JSON(t, &body)
+			if !slices.Equal(body.Details, tc.want) {
+				t.Errorf("details = %q, want %q", body.Details, tc.want)
+			}
+		})
+	}
+}

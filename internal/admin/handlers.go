@@ -130,8 +130,10 @@ func (a *API) addAccount(w http.ResponseWriter, r *http.Request) error {
 	ids := append([]string(nil), b.VehicleIDs...)
 	for i := range b.Vehicles {
 		v := &b.Vehicles[i]
-		if err := a.completeVehicle(v); err != nil {
-			errs = append(errs, fmt.Errorf("vehicles[%d]: %w", i, err))
+		if verrs := a.completeVehicle(v); len(verrs) > 0 {
+			for _, err := range verrs {
+				errs = append(errs, fmt.Errorf("vehicles[%d]: %w", i, err))
+			}
 			continue
 		}
 		ids = append(ids, v.ID)
@@ -149,8 +151,8 @@ func (a *API) addAccount(w http.ResponseWriter, r *http.Request) error {
 }
 
 // completeVehicle fills what a new vehicle may leave out (id, VIN, the signals its powertrain
-// has) and validates the rest.
-func (a *API) completeVehicle(v *sandbox.Vehicle) error {
+// has) and validates the rest, returning every problem.
+func (a *API) completeVehicle(v *sandbox.Vehicle) []error {
 	var errs []error
 	if v.ID == "" {
 		v.ID = sandbox.NewUUID()
@@ -178,7 +180,7 @@ func (a *API) completeVehicle(v *sandbox.Vehicle) error {
 		v.Mode = "live"
 	}
 	if len(errs) > 0 {
-		return errors.Join(errs...)
+		return errs
 	}
 	// Whatever the body leaves out comes from the same defaults a fixture vehicle starts from.
 	st, def := &v.State, fixtures.DefaultState(v.Powertrain)
@@ -206,7 +208,7 @@ func (a *API) completeVehicle(v *sandbox.Vehicle) error {
 	if st.UpdatedAt.IsZero() {
 		st.UpdatedAt = a.o.Now().UTC()
 	}
-	return validateState(v.Powertrain, st)
+	return stateErrors(st.Validate(v.Powertrain), "state.")
 }
 
 // vinFor derives a valid VIN from a vehicle id, so the same id always gets the same VIN.
@@ -253,8 +255,8 @@ func (a *API) patchVehicle(w http.ResponseWriter, r *http.Request) error {
 		if _, set := patch["updatedAt"]; !set {
 			st.UpdatedAt = a.o.Now().UTC() // the "vehicle" just reported new data
 		}
-		if err := validateState(v.Powertrain, &st); err != nil {
-			return invalid("the vehicle state", err)
+		if ps := st.Validate(v.Powertrain); len(ps) > 0 {
+			return invalid("the vehicle state", errors.Join(stateErrors(ps, "")...))
 		}
 		v.State = st
 		return nil
