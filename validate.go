@@ -21,11 +21,16 @@ type Problem struct {
 
 // Reason says what is wrong with the field, naming any other field it mentions with name
 // (the adapter's spelling of a domain path).
-func (p Problem) Reason(name func(field string) string) string { return p.reason(name) }
+func (p Problem) Reason(name func(field string) string) string {
+	if p.reason == nil { // a Problem made outside this package
+		return "is not valid"
+	}
+	return p.reason(name)
+}
 
 // Text is the field, then the reason, both named with name.
 func (p Problem) Text(name func(field string) string) string {
-	return name(p.Field) + " " + p.reason(name)
+	return name(p.Field) + " " + p.Reason(name)
 }
 
 // String is the problem in the domain's JSON names.

@@ -104,3 +104,9 @@ func TestProblemText(t *testing.T) {
 		t.Errorf("Text = %q, want %q", got, want)
 	}
 }
+
+func TestProblemMadeElsewhere(t *testing.T) {
+	if got, want := (Problem{Field: "odometerKm"}).String(), "odometerKm is not valid"; got != want {
+		t.Errorf("String = %q, want %q", got, want)
+	}
+}
