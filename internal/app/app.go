@@ -148,9 +148,17 @@ func Start(cfg config.Config, logOut io.Writer) (*App, error) {
 		a.logs.Close()
 		return nil, err
 	}
+	handler, err := server.New(server.Deps{Store: st, Tokens: issuer, ConnectKey: ks.ConnectFlow, Logger: logger, Origin: a.Origin, Now: clk.Now, Control: a.Control, Webhooks: a.Webhooks,
+		Metrics: a.Metrics, Ready: a.readiness})
+	if err != nil {
+		a.stopBackground()
+		a.stopWatch()
+		ln.Close()
+		a.logs.Close()
+		return nil, err
+	}
 	a.srv = &http.Server{
-		Handler: server.New(server.Deps{Store: st, Tokens: issuer, ConnectKey: ks.ConnectFlow, Logger: logger, Origin: a.Origin, Now: clk.Now, Control: a.Control, Webhooks: a.Webhooks,
-			Metrics: a.Metrics, Ready: a.readiness}),
+		Handler: handler,
 		// Timeouts keep slow or stalled clients from holding connections forever.
 		ReadHeaderTimeout: 5 * time.Second,
 		ReadTimeout:       30 * time.Second,

@@ -153,7 +153,11 @@ func MustStartWith(t testing.TB, o Options) *Harness {
 	srv := httptest.NewUnstartedServer(nil)
 	srv.Start()
 	h.URL = srv.URL
-	srv.Config.Handler = server.New(h.Deps())
+	handler, err := server.New(h.Deps())
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv.Config.Handler = handler
 	t.Cleanup(srv.Close)
 	h.Client = &http.Client{
 		Timeout: 10 * time.Second,

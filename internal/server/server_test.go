@@ -272,7 +272,11 @@ func TestErrorNoteGoesToTheAccessLog(t *testing.T) {
 	h := sandboxtest.MustStart(t)
 	var out lockedWriter
 	logs := server.NewLogWriter(&out)
-	srv := httptest.NewServer(server.New(server.Deps{Store: h.Store, Tokens: h.Tokens, Now: h.Clock.Now, Logger: server.NewLogger(logs, "text")}))
+	handler, err := server.New(server.Deps{Store: h.Store, Tokens: h.Tokens, Now: h.Clock.Now, Logger: server.NewLogger(logs, "text")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(handler)
 	defer srv.Close()
 	req, _ := http.NewRequest(http.MethodGet, srv.URL+"/v2.0/vehicles/"+teslaID+"/odometer", nil)
 	req.Header.Set("Authorization", "Token nope")

@@ -10,6 +10,7 @@ import (
 
 	sandbox "github.com/smartcar-sandbox/smartcar-sandbox"
 	defaultfixtures "github.com/smartcar-sandbox/smartcar-sandbox/fixtures"
+	"github.com/smartcar-sandbox/smartcar-sandbox/internal/faults"
 	"github.com/smartcar-sandbox/smartcar-sandbox/internal/fixtures"
 	"github.com/smartcar-sandbox/smartcar-sandbox/internal/sandboxtest"
 	"github.com/smartcar-sandbox/smartcar-sandbox/internal/server"
@@ -66,8 +67,12 @@ func start(t *testing.T, hook sandbox.Webhook, o webhooks.Options) *env {
 		t.Fatal(err)
 	}
 	t.Cleanup(svc.Close)
-	srv := httptest.NewServer(server.New(server.Deps{Store: h.Store, Tokens: h.Tokens, Now: h.Clock.Now,
-		Control: &server.Control{AdminToken: adminTok}, Webhooks: svc}))
+	handler, err := server.New(server.Deps{Store: h.Store, Tokens: h.Tokens, Now: h.Clock.Now,
+		Control: &server.Control{AdminToken: adminTok, Faults: faults.NewSet()}, Webhooks: svc})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(handler)
 	t.Cleanup(srv.Close)
 	wh := *h
 	wh.URL = srv.URL
