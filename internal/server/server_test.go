@@ -1,12 +1,11 @@
 package server_test
 
 import (
-	"io"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/smartcar-sandbox/smartcar-sandbox/internal/sandboxtest"
 	"github.com/smartcar-sandbox/smartcar-sandbox/internal/scapi"
@@ -269,27 +268,16 @@ func TestDotSegmentsAndEncodedSlashes(t *testing.T) {
 
 // An error's note (the sandbox's own explanation) is on the access line, not in the body.
 func TestErrorNoteGoesToTheAccessLog(t *testing.T) {
-	h := sandboxtest.MustStart(t)
 	var out lockedWriter
-	logs := server.NewLogWriter(&out)
-	handler, err := server.New(server.Deps{Store: h.Store, Tokens: h.Tokens, Now: h.Clock.Now, Logger: server.NewLogger(logs, "text")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(handler)
-	defer srv.Close()
-	req, _ := http.NewRequest(http.MethodGet, srv.URL+"/v2.0/vehicles/"+teslaID+"/odometer", nil)
-	req.Header.Set("Authorization", "Token nope")
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	body, _ := io.ReadAll(res.Body)
-	res.Body.Close()
-	logs.Close()
+	h := sandboxtest.MustStartWith(t, sandboxtest.Options{Log: &out})
+	res := h.Do(t, http.MethodGet, "/v2.0/vehicles/"+teslaID+"/odometer", "", nil, "Authorization", "Token nope")
 	const note = "The Authorization header must be 'Bearer <access token>'."
-	if strings.Contains(string(body), "Bearer <access token>") {
-		t.Errorf("the note reached the body: %s", body)
+	if strings.Contains(string(res.Body), "Bearer <access token>") {
+		t.Errorf("the note reached the body: %s", res.Body)
+	}
+	// The log is written out at least every server.FlushEvery.
+	for deadline := time.Now().Add(5 * time.Second); !strings.Contains(out.String(), "status=401") && time.Now().Before(deadline); {
+		time.Sleep(server.FlushEvery)
 	}
 	if line := out.String(); !strings.Contains(line, "status=401") || !strings.Contains(line, `note="`+note+`"`) {
 		t.Errorf("access line %q lacks the note %q", line, note)
