@@ -20,7 +20,8 @@ type Route struct {
 // own table against the router and a newly mounted route cannot be forgotten there.
 //
 // Building the list has no side effects: the router is built anew, on metrics of its own (a
-// running sandbox's metrics get no second set of routes), and nothing of d is changed.
+// running sandbox's metrics get no second set of routes), and nothing of d is changed (but for
+// Control's stop channel, made once by whichever asks first).
 func Routes(d Deps) ([]Route, error) {
 	d.Metrics = NewMetrics()
 	r, err := router(withDefaults(d))

@@ -2,14 +2,17 @@ package server_test
 
 import (
 	"net/http"
+	"reflect"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	sandbox "github.com/smartcar-sandbox/smartcar-sandbox"
 	"github.com/smartcar-sandbox/smartcar-sandbox/internal/sandboxtest"
 	"github.com/smartcar-sandbox/smartcar-sandbox/internal/scapi"
 	"github.com/smartcar-sandbox/smartcar-sandbox/internal/server"
+	"github.com/smartcar-sandbox/smartcar-sandbox/internal/store"
 )
 
 func TestHealthzAndRequestID(t *testing.T) {
@@ -299,4 +302,45 @@ func (w *lockedWriter) String() string {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	return w.b.String()
+}
+
+// A door that cannot be built is New's error, not a panic.
+func TestNewReportsADoorThatCannotBeBuilt(t *testing.T) {
+	st, err := store.New(sandbox.Dataset{}, store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, d := range map[string]server.Deps{
+		"no store":                      {},
+		"admin API without a fault set": {Store: st, Control: &server.Control{AdminToken: "x"}},
+	} {
+		if h, err := server.New(d); err == nil || h != nil {
+			t.Errorf("%s: New = %v, %v; want no handler and an error", name, h, err)
+		}
+	}
+}
+
+// Listing the routes changes nothing of what it is given (it once filled in a missing fault
+// set), and gives the same list every time.
+func TestRoutesHasNoSideEffects(t *testing.T) {
+	st, err := store.New(sandbox.Dataset{}, store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := &server.Control{AdminToken: "x"}
+	if _, err := server.Routes(server.Deps{Store: st, Control: c}); err == nil || c.Faults != nil {
+		t.Errorf("Routes with an admin token and no fault set: error %v, fault set %v; want an error and the Control left alone", err, c.Faults)
+	}
+	h := sandboxtest.MustStart(t)
+	first, err := server.Routes(h.Deps())
+	if err != nil {
+		t.Fatal(err)
+	}
+	again, err := server.Routes(h.Deps())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(first, again) || len(first) < 40 {
+		t.Errorf("two listings differ (%d and %d routes)", len(first), len(again))
+	}
 }
