@@ -169,21 +169,22 @@ func Start(cfg config.Config, logOut io.Writer, with ...Option) (*App, error) {
 		record(c)
 		a.Metrics.TokenIssued(c.Kind)
 	}
-	if err := a.startBackground(cfg, logger); err != nil {
-		a.stopWatch()
-		ln.Close()
-		a.logs.Close()
-		return nil, err
-	}
-	a.deps = server.Deps{Store: st, Tokens: issuer, ConnectKey: ks.ConnectFlow, Logger: logger, Origin: a.Origin, Now: clk.Now, Control: a.Control, Webhooks: a.Webhooks,
-		Metrics: a.Metrics, Ready: a.readiness}
-	handler, err := server.New(a.deps)
-	if err != nil {
+	// fail undoes what was started from here on (the store is closed by the deferred check).
+	fail := func(err error) (*App, error) {
 		a.stopBackground()
 		a.stopWatch()
 		ln.Close()
 		a.logs.Close()
 		return nil, err
+	}
+	if err := a.startBackground(cfg, logger); err != nil {
+		return fail(err)
+	}
+	a.deps = server.Deps{Store: st, Tokens: issuer, ConnectKey: ks.ConnectFlow, Logger: logger, Origin: a.Origin, Now: clk.Now, Control: a.Control, Webhooks: a.Webhooks,
+		Metrics: a.Metrics, Ready: a.readiness}
+	handler, err := server.New(a.deps)
+	if err != nil {
+		return fail(err)
 	}
 	a.srv = &http.Server{
 		Handler: handler,
