@@ -134,7 +134,8 @@ func MustStartWith(t testing.TB, o Options) *Harness {
 // client/sandboxtest both start through it.
 func StartApp(t testing.TB, args []string, env map[string]string, log io.Writer, with ...app.Option) *app.App {
 	t.Helper()
-	cfg, err := config.Parse(append(args, "-addr", "127.0.0.1:0"), func(k string) string { return env[k] }, io.Discard)
+	args = append(append([]string{}, args...), "-addr", "127.0.0.1:0") // last, so it wins
+	cfg, err := config.Parse(args, func(k string) string { return env[k] }, io.Discard)
 	if err != nil {
 		t.Fatalf("sandboxtest: %v", err)
 	}
