@@ -4,7 +4,6 @@ import (
 	"net/http"
 	"reflect"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -13,6 +12,7 @@ import (
 	"github.com/smartcar-sandbox/smartcar-sandbox/internal/scapi"
 	"github.com/smartcar-sandbox/smartcar-sandbox/internal/server"
 	"github.com/smartcar-sandbox/smartcar-sandbox/internal/store"
+	"github.com/smartcar-sandbox/smartcar-sandbox/internal/testlog"
 )
 
 func TestHealthzAndRequestID(t *testing.T) {
@@ -271,7 +271,7 @@ func TestDotSegmentsAndEncodedSlashes(t *testing.T) {
 
 // An error's note (the sandbox's own explanation) is on the access line, not in the body.
 func TestErrorNoteGoesToTheAccessLog(t *testing.T) {
-	var out lockedWriter
+	var out testlog.Buffer
 	h := sandboxtest.MustStartWith(t, sandboxtest.Options{Log: &out})
 	res := h.Do(t, http.MethodGet, "/v2.0/vehicles/"+teslaID+"/odometer", "", nil, "Authorization", "Token nope")
 	const note = "The Authorization header must be 'Bearer <access token>'."
@@ -285,23 +285,6 @@ func TestErrorNoteGoesToTheAccessLog(t *testing.T) {
 	if line := out.String(); !strings.Contains(line, "status=401") || !strings.Contains(line, `note="`+note+`"`) {
 		t.Errorf("access line %q lacks the note %q", line, note)
 	}
-}
-
-type lockedWriter struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (w *lockedWriter) Write(p []byte) (int, error) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return w.b.Write(p)
-}
-
-func (w *lockedWriter) String() string {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return w.b.String()
 }
 
 // A door that cannot be built is New's error, not a panic.
