@@ -1,7 +1,6 @@
 package admin_test
 
 import (
-	"encoding/json"
 	"net/http"
 	"net/url"
 	"slices"
@@ -329,23 +328,10 @@ func TestExpireCodeAndRefreshToken(t *testing.T) {
 
 func tokenRequest(t *testing.T, h *sandboxtest.Harness, form url.Values, fault string) *sandboxtest.Response {
 	t.Helper()
-	hdr := []string{"Content-Type", "application/x-www-form-urlencoded"}
 	if fault != "" {
-		hdr = append(hdr, "SC-Sandbox-Fault", fault)
+		return h.Token(t, form, "SC-Sandbox-Fault", fault)
 	}
-	req, _ := http.NewRequest(http.MethodPost, h.URL+"/oauth/token", strings.NewReader(form.Encode()))
-	req.SetBasicAuth(sandboxtest.ClientID, sandboxtest.ClientSecret)
-	for i := 0; i+1 < len(hdr); i += 2 {
-		req.Header.Set(hdr[i], hdr[i+1])
-	}
-	res, err := h.Client.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer res.Body.Close()
-	var b json.RawMessage
-	_ = json.NewDecoder(res.Body).Decode(&b)
-	return &sandboxtest.Response{Status: res.StatusCode, Header: res.Header, Body: b}
+	return h.Token(t, form)
 }
 
 func TestRequestLog(t *testing.T) {

@@ -6,9 +6,11 @@ package sandboxtest
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"io"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"testing"
@@ -298,6 +300,15 @@ func (h *Harness) Do(t testing.TB, method, path, tok string, body any, hdr ...st
 		t.Fatal(err)
 	}
 	return &Response{Status: res.StatusCode, Header: res.Header, Body: b}
+}
+
+// Token posts form to the token endpoint as the demo application (HTTP Basic with its
+// client id and secret); hdr holds extra headers as in Do.
+func (h *Harness) Token(t testing.TB, form url.Values, hdr ...string) *Response {
+	t.Helper()
+	basic := "Basic " + base64.StdEncoding.EncodeToString([]byte(ClientID+":"+ClientSecret))
+	hdr = append([]string{"Content-Type", "application/x-www-form-urlencoded", "Authorization", basic}, hdr...)
+	return h.Do(t, http.MethodPost, "/oauth/token", "", form.Encode(), hdr...)
 }
 
 // Note returns the note the request log kept for res (the sandbox's own explanation of an
