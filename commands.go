@@ -120,6 +120,15 @@ const (
 	ScheduleWorkweek = "workweek"
 )
 
+// ScheduleWindowNames names each kind's windows in ChargeSchedule.Windows order: v3's bodies
+// use them (a weekly schedule's days, a workweek's parts) and charge-chargetimers lists each
+// set window under its name.
+var ScheduleWindowNames = map[string][]string{
+	ScheduleDaily:    {"daily"},
+	ScheduleWeekly:   {"monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"},
+	ScheduleWorkweek: {"weekdays", "weekends"},
+}
+
 // chargeScheduleSlot is where a kind's schedule is kept.
 func (s *ChargeSchedules) slot(kind string) *ChargeSchedule {
 	switch kind {

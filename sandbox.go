@@ -32,16 +32,16 @@ func (p Powertrain) HasBattery() bool { return p == BEV || p == PHEV }
 
 // Application is a developer's registered Smartcar application.
 type Application struct {
-	Name            string   `json:"name"`
-	ClientID        string   `json:"clientId"`
-	ClientSecret    string   `json:"clientSecret"`
-	RedirectURIs    []string `json:"redirectUris"`
-	ManagementToken string   `json:"managementToken"`
+	Name            string   `json:"name" yaml:"name"`
+	ClientID        string   `json:"clientId" yaml:"client_id"`
+	ClientSecret    string   `json:"clientSecret" yaml:"client_secret"`
+	RedirectURIs    []string `json:"redirectUris" yaml:"redirect_uris,flow"`
+	ManagementToken string   `json:"managementToken" yaml:"management_token,omitempty"`
 	// Webhooks are the application's declared webhooks (sandbox_webhooks.go).
-	Webhooks []Webhook `json:"webhooks,omitempty"`
+	Webhooks []Webhook `json:"webhooks,omitempty" yaml:"webhooks,omitempty"`
 	// Source says where the application was registered (fixture file:line, env), so error
 	// pages can tell a user which line to fix.
-	Source string `json:"source,omitempty"`
+	Source string `json:"source,omitempty" yaml:"-"`
 }
 
 // AllowsRedirect reports whether uri exactly matches one registered redirect URI. Exact
@@ -67,47 +67,47 @@ type Account struct {
 // Vehicle is a car with its fixed attributes and its mutable state. The store owns the only
 // copy of the state; every API (v2.0, v3) renders views of it.
 type Vehicle struct {
-	ID         string       `json:"id"`
-	Make       string       `json:"make"`
-	Model      string       `json:"model"`
-	Year       int          `json:"year"`
-	VIN        string       `json:"vin"`
-	Powertrain Powertrain   `json:"powertrain"`
-	Mode       string       `json:"mode,omitempty"` // live (default), simulated, or test (ModeTest)
-	State      VehicleState `json:"state"`
+	ID         string       `json:"id" yaml:"id"`
+	Make       string       `json:"make" yaml:"make"`
+	Model      string       `json:"model" yaml:"model"`
+	Year       int          `json:"year" yaml:"year"`
+	VIN        string       `json:"vin" yaml:"vin"`
+	Powertrain Powertrain   `json:"powertrain" yaml:"powertrain"`
+	Mode       string       `json:"mode,omitempty" yaml:"mode,omitempty"` // live (default), simulated, or test (ModeTest)
+	State      VehicleState `json:"state" yaml:",inline"`
 }
 
 // VehicleState is everything about a vehicle that changes. Metric units throughout (km,
 // litres, kPa); conversion happens when a response is rendered.
 type VehicleState struct {
-	OdometerKm float64   `json:"odometerKm"`
-	Location   Location  `json:"location"`
-	Fuel       *Fuel     `json:"fuel,omitempty"`      // nil on BEV
-	Battery    *Battery  `json:"battery,omitempty"`   // nil without traction battery
-	Charge     *Charge   `json:"charge,omitempty"`    // nil without charge port
-	EngineOil  *Oil      `json:"engineOil,omitempty"` // nil on BEV
-	Tires      Tires     `json:"tires"`
-	Security   Security  `json:"security"`
-	UpdatedAt  time.Time `json:"updatedAt"`     // when the "vehicle" last recorded data (sc-data-age)
-	Trip       Trip      `json:"trip,omitzero"` // simulated vehicles only (sandbox_simulation.go)
+	OdometerKm float64   `json:"odometerKm" yaml:"odometer_km"`
+	Location   Location  `json:"location" yaml:"location,flow"`
+	Fuel       *Fuel     `json:"fuel,omitempty" yaml:"fuel,omitempty,flow"`            // nil on BEV
+	Battery    *Battery  `json:"battery,omitempty" yaml:"battery,omitempty,flow"`      // nil without traction battery
+	Charge     *Charge   `json:"charge,omitempty" yaml:"charge,omitempty,flow"`        // nil without charge port
+	EngineOil  *Oil      `json:"engineOil,omitempty" yaml:"engine_oil,omitempty,flow"` // nil on BEV
+	Tires      Tires     `json:"tires" yaml:"tires_kpa,flow"`
+	Security   Security  `json:"security" yaml:"security"`
+	UpdatedAt  time.Time `json:"updatedAt" yaml:"updated_at"` // when the "vehicle" last recorded data (sc-data-age)
+	Trip       Trip      `json:"trip,omitzero" yaml:"-"`      // simulated vehicles only (sandbox_simulation.go)
 }
 
 type Location struct {
-	Latitude  float64 `json:"latitude"`
-	Longitude float64 `json:"longitude"`
-	Heading   float64 `json:"heading"` // degrees, 0 = north
+	Latitude  float64 `json:"latitude" yaml:"latitude"`
+	Longitude float64 `json:"longitude" yaml:"longitude"`
+	Heading   float64 `json:"heading" yaml:"heading"` // degrees, 0 = north
 }
 
 type Fuel struct {
-	RangeKm          float64 `json:"rangeKm"`
-	PercentRemaining float64 `json:"percentRemaining"` // 0..1
-	AmountLiters     float64 `json:"amountLiters"`
+	RangeKm          float64 `json:"rangeKm" yaml:"range_km"`
+	PercentRemaining float64 `json:"percentRemaining" yaml:"percent_remaining"` // 0..1
+	AmountLiters     float64 `json:"amountLiters" yaml:"amount_liters"`
 }
 
 type Battery struct {
-	RangeKm          float64 `json:"rangeKm"`
-	PercentRemaining float64 `json:"percentRemaining"` // 0..1
-	CapacityKWh      float64 `json:"capacityKWh"`
+	RangeKm          float64 `json:"rangeKm" yaml:"range_km"`
+	PercentRemaining float64 `json:"percentRemaining" yaml:"percent_remaining"` // 0..1
+	CapacityKWh      float64 `json:"capacityKWh" yaml:"capacity_kwh"`
 }
 
 // Charge states as the v2.0 API names them.
@@ -118,11 +118,11 @@ const (
 )
 
 type Charge struct {
-	IsPluggedIn bool    `json:"isPluggedIn"`
-	State       string  `json:"state"` // CHARGING, FULLY_CHARGED, NOT_CHARGING
-	Limit       float64 `json:"limit"` // 0..1
-	// Schedules are the charging schedules set through v3's charge-schedules.
-	Schedules ChargeSchedules `json:"schedules,omitzero"`
+	IsPluggedIn bool    `json:"isPluggedIn" yaml:"is_plugged_in"`
+	State       string  `json:"state" yaml:"state"` // CHARGING, FULLY_CHARGED, NOT_CHARGING
+	Limit       float64 `json:"limit" yaml:"limit"` // 0..1
+	// Schedules are the charging schedules set through v3's charge-schedules (fixtures have none).
+	Schedules ChargeSchedules `json:"schedules,omitzero" yaml:"-"`
 }
 
 // ChargeSchedules holds one schedule per kind (v3's daily, weekly and workweek). Every part
@@ -149,15 +149,15 @@ type ScheduleWindow struct {
 }
 
 type Oil struct {
-	LifeRemaining float64 `json:"lifeRemaining"` // 0..1
+	LifeRemaining float64 `json:"lifeRemaining" yaml:"life_remaining"` // 0..1
 }
 
 // Tires holds pressures in kPa.
 type Tires struct {
-	FrontLeft  float64 `json:"frontLeft"`
-	FrontRight float64 `json:"frontRight"`
-	BackLeft   float64 `json:"backLeft"`
-	BackRight  float64 `json:"backRight"`
+	FrontLeft  float64 `json:"frontLeft" yaml:"front_left"`
+	FrontRight float64 `json:"frontRight" yaml:"front_right"`
+	BackLeft   float64 `json:"backLeft" yaml:"back_left"`
+	BackRight  float64 `json:"backRight" yaml:"back_right"`
 }
 
 // Opening statuses. Doors are LOCKED/UNLOCKED (v2.0 reports no open/closed for doors);
@@ -171,16 +171,16 @@ const (
 
 // Opening is one door, window, sunroof, storage compartment or charging port.
 type Opening struct {
-	Type   string `json:"type"`
-	Status string `json:"status"`
+	Type   string `json:"type" yaml:"type"`
+	Status string `json:"status" yaml:"status"`
 }
 
 type Security struct {
-	Doors        []Opening `json:"doors"`
-	Windows      []Opening `json:"windows"`
-	Sunroof      []Opening `json:"sunroof"`
-	Storage      []Opening `json:"storage"`
-	ChargingPort []Opening `json:"chargingPort"`
+	Doors        []Opening `json:"doors" yaml:"doors,flow"`
+	Windows      []Opening `json:"windows" yaml:"windows,flow"`
+	Sunroof      []Opening `json:"sunroof" yaml:"sunroof,flow"`
+	Storage      []Opening `json:"storage" yaml:"storage,flow"`
+	ChargingPort []Opening `json:"chargingPort" yaml:"charging_port,flow"`
 }
 
 // IsLocked is derived from the doors rather than stored, so it can never disagree with them.

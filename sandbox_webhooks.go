@@ -12,17 +12,17 @@ const (
 // Webhook is a webhook an application declares in fixtures; vehicles subscribe to it
 // through POST /v2.0/vehicles/{id}/webhooks/{webhookId}. Deliveries go only to URL.
 type Webhook struct {
-	ID   string `json:"id"` // UUID
-	Name string `json:"name"`
-	URL  string `json:"url"`
+	ID   string `json:"id" yaml:"id"` // UUID
+	Name string `json:"name" yaml:"name,omitempty"`
+	URL  string `json:"url" yaml:"url"`
 	// Events are the event types delivered: VEHICLE_STATE and/or VEHICLE_ERROR (empty: both).
-	Events []string `json:"events,omitempty"`
+	Events []string `json:"events,omitempty" yaml:"events,omitempty,flow"`
 	// Signals are the v3 signal codes that trigger a VEHICLE_STATE delivery and that it
 	// carries (empty: every signal the vehicle has).
-	Signals []string `json:"signals,omitempty"`
+	Signals []string `json:"signals,omitempty" yaml:"signals,omitempty,flow"`
 	// Interval, when > 0, is the least time between two deliveries for one vehicle; changes
 	// in between are batched into one delivery.
-	Interval time.Duration `json:"interval,omitempty"`
+	Interval time.Duration `json:"interval,omitempty" yaml:"interval,omitempty"`
 }
 
 // Delivers reports whether the webhook delivers events of type eventType.

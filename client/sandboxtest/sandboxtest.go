@@ -36,7 +36,7 @@ import (
 
 	"github.com/smartcar-sandbox/smartcar-sandbox/client"
 	"github.com/smartcar-sandbox/smartcar-sandbox/internal/app"
-	"github.com/smartcar-sandbox/smartcar-sandbox/internal/config"
+	"github.com/smartcar-sandbox/smartcar-sandbox/internal/sandboxtest"
 )
 
 // Sandbox is a running sandbox under test.
@@ -108,29 +108,14 @@ func Start(t testing.TB, opts ...Option) *Sandbox {
 	for _, opt := range opts {
 		opt(o)
 	}
-	// The binary's own flag parsing, so defaults and validation are the binary's. Only the
-	// options' variables are read: the test process's environment must not change the sandbox.
-	cfg, err := config.Parse(append(o.args, "-addr", "127.0.0.1:0"), func(k string) string { return o.env[k] }, io.Discard)
-	if err != nil {
-		t.Fatalf("sandboxtest: %v", err)
-	}
-	a, err := app.Start(cfg, o.log)
-	if err != nil {
-		t.Fatalf("sandboxtest: the sandbox did not start: %v", err)
-	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		if err := a.Shutdown(ctx); err != nil {
-			t.Errorf("sandboxtest: shutdown: %v", err)
-		}
-	})
+	// The binary's own flag parsing and start, as the sandbox's own tests start it.
+	a := sandboxtest.StartApp(t, o.args, o.env, o.log)
 	s := &Sandbox{Origin: a.Origin, t: t, app: a,
 		Admin: &Admin{Origin: a.Origin, Token: a.AdminToken, HTTP: &http.Client{Timeout: 30 * time.Second}}}
 	apps := a.Store.Applications()
-	if cfg.EnvApplication != nil {
+	if id := o.env["SMARTCAR_CLIENT_ID"]; id != "" {
 		for i, ap := range apps {
-			if ap.ClientID == cfg.EnvApplication.ClientID {
+			if ap.ClientID == id {
 				apps = apps[i:]
 				break
 			}

@@ -1,9 +1,9 @@
 package admin_test
 
 import (
-	"encoding/json"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -328,23 +328,10 @@ func TestExpireCodeAndRefreshToken(t *testing.T) {
 
 func tokenRequest(t *testing.T, h *sandboxtest.Harness, form url.Values, fault string) *sandboxtest.Response {
 	t.Helper()
-	hdr := []string{"Content-Type", "application/x-www-form-urlencoded"}
 	if fault != "" {
-		hdr = append(hdr, "SC-Sandbox-Fault", fault)
+		return h.Token(t, form, "SC-Sandbox-Fault", fault)
 	}
-	req, _ := http.NewRequest(http.MethodPost, h.URL+"/oauth/token", strings.NewReader(form.Encode()))
-	req.SetBasicAuth(sandboxtest.ClientID, sandboxtest.ClientSecret)
-	for i := 0; i+1 < len(hdr); i += 2 {
-		req.Header.Set(hdr[i], hdr[i+1])
-	}
-	res, err := h.Client.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer res.Body.Close()
-	var b json.RawMessage
-	_ = json.NewDecoder(res.Body).Decode(&b)
-	return &sandboxtest.Response{Status: res.StatusCode, Header: res.Header, Body: b}
+	return h.Token(t, form)
 }
 
 func TestRequestLog(t *testing.T) {
@@ -394,3 +381,32 @@ func TestRequestLog(t *testing.T) {
 }
 
 func storeFilter() store.GrantFilter { return store.GrantFilter{} }
+
+// The domain's state rules answer with the body's JSON field, every line of them.
+func TestStateProblemsNameTheJSONField(t *testing.T) {
+	h := sandboxtest.MustStart(t)
+	for _, tc := range []struct {
+		name, method, path string
+		body               any
+		want               []string
+	}{
+		{"patch", http.MethodPatch, "/admin/vehicles/" + teslaID,
+			map[string]any{"battery": map[string]any{"percentRemaining": 73}, "charge": map[string]any{"state": "CHARGING", "isPluggedIn": false}},
+			[]string{"battery.percentRemaining 73 is outside 0..1 (percentages are fractions: write 0.73 for 73%)", "charge.state CHARGING needs isPluggedIn: true"}},
+		{"new vehicle", http.MethodPost, "/admin/accounts",
+			map[string]any{"username": "state@sandbox.test", "vehicles": []map[string]any{{"make": "FORD", "model": "F-150", "year": 2021, "powertrain": "ICE",
+				"state": map[string]any{"odometerKm": -5, "battery": map[string]any{"percentRemaining": 0.5}}}}},
+			[]string{"vehicles[0]: state.odometerKm -5 must not be negative",
+				"vehicles[0]: state.battery contradicts powertrain ICE: only BEV and PHEV have a traction battery and charge port"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			res := h.Admin(t, tc.method, tc.path, tc.body)
+			wantAdminError(t, res, http.StatusBadRequest, "invalid")
+			var body struct{ Details []string }
+			res.JSON(t, &body)
+			if !slices.Equal(body.Details, tc.want) {
+				t.Errorf("details = %q, want %q", body.Details, tc.want)
+			}
+		})
+	}
+}

@@ -130,8 +130,10 @@ func (a *API) addAccount(w http.ResponseWriter, r *http.Request) error {
 	ids := append([]string(nil), b.VehicleIDs...)
 	for i := range b.Vehicles {
 		v := &b.Vehicles[i]
-		if err := a.completeVehicle(v); err != nil {
-			errs = append(errs, fmt.Errorf("vehicles[%d]: %w", i, err))
+		if verrs := a.completeVehicle(v); len(verrs) > 0 {
+			for _, err := range verrs {
+				errs = append(errs, fmt.Errorf("vehicles[%d]: %w", i, err))
+			}
 			continue
 		}
 		ids = append(ids, v.ID)
@@ -149,8 +151,8 @@ func (a *API) addAccount(w http.ResponseWriter, r *http.Request) error {
 }
 
 // completeVehicle fills what a new vehicle may leave out (id, VIN, the signals its powertrain
-// has) and validates the rest.
-func (a *API) completeVehicle(v *sandbox.Vehicle) error {
+// has) and validates the rest, returning every problem.
+func (a *API) completeVehicle(v *sandbox.Vehicle) []error {
 	var errs []error
 	if v.ID == "" {
 		v.ID = sandbox.NewUUID()
@@ -178,7 +180,7 @@ func (a *API) completeVehicle(v *sandbox.Vehicle) error {
 		v.Mode = "live"
 	}
 	if len(errs) > 0 {
-		return errors.Join(errs...)
+		return errs
 	}
 	// Whatever the body leaves out comes from the same defaults a fixture vehicle starts from.
 	st, def := &v.State, fixtures.DefaultState(v.Powertrain)
@@ -206,7 +208,7 @@ func (a *API) completeVehicle(v *sandbox.Vehicle) error {
 	if st.UpdatedAt.IsZero() {
 		st.UpdatedAt = a.o.Now().UTC()
 	}
-	return validateState(v.Powertrain, st)
+	return stateErrors(st.Validate(v.Powertrain), "state.")
 }
 
 // vinFor derives a valid VIN from a vehicle id, so the same id always gets the same VIN.
@@ -253,8 +255,8 @@ func (a *API) patchVehicle(w http.ResponseWriter, r *http.Request) error {
 		if _, set := patch["updatedAt"]; !set {
 			st.UpdatedAt = a.o.Now().UTC() // the "vehicle" just reported new data
 		}
-		if err := validateState(v.Powertrain, &st); err != nil {
-			return invalid("the vehicle state", err)
+		if ps := st.Validate(v.Powertrain); len(ps) > 0 {
+			return invalid("the vehicle state", errors.Join(stateErrors(ps, "")...))
 		}
 		v.State = st
 		return nil
@@ -362,15 +364,21 @@ func (a *API) listCodes(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (a *API) expireCode(w http.ResponseWriter, r *http.Request) error {
-	code := mux.Vars(r)["code"]
-	c, err := a.o.Store.ExpireCode(code)
+	return expire(w, r, "code", "no unused authorization code %s", a.o.Store.ExpireCode)
+}
+
+// expire ends what the store keeps under the path variable key (a code, a refresh token) and
+// answers with it; notFound, worded by missing (with the key for its %s), when there is none.
+func expire[T any](w http.ResponseWriter, r *http.Request, key, missing string, end func(string) (T, error)) error {
+	k := mux.Vars(r)[key]
+	ended, err := end(k)
 	if errors.Is(err, store.ErrNotFound) {
-		return notFound("no unused authorization code %s", code)
+		return notFound(missing, k)
 	}
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, c)
+	writeJSON(w, http.StatusOK, ended)
 	return nil
 }
 
@@ -380,16 +388,7 @@ func (a *API) listRefreshTokens(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (a *API) expireRefreshToken(w http.ResponseWriter, r *http.Request) error {
-	tok := mux.Vars(r)["token"]
-	t, err := a.o.Store.ExpireRefreshToken(tok)
-	if errors.Is(err, store.ErrNotFound) {
-		return notFound("no refresh token %s", tok)
-	}
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, t)
-	return nil
+	return expire(w, r, "token", "no refresh token %s", a.o.Store.ExpireRefreshToken)
 }
 
 // --- clock ---

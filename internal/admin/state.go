@@ -54,85 +54,12 @@ func mergePatch(target any, patch any) any {
 	return t
 }
 
-// validateState lists every impossible value, and every signal the powertrain cannot have
-// (or must have: the vehicle APIs rely on a fuel car having a tank).
-func validateState(pt sandbox.Powertrain, st *sandbox.VehicleState) error {
-	var errs []error
-	bad := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
-	share := func(name string, v float64) {
-		if v < 0 || v > 1 {
-			bad("%s %v: want a share within 0..1 (0.5 = 50%%)", name, v)
-		}
+// stateErrors turns the domain's problems with a vehicle state into the admin API's error
+// lines, each naming its JSON field; prefix is where the state stands in the request body.
+func stateErrors(ps []sandbox.Problem, prefix string) []error {
+	errs := make([]error, len(ps))
+	for i, p := range ps {
+		errs[i] = errors.New(prefix + p.String())
 	}
-	nonNeg := func(name string, v float64) {
-		if v < 0 {
-			bad("%s %v: must not be negative", name, v)
-		}
-	}
-	nonNeg("odometerKm", st.OdometerKm)
-	if l := st.Location; l.Latitude < -90 || l.Latitude > 90 || l.Longitude < -180 || l.Longitude > 180 {
-		bad("location %v,%v: latitude within -90..90, longitude within -180..180", l.Latitude, l.Longitude)
-	}
-	if h := st.Location.Heading; h < 0 || h > 360 {
-		bad("location.heading %v: want degrees within 0..360", h)
-	}
-	presence := func(name string, present, want bool) bool {
-		switch {
-		case present && !want:
-			bad("%s: a %s vehicle has no %s", name, pt, name)
-		case !present && want:
-			bad("%s: a %s vehicle must keep its %s (set values rather than null)", name, pt, name)
-		}
-		return present && want
-	}
-	if presence("fuel", st.Fuel != nil, pt.HasFuel()) {
-		share("fuel.percentRemaining", st.Fuel.PercentRemaining)
-		nonNeg("fuel.rangeKm", st.Fuel.RangeKm)
-		nonNeg("fuel.amountLiters", st.Fuel.AmountLiters)
-	}
-	if presence("engineOil", st.EngineOil != nil, pt.HasFuel()) {
-		share("engineOil.lifeRemaining", st.EngineOil.LifeRemaining)
-	}
-	if presence("battery", st.Battery != nil, pt.HasBattery()) {
-		share("battery.percentRemaining", st.Battery.PercentRemaining)
-		nonNeg("battery.rangeKm", st.Battery.RangeKm)
-		nonNeg("battery.capacityKWh", st.Battery.CapacityKWh)
-	}
-	if presence("charge", st.Charge != nil, pt.HasBattery()) {
-		share("charge.limit", st.Charge.Limit)
-		switch st.Charge.State {
-		case sandbox.ChargeCharging, sandbox.ChargeFullyCharged, sandbox.ChargeNotCharging:
-		default:
-			bad("charge.state %q: want CHARGING, FULLY_CHARGED or NOT_CHARGING", st.Charge.State)
-		}
-		if st.Charge.State == sandbox.ChargeCharging && !st.Charge.IsPluggedIn {
-			bad("charge: a vehicle that is CHARGING must be plugged in (isPluggedIn: true)")
-		}
-	}
-	t := st.Tires
-	nonNeg("tires.frontLeft", t.FrontLeft)
-	nonNeg("tires.frontRight", t.FrontRight)
-	nonNeg("tires.backLeft", t.BackLeft)
-	nonNeg("tires.backRight", t.BackRight)
-	checkOpenings := func(name string, list []sandbox.Opening, allowed ...string) {
-		for i, o := range list {
-			if o.Type == "" {
-				bad("security.%s[%d].type is required", name, i)
-			}
-			ok := false
-			for _, s := range allowed {
-				ok = ok || o.Status == s
-			}
-			if !ok {
-				bad("security.%s[%d].status %q: want %s or %s", name, i, o.Status, allowed[0], allowed[1])
-			}
-		}
-	}
-	s := st.Security
-	checkOpenings("doors", s.Doors, sandbox.StatusLocked, sandbox.StatusUnlocked)
-	checkOpenings("windows", s.Windows, sandbox.StatusOpen, sandbox.StatusClosed)
-	checkOpenings("sunroof", s.Sunroof, sandbox.StatusOpen, sandbox.StatusClosed)
-	checkOpenings("storage", s.Storage, sandbox.StatusOpen, sandbox.StatusClosed)
-	checkOpenings("chargingPort", s.ChargingPort, sandbox.StatusOpen, sandbox.StatusClosed)
-	return errors.Join(errs...)
+	return errs
 }

@@ -51,29 +51,56 @@ type App struct {
 	// ready is what GET /readyz reports: set once everything has loaded, cleared when
 	// Shutdown begins.
 	ready     atomic.Bool
+	deps      server.Deps
 	srv       *http.Server
 	logs      *server.LogWriter
 	done      chan error
 	stopWatch func()
 }
 
+// Option sets what a test needs beyond the binary's flags; the binary passes none, so a test
+// sandbox is this same wiring with these few things given instead of read or made.
+type Option func(*options)
+
+type options struct {
+	now       func() time.Time
+	dataset   *sandbox.Dataset
+	reload    func() (store.ReloadResult, error)
+	saveFault func() error
+}
+
+// FixedClock starts the clock at t and keeps it there until the admin API (or Clock.Advance)
+// moves it forward, so tests see the same times on every run.
+func FixedClock(t time.Time) Option {
+	return func(o *options) { o.now = func() time.Time { return t } }
+}
+
+// WithDataset serves ds instead of loading the fixtures (-fixtures or the embedded defaults).
+func WithDataset(ds sandbox.Dataset) Option { return func(o *options) { o.dataset = &ds } }
+
+// WithReload makes f what POST /admin/reload calls (without it: re-reading -fixtures, if set).
+func WithReload(f func() (store.ReloadResult, error)) Option {
+	return func(o *options) { o.reload = f }
+}
+
+// WithSaveFault is the store's Options.SaveFault: an error from f fails a commit the way a
+// full disk does.
+func WithSaveFault(f func() error) Option { return func(o *options) { o.saveFault = f } }
+
 // Start loads everything, listens and serves in the background. Nothing is served unless all
 // of it loaded: bad fixtures stop the start with every problem listed.
-func Start(cfg config.Config, logOut io.Writer) (*App, error) {
-	// LoadDir names problems dir/file:line, so the message points at the user's own file.
-	var ds sandbox.Dataset
-	var err error
-	if cfg.FixturesDir != "" {
-		ds, err = fixtures.LoadDir(cfg.FixturesDir, cfg.FixtureOptions())
-	} else {
-		ds, err = fixtures.Load(defaultfixtures.FS)
+func Start(cfg config.Config, logOut io.Writer, with ...Option) (*App, error) {
+	var o options
+	for _, f := range with {
+		f(&o)
 	}
+	ds, err := loadDataset(cfg, o.dataset)
 	if err != nil {
-		return nil, fmt.Errorf("fixtures: %w", err)
+		return nil, err
 	}
 	replaced := withEnvApplication(&ds, cfg.EnvApplication)
-	clk := clock.New(nil)
-	opts := store.Options{DataDir: cfg.DataDir, Garage: fixtures.Garage, Now: clk.Now}
+	clk := clock.New(o.now)
+	opts := store.Options{DataDir: cfg.DataDir, Garage: fixtures.Garage, Now: clk.Now, SaveFault: o.saveFault}
 	if cfg.Store != "" {
 		if opts.Backend, err = store.OpenPostgres(cfg.Store); err != nil {
 			return nil, err
@@ -136,21 +163,31 @@ func Start(cfg config.Config, logOut io.Writer) (*App, error) {
 	logger := server.NewLogger(a.logs, cfg.LogFormat)
 	logReplaced(logger, replaced, cfg.EnvApplication, cfg.FixturesDir)
 	st.SetLogger(logger) // a failed save's cause, with the data dir's paths, goes to the log only
-	a.setupControl(cfg, logger)
+	a.setupControl(cfg, logger, o.reload)
 	record := issuer.OnIssue
 	issuer.OnIssue = func(c *token.Claims) {
 		record(c)
 		a.Metrics.TokenIssued(c.Kind)
 	}
-	if err := a.startBackground(cfg, logger); err != nil {
+	// fail undoes what was started from here on (the store is closed by the deferred check).
+	fail := func(err error) (*App, error) {
+		a.stopBackground()
 		a.stopWatch()
 		ln.Close()
 		a.logs.Close()
 		return nil, err
 	}
+	if err := a.startBackground(cfg, logger); err != nil {
+		return fail(err)
+	}
+	a.deps = server.Deps{Store: st, Tokens: issuer, ConnectKey: ks.ConnectFlow, Logger: logger, Origin: a.Origin, Now: clk.Now, Control: a.Control, Webhooks: a.Webhooks,
+		Metrics: a.Metrics, Ready: a.readiness}
+	handler, err := server.New(a.deps)
+	if err != nil {
+		return fail(err)
+	}
 	a.srv = &http.Server{
-		Handler: server.New(server.Deps{Store: st, Tokens: issuer, ConnectKey: ks.ConnectFlow, Logger: logger, Origin: a.Origin, Now: clk.Now, Control: a.Control, Webhooks: a.Webhooks,
-			Metrics: a.Metrics, Ready: a.readiness}),
+		Handler: handler,
 		// Timeouts keep slow or stalled clients from holding connections forever.
 		ReadHeaderTimeout: 5 * time.Second,
 		ReadTimeout:       30 * time.Second,
@@ -171,6 +208,25 @@ func Start(cfg config.Config, logOut io.Writer) (*App, error) {
 	}()
 	started = true
 	return a, nil
+}
+
+// loadDataset is given (a test's), the -fixtures folder's or the embedded defaults. LoadDir
+// names problems dir/file:line, so the message points at the user's own file.
+func loadDataset(cfg config.Config, given *sandbox.Dataset) (sandbox.Dataset, error) {
+	if given != nil {
+		return *given, nil
+	}
+	var ds sandbox.Dataset
+	var err error
+	if cfg.FixturesDir != "" {
+		ds, err = fixtures.LoadDir(cfg.FixturesDir, cfg.FixtureOptions())
+	} else {
+		ds, err = fixtures.Load(defaultfixtures.FS)
+	}
+	if err != nil {
+		return ds, fmt.Errorf("fixtures: %w", err)
+	}
+	return ds, nil
 }
 
 // withEnvApplication registers env (nil: none) on top of the dataset's applications. A fixture
@@ -231,6 +287,9 @@ func (a *App) readiness() error {
 	}
 	return nil
 }
+
+// Deps are what the router was built from; server.Routes(a.Deps()) lists its routes.
+func (a *App) Deps() server.Deps { return a.deps }
 
 // Done yields the serve error if the server stops on its own.
 func (a *App) Done() <-chan error { return a.done }

@@ -2,11 +2,13 @@ package app
 
 import (
 	"context"
+	"errors"
 	"io"
 	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -14,6 +16,7 @@ import (
 	"github.com/smartcar-sandbox/smartcar-sandbox/internal/config"
 	"github.com/smartcar-sandbox/smartcar-sandbox/internal/faults"
 	"github.com/smartcar-sandbox/smartcar-sandbox/internal/fixtures"
+	"github.com/smartcar-sandbox/smartcar-sandbox/internal/store"
 	"github.com/smartcar-sandbox/smartcar-sandbox/internal/store/pgtest"
 	"github.com/smartcar-sandbox/smartcar-sandbox/internal/token"
 )
@@ -193,4 +196,48 @@ func TestMain(m *testing.M) {
 	code := m.Run()
 	pgtest.Stop()
 	os.Exit(code)
+}
+
+// The options give what tests need beyond the flags, into the one wiring: the clock starts at
+// the given time and moves only forward, the given dataset is served, POST /admin/reload calls
+// the given hook, and the given save fault fails the data dir's commits.
+func TestStartOptions(t *testing.T) {
+	at := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+	ds := sandbox.Dataset{Applications: []sandbox.Application{{Name: "Given", ClientID: "given", ClientSecret: "given-secret", RedirectURIs: []string{"given://cb"}}}}
+	full := errors.New("disk full")
+	var failSaves atomic.Bool
+	reloads := 0
+	a, err := Start(config.Config{Addr: "127.0.0.1:0", LogFormat: "text", DataDir: t.TempDir()}, io.Discard,
+		FixedClock(at), WithDataset(ds),
+		WithReload(func() (store.ReloadResult, error) { reloads++; return store.ReloadResult{}, nil }),
+		WithSaveFault(func() error {
+			if failSaves.Load() {
+				return full
+			}
+			return nil
+		}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = a.Shutdown(ctx)
+	})
+	if now := a.Clock.Now(); !now.Equal(at) {
+		t.Errorf("clock at %v, want %v", now, at)
+	}
+	if err := a.Clock.Advance(time.Hour); err != nil || !a.Clock.Now().Equal(at.Add(time.Hour)) {
+		t.Errorf("after Advance(1h): %v, %v; want %v", a.Clock.Now(), err, at.Add(time.Hour))
+	}
+	if apps := a.Store.Applications(); len(apps) != 1 || apps[0].ClientID != "given" {
+		t.Errorf("applications %+v, want the given dataset's one", apps)
+	}
+	if _, err := a.Control.Reload(); err != nil || reloads != 1 {
+		t.Errorf("Reload: %v, hook called %d times; want the given hook once", err, reloads)
+	}
+	failSaves.Store(true)
+	if err := a.Store.PutApplication(sandbox.Application{Name: "More", ClientID: "more", ClientSecret: "more-secret", RedirectURIs: []string{"more://cb"}}); err == nil {
+		t.Error("a save under the save fault succeeded")
+	}
 }

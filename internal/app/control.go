@@ -32,8 +32,9 @@ const (
 const maxLoggedIDs = 20
 
 // setupControl builds the admin API, fault and request-log wiring from the flags, records
-// issued tokens, and starts the fixture watcher when -fixtures is set.
-func (a *App) setupControl(cfg config.Config, log *slog.Logger) {
+// issued tokens, and starts the fixture watcher when -fixtures is set. reload, when set, is
+// what POST /admin/reload calls instead (a test's).
+func (a *App) setupControl(cfg config.Config, log *slog.Logger, reload func() (store.ReloadResult, error)) {
 	a.Tokens.OnIssue = server.RecordTokens(a.Store, log)
 	c := &server.Control{
 		Faults:      faults.FromStore(a.Store),
@@ -72,6 +73,9 @@ func (a *App) setupControl(cfg config.Config, log *slog.Logger) {
 				log.Error("fixtures changed but do not load; keeping the previous ones", "dir", dir, "problems", err.Error())
 			}
 		})
+	}
+	if reload != nil {
+		c.Reload = reload
 	}
 	a.Control = c
 }

@@ -7,29 +7,11 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/smartcar-sandbox/smartcar-sandbox/internal/config"
+	"github.com/smartcar-sandbox/smartcar-sandbox/internal/testlog"
 )
-
-// logBuffer collects log output; the sandbox writes from several goroutines.
-type logBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (l *logBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *logBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
 
 // parseConfig builds a Config the way main does, from flags and an environment.
 func parseConfig(t *testing.T, args []string, env map[string]string) config.Config {
@@ -79,7 +61,7 @@ func TestEnvApplicationReplacingAFixtureIsLogged(t *testing.T) {
 	cfg := parseConfig(t, []string{"-fixtures", dir, "-app-name", "From Env"}, map[string]string{
 		"SMARTCAR_CLIENT_ID": "shared-app", "SMARTCAR_CLIENT_SECRET": "env-secret", "SMARTCAR_REDIRECT_URI": "scshared-app://exchange",
 	})
-	var log logBuffer
+	var log testlog.Buffer
 	a, err := Start(cfg, &log)
 	if err != nil {
 		t.Fatal(err)
@@ -131,7 +113,7 @@ func TestEnvApplicationWithNewClientIDIsNotLogged(t *testing.T) {
 	cfg := parseConfig(t, nil, map[string]string{
 		"SMARTCAR_CLIENT_ID": "brand-new", "SMARTCAR_CLIENT_SECRET": "s", "SMARTCAR_REDIRECT_URI": "scbrand-new://exchange",
 	})
-	var log logBuffer
+	var log testlog.Buffer
 	a, err := Start(cfg, &log)
 	if err != nil {
 		t.Fatal(err)

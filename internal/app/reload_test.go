@@ -11,25 +11,8 @@ import (
 	"time"
 
 	"github.com/smartcar-sandbox/smartcar-sandbox/internal/config"
+	"github.com/smartcar-sandbox/smartcar-sandbox/internal/testlog"
 )
-
-// syncBuffer is a log the test reads while the app writes to it.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 // waitFor polls cond until it holds or the watcher has had far longer than it needs.
 func waitFor(t *testing.T, what string, cond func() bool) {
@@ -48,7 +31,7 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 // with their vehicles, the old access token works again, and the log names what was dropped.
 func TestReloadOfAnEmptiedFileKeepsGrantsForWhenItIsWrittenBack(t *testing.T) {
 	dir := copyFixtures(t)
-	var logs syncBuffer
+	var logs testlog.Buffer
 	a, err := Start(config.Config{Addr: "127.0.0.1:0", FixturesDir: dir, LogFormat: "text", RequestLogSize: 10}, &logs)
 	if err != nil {
 		t.Fatal(err)

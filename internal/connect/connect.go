@@ -18,16 +18,18 @@ import (
 	"strings"
 	"time"
 
+	"github.com/gorilla/mux"
+
 	sandbox "github.com/smartcar-sandbox/smartcar-sandbox"
 	"github.com/smartcar-sandbox/smartcar-sandbox/internal/fixtures"
+	"github.com/smartcar-sandbox/smartcar-sandbox/internal/route"
 	"github.com/smartcar-sandbox/smartcar-sandbox/internal/store"
 )
 
 // CodeTTL is how long an authorization code stays valid (Smartcar: 10 minutes).
 const CodeTTL = 10 * time.Minute
 
-// Paths of Connect's pages: internal/server declares a route for each (and for the authorize
-// path) with the handlers below.
+// Paths of Connect's pages (the authorize path among them); Mount declares a route for each.
 const (
 	PathAuthorize = "/oauth/authorize"
 	PathStart     = "/connect/start"
@@ -83,17 +85,18 @@ func New(c Config) (*Handler, error) {
 	return &Handler{store: c.Store, seal: newSealer(c.Key), secure: strings.HasPrefix(c.Origin, "https://"), now: c.Now, log: c.Logger, event: c.OnEvent}, nil
 }
 
-// The pages' handlers, one per step; internal/server declares their routes with the Path
-// constants above. POST steps share h.post: flow token, CSRF check, form parsing.
-func (h *Handler) Authorize() http.Handler { return http.HandlerFunc(h.authorize) }
-func (h *Handler) Start() http.Handler     { return h.post(h.start) }
-func (h *Handler) Brands() http.Handler    { return http.HandlerFunc(h.brands) }
-func (h *Handler) Brand() http.Handler     { return h.post(h.brand) }
-func (h *Handler) Login() http.Handler     { return h.post(h.login) }
-func (h *Handler) Consent() http.Handler   { return h.post(h.consent) }
-
-// CSS serves the embedded stylesheet.
-func CSS() http.Handler { return http.HandlerFunc(serveCSS) }
+// Mount declares the Connect pages on r, one route per step. POST steps share h.post: flow
+// token, CSRF check, form parsing.
+func (h *Handler) Mount(r *mux.Router) {
+	get, post := http.MethodGet, http.MethodPost
+	route.Handle(r, PathAuthorize, http.HandlerFunc(h.authorize)).Methods(get)
+	route.Handle(r, PathStart, h.post(h.start)).Methods(post)
+	route.Handle(r, PathBrands, http.HandlerFunc(h.brands)).Methods(get)
+	route.Handle(r, PathBrand, h.post(h.brand)).Methods(post)
+	route.Handle(r, PathLogin, h.post(h.login)).Methods(post)
+	route.Handle(r, PathConsent, h.post(h.consent)).Methods(post)
+	route.Handle(r, PathCSS, http.HandlerFunc(serveCSS)).Methods(get) // the embedded stylesheet
+}
 
 // pageError is a problem Connect shows as its own error page and never sends to the redirect
 // URI: the app or the redirect URI cannot be trusted yet, or the form was not Connect's.

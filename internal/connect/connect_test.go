@@ -2,7 +2,6 @@ package connect_test
 
 import (
 	"encoding/base64"
-	"encoding/json"
 	"net/http"
 	"net/url"
 	"slices"
@@ -51,19 +50,8 @@ func wantRedirect(t *testing.T, p *connecttest.Page) url.Values {
 
 func tokenRequest(t *testing.T, h *sandboxtest.Harness, form url.Values) (int, map[string]any) {
 	t.Helper()
-	req, _ := http.NewRequest(http.MethodPost, h.URL+"/oauth/token", strings.NewReader(form.Encode()))
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	req.SetBasicAuth(sandboxtest.ClientID, sandboxtest.ClientSecret)
-	res, err := h.Client.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer res.Body.Close()
-	var m map[string]any
-	if err := json.NewDecoder(res.Body).Decode(&m); err != nil {
-		t.Fatalf("token response is not JSON: %v", err)
-	}
-	return res.StatusCode, m
+	res := h.Token(t, form)
+	return res.Status, res.Map(t)
 }
 
 // TestFlowToTokens drives Connect from the authorize URL to tokens, refresh and refresh reuse,

@@ -246,28 +246,8 @@ func TestHeader(t *testing.T) {
 
 func tokenRequest(t *testing.T, h *sandboxtest.Harness, form url.Values, fault string) *sandboxtest.Response {
 	t.Helper()
-	req, err := http.NewRequest(http.MethodPost, h.URL+"/oauth/token", strings.NewReader(form.Encode()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	req.SetBasicAuth(sandboxtest.ClientID, sandboxtest.ClientSecret)
 	if fault != "" {
-		req.Header.Set(faults.HeaderName, fault)
+		return h.Token(t, form, faults.HeaderName, fault)
 	}
-	res, err := h.Client.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer res.Body.Close()
-	var b strings.Builder
-	buf := make([]byte, 4096)
-	for {
-		n, err := res.Body.Read(buf)
-		b.Write(buf[:n])
-		if err != nil {
-			break
-		}
-	}
-	return &sandboxtest.Response{Status: res.StatusCode, Header: res.Header, Body: []byte(b.String())}
+	return h.Token(t, form)
 }

@@ -16,7 +16,10 @@ import (
 	"net/url"
 	"time"
 
+	"github.com/gorilla/mux"
+
 	sandbox "github.com/smartcar-sandbox/smartcar-sandbox"
+	"github.com/smartcar-sandbox/smartcar-sandbox/internal/route"
 	"github.com/smartcar-sandbox/smartcar-sandbox/internal/store"
 	"github.com/smartcar-sandbox/smartcar-sandbox/internal/token"
 )
@@ -58,6 +61,22 @@ func NewIAM(st *store.Store, tokens *token.Issuer, now func() time.Time) *Handle
 	h := New(st, tokens, now)
 	h.iam = true
 	return h
+}
+
+// The endpoints' paths: auth.smartcar.com/oauth/token, and v3's iam.smartcar.com/oauth2/token.
+const (
+	PathToken    = "/oauth/token"
+	PathIAMToken = "/oauth2/token"
+)
+
+// Mount declares the endpoint on r (PathIAMToken for NewIAM's, else PathToken). Every method
+// reaches the handler, so a GET gets the OAuth 405 JSON rather than the HTML 404.
+func (h *Handler) Mount(r *mux.Router) {
+	path := PathToken
+	if h.iam {
+		path = PathIAMToken
+	}
+	route.Handle(r, path, h)
 }
 
 // Error is an OAuth error response.

@@ -204,19 +204,8 @@ func flowCode(t *testing.T, h *sandboxtest.Harness) string {
 // tokenPost sends a token request and returns status and body.
 func tokenPost(t *testing.T, h *sandboxtest.Harness, form url.Values) (int, map[string]any) {
 	t.Helper()
-	req, _ := http.NewRequest(http.MethodPost, h.URL+"/oauth/token", strings.NewReader(form.Encode()))
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	req.SetBasicAuth(sandboxtest.ClientID, sandboxtest.ClientSecret)
-	res, err := h.Client.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer res.Body.Close()
-	var m map[string]any
-	if err := json.NewDecoder(res.Body).Decode(&m); err != nil {
-		t.Fatalf("token endpoint %d: body is not JSON: %v", res.StatusCode, err)
-	}
-	return res.StatusCode, m
+	res := h.Token(t, form)
+	return res.Status, res.Map(t)
 }
 
 // TestFailedSaveChangesNothing breaks the disk (every commit fails as a full disk fails, with

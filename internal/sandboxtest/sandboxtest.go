@@ -1,28 +1,27 @@
-// Package sandboxtest starts real sandboxes for tests: the real router over real HTTP on
-// 127.0.0.1, the default fixtures, an injectable clock, and helpers to mint tokens and make
-// requests. Every door's tests use it, so they all exercise the same wiring main uses.
+// Package sandboxtest starts real sandboxes for tests: internal/app's Start, the very wiring
+// main uses, over real HTTP on 127.0.0.1, with the default fixtures, a clock fixed at StartTime
+// until moved, and helpers to mint tokens and make requests. Every door's tests use it.
 package sandboxtest
 
 import (
 	"bytes"
+	"context"
+	"encoding/base64"
 	"encoding/json"
-	"errors"
 	"io"
 	"net/http"
-	"net/http/httptest"
+	"net/url"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	sandbox "github.com/smartcar-sandbox/smartcar-sandbox"
-	defaultfixtures "github.com/smartcar-sandbox/smartcar-sandbox/fixtures"
-	"github.com/smartcar-sandbox/smartcar-sandbox/internal/faults"
-	"github.com/smartcar-sandbox/smartcar-sandbox/internal/fixtures"
-	"github.com/smartcar-sandbox/smartcar-sandbox/internal/keys"
-	"github.com/smartcar-sandbox/smartcar-sandbox/internal/requestlog"
+	"github.com/smartcar-sandbox/smartcar-sandbox/internal/app"
+	"github.com/smartcar-sandbox/smartcar-sandbox/internal/clock"
+	"github.com/smartcar-sandbox/smartcar-sandbox/internal/config"
 	"github.com/smartcar-sandbox/smartcar-sandbox/internal/server"
+	"github.com/smartcar-sandbox/smartcar-sandbox/internal/simulator"
 	"github.com/smartcar-sandbox/smartcar-sandbox/internal/store"
 	"github.com/smartcar-sandbox/smartcar-sandbox/internal/token"
 	"github.com/smartcar-sandbox/smartcar-sandbox/internal/webhooks"
@@ -37,37 +36,29 @@ const (
 	DemoUser        = "demo@sandbox.test"
 )
 
-// Clock is a settable clock, safe for concurrent use.
-type Clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
+// StartTime is where every harness's clock starts: it stays there until a test (or the admin API)
+// moves it forward, so times in answers are the same on every run.
+var StartTime = time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
 
-// NewClock starts a clock at t.
-func NewClock(t time.Time) *Clock { return &Clock{t: t} }
-
-// Now returns the clock's time.
-func (c *Clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-
-// Advance moves the clock forward.
-func (c *Clock) Advance(d time.Duration) { c.mu.Lock(); c.t = c.t.Add(d); c.mu.Unlock() }
-
-// Harness is a running sandbox under test.
+// Harness is a running sandbox under test: internal/app's App, the binary's own wiring (access
+// log, simulator, webhooks, admin API), with the fields tests reach for.
 type Harness struct {
 	URL     string
 	Store   *store.Store
 	Tokens  *token.Issuer
 	Dataset sandbox.Dataset
-	Clock   *Clock
-	Client  *http.Client
+	// Clock is the sandbox's one clock (Now, Advance), started at StartTime.
+	Clock  *clock.Clock
+	Client *http.Client
 	// AdminToken is the admin API's bearer token ("" when Options.NoAdmin).
 	AdminToken string
 	// Control is the running sandbox's admin/fault/request-log wiring.
 	Control *server.Control
-	// Webhooks is the running sandbox's webhook service.
-	Webhooks *webhooks.Service
-	// connectKey signs Connect's flow state (nil: a fresh key per start).
-	connectKey []byte
+	// Webhooks is the running sandbox's webhook service; Simulator moves its simulated
+	// vehicles every second, as in the binary (none of the default fixtures is simulated).
+	Webhooks  *webhooks.Service
+	Simulator *simulator.Simulator
+	app       *app.App
 }
 
 // Options tweak MustStart.
@@ -78,14 +69,15 @@ type Options struct {
 	NoAdmin bool
 	// FaultHeader enables the SC-Sandbox-Fault request header.
 	FaultHeader bool
+	// Flags are more of the binary's flags (smartcar-sandbox -h), e.g. "-sim-seed=42".
+	Flags []string
 	// Reload, when set, is what POST /admin/reload calls.
 	Reload func() (store.ReloadResult, error)
 	// SaveFault, when set, is the store's Options.SaveFault: an error from it fails a commit
 	// the way a full disk does.
 	SaveFault func() error
-	// NoWebhooks leaves the harness without a webhook service, for a test that runs its own
-	// on the harness's store (two would both deliver what the store's subscriptions ask for).
-	NoWebhooks bool
+	// Log receives the sandbox's log, the access line of every request among them; nil drops it.
+	Log io.Writer
 }
 
 // AdminToken is the admin token every harness uses unless Options.NoAdmin.
@@ -103,75 +95,70 @@ func MustStart(t testing.TB) *Harness { return MustStartWith(t, Options{}) }
 // MustStartWith starts a sandbox with options.
 func MustStartWith(t testing.TB, o Options) *Harness {
 	t.Helper()
-	var ds sandbox.Dataset
-	if o.Dataset != nil {
-		ds = *o.Dataset
-	} else {
-		var err error
-		if ds, err = fixtures.Load(defaultfixtures.FS); err != nil {
-			t.Fatalf("default fixtures: %v", err)
-		}
-	}
-	clock := NewClock(time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC))
-	st, err := store.New(ds, store.Options{DataDir: o.DataDir, Garage: fixtures.Garage, Now: clock.Now, SaveFault: o.SaveFault})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ks := keys.Set{Signing: []byte(strings.Repeat("sandbox-test-key", 2))}
+	args := append([]string{}, o.Flags...)
 	if o.DataDir != "" {
-		// As the app keeps them, so a harness restarted on the same dir accepts old tokens and pages.
-		if ks, err = keys.Load(o.DataDir); err != nil {
-			t.Fatal(err)
-		}
+		args = append(args, "-data-dir", o.DataDir)
 	}
-	issuer, err := token.NewIssuer(ks.Signing, clock.Now)
-	if err != nil {
-		t.Fatal(err)
+	if o.NoAdmin {
+		args = append(args, "-no-admin")
+	} else {
+		args = append(args, "-admin-token", AdminToken)
 	}
-	h := &Harness{Store: st, Tokens: issuer, Dataset: ds, Clock: clock, connectKey: ks.ConnectFlow}
-	issuer.OnIssue = server.RecordTokens(st, nil)
-	h.Control = &server.Control{
-		Faults:      faults.FromStore(st),
-		FaultHeader: o.FaultHeader,
-		Requests:    requestlog.New(200, clock.Now),
-		Advance: func(d time.Duration) error {
-			if d <= 0 {
-				return errors.New("the clock only moves forward")
-			}
-			clock.Advance(d)
-			return nil
-		},
-		Reload: o.Reload,
+	if o.FaultHeader {
+		args = append(args, "-fault-header")
 	}
-	if !o.NoAdmin {
-		h.AdminToken = AdminToken
-		h.Control.AdminToken = AdminToken
+	with := []app.Option{app.FixedClock(StartTime), app.WithReload(o.Reload), app.WithSaveFault(o.SaveFault)}
+	if o.Dataset != nil {
+		with = append(with, app.WithDataset(*o.Dataset))
 	}
-	// Webhooks are mounted as in the real app; nothing is delivered until a test subscribes.
-	if !o.NoWebhooks {
-		if h.Webhooks, err = webhooks.New(webhooks.Options{Store: st, Now: clock.Now}); err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(h.Webhooks.Close)
+	log := o.Log
+	if log == nil {
+		log = io.Discard
 	}
-	// The origin is only known once listening, and the handler needs it: start unstarted.
-	srv := httptest.NewUnstartedServer(nil)
-	srv.Start()
-	h.URL = srv.URL
-	srv.Config.Handler = server.New(h.Deps())
-	t.Cleanup(srv.Close)
-	h.Client = &http.Client{
-		Timeout: 10 * time.Second,
-		// Tests look at redirects themselves (Connect's 302 to a custom scheme).
-		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
-	}
+	a := StartApp(t, args, nil, log, with...)
+	h := &Harness{URL: a.Origin, Store: a.Store, Tokens: a.Tokens, Dataset: a.Dataset, Clock: a.Clock,
+		AdminToken: a.AdminToken, Control: a.Control, Webhooks: a.Webhooks, Simulator: a.Simulator, app: a,
+		Client: &http.Client{
+			Timeout: 10 * time.Second,
+			// Tests look at redirects themselves (Connect's 302 to a custom scheme).
+			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+		}}
+	// Before the shutdown (cleanups run last first): a connection the client dialled but never
+	// sent a request on would hold the graceful shutdown until net/http gives up on it (5 s).
+	t.Cleanup(h.Client.CloseIdleConnections)
 	return h
 }
 
-// Deps are the server dependencies the harness serves with.
-func (h *Harness) Deps() server.Deps {
-	return server.Deps{Store: h.Store, Tokens: h.Tokens, ConnectKey: h.connectKey, Origin: h.URL, Now: h.Clock.Now, Control: h.Control, Webhooks: h.Webhooks}
+// StartApp starts the sandbox the binary would start with args (its flags; -addr is always
+// 127.0.0.1:0) and env (the only variables it reads: the test process's environment must not
+// change the sandbox), logging to log, and shuts it down when the test ends. A bad flag or
+// fixture ends the test with the sandbox's own list of problems. MustStartWith and the public
+// client/sandboxtest both start through it.
+func StartApp(t testing.TB, args []string, env map[string]string, log io.Writer, with ...app.Option) *app.App {
+	t.Helper()
+	args = append(append([]string{}, args...), "-addr", "127.0.0.1:0") // last, so it wins
+	cfg, err := config.Parse(args, func(k string) string { return env[k] }, io.Discard)
+	if err != nil {
+		t.Fatalf("sandboxtest: %v", err)
+	}
+	a, err := app.Start(cfg, log, with...)
+	if err != nil {
+		t.Fatalf("sandboxtest: the sandbox did not start: %v", err)
+	}
+	t.Cleanup(func() {
+		// Longer than net/http's 5 s wait on a connection that never sent a request, which a
+		// test's own client may leave behind, so that alone fails no test.
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		if err := a.Shutdown(ctx); err != nil {
+			t.Errorf("sandboxtest: shutdown: %v", err)
+		}
+	})
+	return a
 }
+
+// Deps are the server dependencies the harness serves with (server.Routes lists its routes).
+func (h *Harness) Deps() server.Deps { return h.app.Deps() }
 
 // Connect grants clientID access to every vehicle of username's account with perms, the
 // way a finished Connect flow would, and returns a vehicle access token and the account.
@@ -313,6 +300,15 @@ func (h *Harness) Do(t testing.TB, method, path, tok string, body any, hdr ...st
 		t.Fatal(err)
 	}
 	return &Response{Status: res.StatusCode, Header: res.Header, Body: b}
+}
+
+// Token posts form to the token endpoint as the demo application (HTTP Basic with its
+// client id and secret); hdr holds extra headers as in Do.
+func (h *Harness) Token(t testing.TB, form url.Values, hdr ...string) *Response {
+	t.Helper()
+	basic := "Basic " + base64.StdEncoding.EncodeToString([]byte(ClientID+":"+ClientSecret))
+	hdr = append([]string{"Content-Type", "application/x-www-form-urlencoded", "Authorization", basic}, hdr...)
+	return h.Do(t, http.MethodPost, "/oauth/token", "", form.Encode(), hdr...)
 }
 
 // Note returns the note the request log kept for res (the sandbox's own explanation of an

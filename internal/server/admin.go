@@ -23,7 +23,7 @@ import (
 type Control struct {
 	// AdminToken protects /admin/...; "" leaves the admin API unmounted (its paths 404).
 	AdminToken string
-	// Faults are the scripted fault rules (nil: none).
+	// Faults are the scripted fault rules (nil: none); the admin API, when mounted, needs them.
 	Faults *faults.Set
 	// FaultHeader enables the SC-Sandbox-Fault request header.
 	FaultHeader bool
@@ -36,7 +36,9 @@ type Control struct {
 	// SimSeed is the simulator's seed; the dashboard draws simulated routes with it.
 	SimSeed int64
 
-	// stopping is closed by Stop, which ends the dashboard's event streams.
+	// stopping is closed by Stop, which ends the dashboard's event streams; made once, by
+	// whichever of Stop and the dashboard's mount asks first.
+	makeOnce sync.Once
 	stopOnce sync.Once
 	stopping chan struct{}
 }
@@ -49,9 +51,7 @@ func (c *Control) Stop() {
 }
 
 func (c *Control) stopChannel() chan struct{} {
-	if c.stopping == nil {
-		c.stopping = make(chan struct{})
-	}
+	c.makeOnce.Do(func() { c.stopping = make(chan struct{}) })
 	return c.stopping
 }
 
@@ -80,16 +80,12 @@ func recordedPath(p string) bool {
 
 // mountAdmin mounts /admin/... and the dashboard (/dashboard/..., which calls the admin API's
 // own handlers) when an admin token is set. run and exchange are the Connect flow and the code
-// exchange POST /admin/connect runs, the very ones the pages and the token endpoint serve.
-func mountAdmin(r *mux.Router, d Deps, run func(connect.Request) (connect.Result, error), exchange func(clientID, code, redirectURI string) (*oauth.Response, error)) {
+// exchange POST /admin/connect runs, the very ones the pages and the token endpoint serve. The
+// admin API scripts faults into Control.Faults, the set withControl applies.
+func mountAdmin(r *mux.Router, d Deps, run func(connect.Request) (connect.Result, error), exchange func(clientID, code, redirectURI string) (*oauth.Response, error)) error {
 	c := d.Control
 	if c == nil || c.AdminToken == "" {
-		return
-	}
-	if c.Faults == nil {
-		// The admin API scripts faults into this set and withControl (which runs after mount)
-		// applies it, so both must see the same one.
-		c.Faults = faults.NewSet()
+		return nil
 	}
 	o := admin.Options{Token: c.AdminToken, Store: d.Store, Faults: c.Faults, Requests: c.Requests,
 		Now: d.Now, Advance: c.Advance, Reload: c.Reload, Connect: run, Exchange: exchange}
@@ -98,7 +94,7 @@ func mountAdmin(r *mux.Router, d Deps, run func(connect.Request) (connect.Result
 	}
 	api, err := admin.New(o)
 	if err != nil {
-		panic(err) // only a programming error: the token and fault set are checked and made above
+		return err
 	}
 	api.Mount(r)
 
@@ -110,9 +106,10 @@ func mountAdmin(r *mux.Router, d Deps, run func(connect.Request) (connect.Result
 	dash, err := dashboard.New(dashboard.Options{Token: c.AdminToken, Admin: adminOnly, Store: d.Store,
 		EnvLines: EnvLines(d.Origin), SimSeed: c.SimSeed, Now: d.Now, Stopping: c.stopChannel(), Requests: c.Requests})
 	if err != nil {
-		panic(err) // only a programming error: the token, admin API and store are set above
+		return err
 	}
 	dash.Mount(r)
+	return nil
 }
 
 // RecordTokens is the token.Issuer OnIssue hook that remembers issued access tokens in the

@@ -2,32 +2,16 @@ package server
 
 import (
 	"strings"
-	"sync"
 	"testing"
 	"time"
+
+	"github.com/smartcar-sandbox/smartcar-sandbox/internal/testlog"
 )
-
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (w *lockedBuffer) Write(p []byte) (int, error) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return w.b.Write(p)
-}
-
-func (w *lockedBuffer) String() string {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return w.b.String()
-}
 
 // TestLogWriterBuffersAndKeepsOrder: lines wait in the buffer, come out in order on the timer
 // or at Close, and go straight out after Close.
 func TestLogWriterBuffersAndKeepsOrder(t *testing.T) {
-	var out lockedBuffer
+	var out testlog.Buffer
 	w := NewLogWriter(&out)
 	log := NewLogger(w, "text")
 
@@ -62,7 +46,7 @@ func TestLogWriterBuffersAndKeepsOrder(t *testing.T) {
 
 // TestLogWriterFlushesWhenFull: a busy sandbox writes out before the timer.
 func TestLogWriterFlushesWhenFull(t *testing.T) {
-	var out lockedBuffer
+	var out testlog.Buffer
 	w := NewLogWriter(&out)
 	line := strings.Repeat("x", 1023) + "\n"
 	for range maxLogBuffer/len(line) + 1 {

@@ -16,6 +16,7 @@ import (
 	"github.com/santhosh-tekuri/jsonschema/v6"
 
 	sandbox "github.com/smartcar-sandbox/smartcar-sandbox"
+	"github.com/smartcar-sandbox/smartcar-sandbox/internal/faults"
 	"github.com/smartcar-sandbox/smartcar-sandbox/internal/sandboxtest"
 	"github.com/smartcar-sandbox/smartcar-sandbox/internal/server"
 	"github.com/smartcar-sandbox/smartcar-sandbox/internal/server/openapi"
@@ -69,7 +70,7 @@ func TestOpenAPIMatchesRouter(t *testing.T) {
 	}
 	defer wh.Close()
 	// Everything mounted: the admin API and webhooks included.
-	routes, err := server.Routes(server.Deps{Store: st, Now: time.Now, Control: &server.Control{AdminToken: "x"}, Webhooks: wh})
+	routes, err := server.Routes(server.Deps{Store: st, Now: time.Now, Control: &server.Control{AdminToken: "x", Faults: faults.NewSet()}, Webhooks: wh})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,11 +1,9 @@
 package server
 
 import (
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"testing"
-	"time"
 
 	"github.com/gorilla/mux"
 
@@ -20,7 +18,9 @@ func BenchmarkRouteOdometer(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	mount(r, Deps{Store: st, Now: time.Now, Logger: slog.New(slog.DiscardHandler)})
+	if err := mount(r, withDefaults(Deps{Store: st})); err != nil {
+		b.Fatal(err)
+	}
 	req := httptest.NewRequest(http.MethodGet, "/v2.0/vehicles/0b7c6a4e-1f2a-4c3b-9d8e-7f6a5b4c3d2e/odometer", nil)
 	b.ReportAllocs()
 	for b.Loop() {

@@ -1,9 +1,7 @@
 package server
 
 import (
-	"log/slog"
 	"strings"
-	"time"
 
 	"github.com/gorilla/mux"
 )
@@ -20,19 +18,18 @@ type Route struct {
 // Routes lists what New(d) mounts, in mount order, one entry per method. It exists so tests
 // that must cover every endpoint (the bad-input table in internal/reliability) can check their
 // own table against the router and a newly mounted route cannot be forgotten there.
+//
+// Building the list has no side effects: the router is built anew, on metrics of its own (a
+// running sandbox's metrics get no second set of routes), and nothing of d is changed (but for
+// Control's stop channel, made once by whichever asks first).
 func Routes(d Deps) ([]Route, error) {
-	if d.Now == nil {
-		d.Now = time.Now
+	d.Metrics = NewMetrics()
+	r, err := router(withDefaults(d))
+	if err != nil {
+		return nil, err
 	}
-	if d.Logger == nil {
-		d.Logger = slog.New(slog.DiscardHandler)
-	}
-	if d.Metrics == nil {
-		d.Metrics = NewMetrics()
-	}
-	r := router(d)
 	var out []Route
-	err := r.Walk(func(rt *mux.Route, _ *mux.Router, _ []*mux.Route) error {
+	err = r.Walk(func(rt *mux.Route, _ *mux.Router, _ []*mux.Route) error {
 		if rt.GetHandler() == nil {
 			return nil // a subrouter's own entry; its routes are walked next
 		}

@@ -1,16 +1,18 @@
 package server_test
 
 import (
-	"io"
 	"net/http"
-	"net/http/httptest"
+	"reflect"
 	"strings"
-	"sync"
 	"testing"
+	"time"
 
+	sandbox "github.com/smartcar-sandbox/smartcar-sandbox"
 	"github.com/smartcar-sandbox/smartcar-sandbox/internal/sandboxtest"
 	"github.com/smartcar-sandbox/smartcar-sandbox/internal/scapi"
 	"github.com/smartcar-sandbox/smartcar-sandbox/internal/server"
+	"github.com/smartcar-sandbox/smartcar-sandbox/internal/store"
+	"github.com/smartcar-sandbox/smartcar-sandbox/internal/testlog"
 )
 
 func TestHealthzAndRequestID(t *testing.T) {
@@ -269,42 +271,59 @@ func TestDotSegmentsAndEncodedSlashes(t *testing.T) {
 
 // An error's note (the sandbox's own explanation) is on the access line, not in the body.
 func TestErrorNoteGoesToTheAccessLog(t *testing.T) {
-	h := sandboxtest.MustStart(t)
-	var out lockedWriter
-	logs := server.NewLogWriter(&out)
-	srv := httptest.NewServer(server.New(server.Deps{Store: h.Store, Tokens: h.Tokens, Now: h.Clock.Now, Logger: server.NewLogger(logs, "text")}))
-	defer srv.Close()
-	req, _ := http.NewRequest(http.MethodGet, srv.URL+"/v2.0/vehicles/"+teslaID+"/odometer", nil)
-	req.Header.Set("Authorization", "Token nope")
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	body, _ := io.ReadAll(res.Body)
-	res.Body.Close()
-	logs.Close()
+	var out testlog.Buffer
+	h := sandboxtest.MustStartWith(t, sandboxtest.Options{Log: &out})
+	res := h.Do(t, http.MethodGet, "/v2.0/vehicles/"+teslaID+"/odometer", "", nil, "Authorization", "Token nope")
 	const note = "The Authorization header must be 'Bearer <access token>'."
-	if strings.Contains(string(body), "Bearer <access token>") {
-		t.Errorf("the note reached the body: %s", body)
+	if strings.Contains(string(res.Body), "Bearer <access token>") {
+		t.Errorf("the note reached the body: %s", res.Body)
+	}
+	// The log is written out at least every server.FlushEvery.
+	for deadline := time.Now().Add(5 * time.Second); !strings.Contains(out.String(), "status=401") && time.Now().Before(deadline); {
+		time.Sleep(server.FlushEvery)
 	}
 	if line := out.String(); !strings.Contains(line, "status=401") || !strings.Contains(line, `note="`+note+`"`) {
 		t.Errorf("access line %q lacks the note %q", line, note)
 	}
 }
 
-type lockedWriter struct {
-	mu sync.Mutex
-	b  strings.Builder
+// A door that cannot be built is New's error, not a panic.
+func TestNewReportsADoorThatCannotBeBuilt(t *testing.T) {
+	st, err := store.New(sandbox.Dataset{}, store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, d := range map[string]server.Deps{
+		"no store":                      {},
+		"admin API without a fault set": {Store: st, Control: &server.Control{AdminToken: "x"}},
+	} {
+		if h, err := server.New(d); err == nil || h != nil {
+			t.Errorf("%s: New = %v, %v; want no handler and an error", name, h, err)
+		}
+	}
 }
 
-func (w *lockedWriter) Write(p []byte) (int, error) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return w.b.Write(p)
-}
-
-func (w *lockedWriter) String() string {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return w.b.String()
+// Listing the routes changes nothing of what it is given (it once filled in a missing fault
+// set), and gives the same list every time.
+func TestRoutesHasNoSideEffects(t *testing.T) {
+	st, err := store.New(sandbox.Dataset{}, store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := &server.Control{AdminToken: "x"}
+	if _, err := server.Routes(server.Deps{Store: st, Control: c}); err == nil || c.Faults != nil {
+		t.Errorf("Routes with an admin token and no fault set: error %v, fault set %v; want an error and the Control left alone", err, c.Faults)
+	}
+	h := sandboxtest.MustStart(t)
+	first, err := server.Routes(h.Deps())
+	if err != nil {
+		t.Fatal(err)
+	}
+	again, err := server.Routes(h.Deps())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(first, again) || len(first) < 40 {
+		t.Errorf("two listings differ (%d and %d routes)", len(first), len(again))
+	}
 }

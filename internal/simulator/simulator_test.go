@@ -1,6 +1,7 @@
 package simulator_test
 
 import (
+	"fmt"
 	"reflect"
 	"strings"
 	"testing"
@@ -22,8 +23,8 @@ const (
 
 const seed, speedup = 42, 60
 
-// start runs a sandbox whose Tesla and Ford are marked simulated in the fixtures, and a
-// simulator on its clock (stepped by the test, not by a ticker).
+// start runs a sandbox whose Tesla and Ford are marked simulated in the fixtures, and returns
+// its simulator (stepped by the test, not by a ticker).
 func start(t *testing.T) (*sandboxtest.Harness, *simulator.Simulator, string) {
 	t.Helper()
 	ds, err := fixtures.Load(defaultfixtures.FS)
@@ -35,13 +36,19 @@ func start(t *testing.T) (*sandboxtest.Harness, *simulator.Simulator, string) {
 			ds.Vehicles[i].Mode = sandbox.ModeSimulated
 		}
 	}
-	h := sandboxtest.MustStartWith(t, sandboxtest.Options{Dataset: &ds})
-	sim, err := simulator.New(simulator.Options{Store: h.Store, Now: h.Clock.Now, Seed: seed, Speedup: speedup})
-	if err != nil {
-		t.Fatal(err)
-	}
+	h := sandboxtest.MustStartWith(t, sandboxtest.Options{Dataset: &ds, Flags: simFlags})
+	sim := stepped(h)
 	tok, _ := h.Connect(t, "sandbox-demo", "demo@sandbox.test", sandboxtest.AllPermissions()...)
 	return h, sim, tok
+}
+
+// simFlags give the sandbox's simulator the seed and speed-up these tests compute with.
+var simFlags = []string{fmt.Sprintf("-sim-seed=%d", seed), fmt.Sprintf("-sim-speedup=%d", speedup)}
+
+// stepped is the sandbox's own simulator with its ticker stopped, so the test steps it.
+func stepped(h *sandboxtest.Harness) *simulator.Simulator {
+	h.Simulator.Stop()
+	return h.Simulator
 }
 
 func step(t *testing.T, sim *simulator.Simulator) {
@@ -195,11 +202,8 @@ func TestCommandsFailByTripStage(t *testing.T) {
 }
 
 func TestConnectWithSimulatedModeJoins(t *testing.T) {
-	h := sandboxtest.MustStart(t)
-	sim, err := simulator.New(simulator.Options{Store: h.Store, Now: h.Clock.Now, Seed: seed, Speedup: speedup})
-	if err != nil {
-		t.Fatal(err)
-	}
+	h := sandboxtest.MustStartWith(t, sandboxtest.Options{Flags: simFlags})
+	sim := stepped(h)
 	acct, _ := h.Store.Account("demo@sandbox.test")
 	if err := h.Store.Connect(sandbox.Grant{ClientID: "sandbox-demo", UserID: acct.UserID, VehicleID: rav4, Permissions: []string{"read_odometer"}, Mode: sandbox.ModeSimulated}); err != nil {
 		t.Fatal(err)

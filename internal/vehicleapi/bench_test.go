@@ -7,6 +7,7 @@ import (
 	"net/http/httptest"
 	"testing"
 
+	"github.com/smartcar-sandbox/smartcar-sandbox/internal/faults"
 	"github.com/smartcar-sandbox/smartcar-sandbox/internal/requestlog"
 	"github.com/smartcar-sandbox/smartcar-sandbox/internal/sandboxtest"
 	"github.com/smartcar-sandbox/smartcar-sandbox/internal/server"
@@ -18,7 +19,10 @@ import (
 func BenchmarkOdometer(b *testing.B) {
 	h := sandboxtest.MustStart(b)
 	tok, _ := h.Connect(b, sandboxtest.ClientID, sandboxtest.DemoUser, "read_odometer")
-	handler := server.New(server.Deps{Store: h.Store, Tokens: h.Tokens, Origin: h.URL, Now: h.Clock.Now})
+	handler, err := server.New(server.Deps{Store: h.Store, Tokens: h.Tokens, Origin: h.URL, Now: h.Clock.Now})
+	if err != nil {
+		b.Fatal(err)
+	}
 	req := httptest.NewRequest(http.MethodGet, "/v2.0/vehicles/"+teslaID+"/odometer", nil)
 	req.Header.Set("Authorization", "Bearer "+tok)
 	b.ReportAllocs()
@@ -54,8 +58,11 @@ func BenchmarkOdometerDefaults(b *testing.B) {
 	tok, _ := h.Connect(b, sandboxtest.ClientID, sandboxtest.DemoUser, "read_odometer")
 	logs := server.NewLogWriter(io.Discard)
 	defer logs.Close()
-	handler := server.New(server.Deps{Store: h.Store, Tokens: h.Tokens, Origin: h.URL, Now: h.Clock.Now, Logger: server.NewLogger(logs, "text"),
-		Control: &server.Control{AdminToken: "bench", FaultHeader: true, Requests: requestlog.New(1000, h.Clock.Now)}})
+	handler, err := server.New(server.Deps{Store: h.Store, Tokens: h.Tokens, Origin: h.URL, Now: h.Clock.Now, Logger: server.NewLogger(logs, "text"),
+		Control: &server.Control{AdminToken: "bench", Faults: faults.NewSet(), FaultHeader: true, Requests: requestlog.New(1000, h.Clock.Now)}})
+	if err != nil {
+		b.Fatal(err)
+	}
 	req := httptest.NewRequest(http.MethodGet, "/v2.0/vehicles/"+teslaID+"/odometer", nil)
 	req.Header.Set("Authorization", "Bearer "+tok)
 	b.ReportAllocs()

@@ -58,23 +58,11 @@ var signals = []signal{
 	{"diagnostics/dtcs", "read_diagnostics", renderDTCs, nil},
 }
 
-var signalByPath = func() map[string]signal {
-	m := make(map[string]signal, len(signals))
-	for _, s := range signals {
-		m[s.Path] = s
-	}
-	return m
-}()
+var signalByPath = scapi.Index(signals, func(s *signal) string { return s.Path })
 
 // SignalPaths lists the readable sub-paths ("" is the attributes) in table order, for
 // callers that document or mount them.
-func SignalPaths() []string {
-	out := make([]string, len(signals))
-	for i, s := range signals {
-		out[i] = s.Path
-	}
-	return out
-}
+func SignalPaths() []string { return scapi.Column(signals, func(s *signal) string { return s.Path }) }
 
 // --- bodies (field names are the wire names) ---
 
@@ -441,46 +429,6 @@ func renderServiceHistory(c readCtx) (any, error) {
 	return out, nil
 }
 
-// Thresholds that turn fixture values into diagnostics alerts.
-const (
-	lowTireKPa = 220
-	lowOilLife = 0.2
-)
-
-type alert struct {
-	system, description, dtc string
-}
-
-// alerts derives the vehicle's warnings from its state, so diagnostics follow the fixtures.
-func alerts(v sandbox.Vehicle) []alert {
-	var out []alert
-	t := v.State.Tires
-	for _, p := range []float64{t.FrontLeft, t.FrontRight, t.BackLeft, t.BackRight} {
-		if p > 0 && p < lowTireKPa {
-			out = append(out, alert{"SYSTEM_TPMS", "Tire pressure is low.", "C0750"})
-			break
-		}
-	}
-	if o := v.State.EngineOil; o != nil && o.LifeRemaining < lowOilLife {
-		out = append(out, alert{"SYSTEM_OIL_LIFE", "Engine oil life is low; an oil change is due.", "P0521"})
-	}
-	return out
-}
-
-// Alert is one warning derived from the vehicle's state: the system (v2.0 system_status id),
-// its description and its trouble code. v3's diagnostics signals read the same list, so the
-// two APIs cannot disagree.
-type Alert struct{ System, Description, DTC string }
-
-// Alerts lists the vehicle's warnings (see alerts).
-func Alerts(v sandbox.Vehicle) []Alert {
-	var out []Alert
-	for _, a := range alerts(v) {
-		out = append(out, Alert{a.system, a.description, a.dtc})
-	}
-	return out
-}
-
 func renderSystemStatus(c readCtx) (any, error) {
 	v := c.acc.Vehicle
 	systems := []string{"SYSTEM_AIRBAG", "SYSTEM_BRAKE_FLUID", "SYSTEM_TPMS"}
@@ -491,15 +439,15 @@ func renderSystemStatus(c readCtx) (any, error) {
 		systems = append(systems, "SYSTEM_EV_BATTERY_CONDITIONING")
 	}
 	sort.Strings(systems)
-	byID := map[string]alert{}
-	for _, a := range alerts(v) {
-		byID[a.system] = a
+	byID := map[string]sandbox.Alert{}
+	for _, a := range v.Alerts() {
+		byID[a.System] = a
 	}
 	out := SystemStatus{Systems: make([]SystemState, 0, len(systems))}
 	for _, id := range systems {
 		st := SystemState{SystemID: id, Status: "OK"}
 		if a, ok := byID[id]; ok {
-			d := a.description
+			d := a.Description
 			st.Status, st.Description = "ALERT", &d
 		}
 		out.Systems = append(out.Systems, st)
@@ -510,8 +458,8 @@ func renderSystemStatus(c readCtx) (any, error) {
 func renderDTCs(c readCtx) (any, error) {
 	v := c.acc.Vehicle
 	out := DTCs{ActiveCodes: []DTC{}}
-	for _, a := range alerts(v) {
-		out.ActiveCodes = append(out.ActiveCodes, DTC{Code: a.dtc, Timestamp: v.State.UpdatedAt.UTC().Format(scapi.TimeFormat)})
+	for _, a := range v.Alerts() {
+		out.ActiveCodes = append(out.ActiveCodes, DTC{Code: a.DTC, Timestamp: v.State.UpdatedAt.UTC().Format(scapi.TimeFormat)})
 	}
 	return out, nil
 }

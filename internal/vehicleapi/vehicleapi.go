@@ -12,6 +12,7 @@ import (
 
 	"github.com/gorilla/mux"
 
+	"github.com/smartcar-sandbox/smartcar-sandbox/internal/route"
 	"github.com/smartcar-sandbox/smartcar-sandbox/internal/scapi"
 	"github.com/smartcar-sandbox/smartcar-sandbox/internal/store"
 	"github.com/smartcar-sandbox/smartcar-sandbox/internal/token"
@@ -31,6 +32,35 @@ func New(st *store.Store, auth *scapi.Auth, now func() time.Time) *API {
 		now = time.Now
 	}
 	return &API{Store: st, Auth: auth, Now: now}
+}
+
+// Mount declares the vehicle, user, management and compatibility API under v's prefix
+// (/v2.0, or /v1.0, whose SDK calls are the same): a GET for every signal of the signals
+// table, then the commands and the rest.
+func (a *API) Mount(r *mux.Router, v scapi.Version) {
+	on := func(method, path string, h scapi.HandlerFunc) {
+		route.Handle(r, v.Prefix()+path, scapi.Handle(v, h)).Methods(method)
+	}
+	get, post, del := http.MethodGet, http.MethodPost, http.MethodDelete
+	on(get, "/user", a.User)
+	on(get, "/vehicles", a.Vehicles)
+	for _, p := range SignalPaths() {
+		path := "/vehicles/{id}"
+		if p != "" {
+			path += "/" + p
+		}
+		on(get, path, a.Read(p))
+	}
+	on(post, "/vehicles/{id}/charge", a.ChargeCommand)
+	on(post, "/vehicles/{id}/charge/limit", a.SetChargeLimit)
+	on(post, "/vehicles/{id}/security", a.Security)
+	on(post, "/vehicles/{id}/batch", a.Batch)
+	on(del, "/vehicles/{id}/application", a.Disconnect)
+	on(post, "/vehicles/{id}/navigation/destination", a.Destination)
+	on(get, "/management/connections", a.Connections)
+	on(del, "/management/connections", a.DeleteConnections)
+	on(get, "/compatibility", a.CompatibilityByVIN)
+	on(get, "/compatibility/matrix", a.CompatibilityMatrix)
 }
 
 // vehicleID is the {id} route variable.

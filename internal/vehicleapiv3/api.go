@@ -19,7 +19,7 @@ import (
 	"github.com/smartcar-sandbox/smartcar-sandbox/internal/token"
 )
 
-// API holds the v3 handlers. Each exported method is a scapi.HandlerFunc; server.go mounts
+// API holds the v3 handlers. Each exported method is a scapi.HandlerFunc; Mount declares
 // them under /v3 with scapi.Handle(scapi.V3, ...).
 type API struct {
 	Store *store.Store

@@ -17,6 +17,7 @@ import (
 
 	sandbox "github.com/smartcar-sandbox/smartcar-sandbox"
 	"github.com/smartcar-sandbox/smartcar-sandbox/internal/sandboxtest"
+	"github.com/smartcar-sandbox/smartcar-sandbox/internal/signals"
 	"github.com/smartcar-sandbox/smartcar-sandbox/internal/store"
 	"github.com/smartcar-sandbox/smartcar-sandbox/internal/vehicleapiv3"
 )
@@ -311,7 +312,7 @@ func TestSignalErrors(t *testing.T) {
 // and the list shows exactly the signals the permission opens.
 func TestSignalPermissions(t *testing.T) {
 	h := sandboxtest.MustStart(t)
-	for _, s := range vehicleapiv3.Signals() {
+	for _, s := range signals.Infos() {
 		t.Run(s.Code, func(t *testing.T) {
 			// Connect replaces the grants' permissions, so each case connects afresh.
 			all, acct := h.Connect(t, sandboxtest.ClientID, sandboxtest.DemoUser, sandboxtest.AllPermissions()...)
@@ -387,7 +388,7 @@ func TestSignalListByPowertrain(t *testing.T) {
 			t.Errorf("%s: %d signals on one page of 100, totalCount %d", v.Model, len(pg.Data), pg.Meta.TotalCount)
 		}
 	}
-	for _, s := range vehicleapiv3.Signals() {
+	for _, s := range signals.Infos() {
 		if !seen[s.Code] {
 			t.Errorf("no demo vehicle lists %s", s.Code)
 		}
@@ -941,7 +942,7 @@ func TestCatalogueIsDocumented(t *testing.T) {
 		t.Fatalf("the documented list has %d codes, want 93", len(documentedSignals))
 	}
 	served := map[string]bool{}
-	for _, s := range vehicleapiv3.Signals() {
+	for _, s := range signals.Infos() {
 		if served[s.Code] {
 			t.Errorf("%s is catalogued twice", s.Code)
 		}

@@ -338,7 +338,7 @@ var commands = map[string]commandSpec{
 	CmdScheduleDelete:   {commandType: CmdScheduleDelete, permission: "control_charge", build: deleteSchedule},
 }
 
-// Command returns the handler of one command type (server.go mounts one per documented path).
+// Command returns the handler of one command type (Mount declares one per documented path).
 func (a *API) Command(commandType string) scapi.HandlerFunc {
 	spec, ok := commands[commandType]
 	if !ok {
@@ -348,7 +348,7 @@ func (a *API) Command(commandType string) scapi.HandlerFunc {
 }
 
 // CommandPaths maps each documented command path (after /v3/vehicles/{id}/commands/) to its
-// command type: the routes server.go declares.
+// command type: the routes Mount declares.
 var CommandPaths = []struct{ Path, Type string }{
 	{"security/lock", CmdLock},
 	{"security/unlock", CmdUnlock},

@@ -173,36 +173,38 @@ func encodeQuery(q url.Values) string {
 	return b.String()
 }
 
-// links builds the signal list's links (page/pageSize, as LISTSIG's example shows).
-func (p page) links(path string, extra url.Values, total int) PageLinks {
-	at := func(n int) string { return p.at(path, "page", "pageSize", extra, n) }
+// pageLinks are a page's links whatever its envelope names them: the signal list says
+// page/pageSize and "previous", the JSON:API lists page[number]/page[size] and "prev".
+type pageLinks struct {
+	self, first, last string
+	prev, next        *string
+}
+
+func (p page) pageLinks(path, numberKey, sizeKey string, extra url.Values, total int) pageLinks {
+	at := func(n int) string { return p.at(path, numberKey, sizeKey, extra, n) }
 	last := p.lastPage(total)
-	l := PageLinks{Self: at(p.num), First: at(1), Last: at(last)}
+	l := pageLinks{self: at(p.num), first: at(1), last: at(last)}
 	if p.num > 1 {
 		prev := at(min(p.num-1, last))
-		l.Previous = &prev
+		l.prev = &prev
 	}
 	if p.num < last {
 		next := at(p.num + 1)
-		l.Next = &next
+		l.next = &next
 	}
 	return l
 }
 
+// links builds the signal list's links (page/pageSize, as LISTSIG's example shows).
+func (p page) links(path string, extra url.Values, total int) PageLinks {
+	l := p.pageLinks(path, "page", "pageSize", extra, total)
+	return PageLinks{Self: l.self, First: l.first, Previous: l.prev, Next: l.next, Last: l.last}
+}
+
 // listLinks builds JSON:API list links (page[number]/page[size]).
 func (p page) listLinks(path string, extra url.Values, total int) ListLinks {
-	at := func(n int) string { return p.at(path, "page[number]", "page[size]", extra, n) }
-	last := p.lastPage(total)
-	l := ListLinks{Self: at(p.num), First: at(1), Last: at(last)}
-	if p.num > 1 {
-		prev := at(min(p.num-1, last))
-		l.Prev = &prev
-	}
-	if p.num < last {
-		next := at(p.num + 1)
-		l.Next = &next
-	}
-	return l
+	l := p.pageLinks(path, "page[number]", "page[size]", extra, total)
+	return ListLinks{Self: l.self, First: l.first, Prev: l.prev, Next: l.next, Last: l.last}
 }
 
 func (p page) listMeta(total int) ListMeta {

@@ -18,8 +18,6 @@ import (
 // and shows in charge-chargetimers. Which makes are capable is the domain's rule
 // (sandbox.Vehicle.SetChargeSchedule).
 
-var weekDays = [...]string{"monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"}
-
 type windowBody struct {
 	StartTime *string `json:"startTime"`
 	StopTime  *string `json:"stopTime"`
@@ -85,7 +83,7 @@ func scheduleBuilder(kind string) func(*http.Request, map[string]json.RawMessage
 			params["days"] = out
 		case sandbox.ScheduleWorkweek:
 			n := 0
-			for i, part := range []string{"weekdays", "weekends"} {
+			for i, part := range sandbox.ScheduleWindowNames[sandbox.ScheduleWorkweek] {
 				raw, ok := attrs[part]
 				if !ok {
 					continue
@@ -107,7 +105,7 @@ func scheduleBuilder(kind string) func(*http.Request, map[string]json.RawMessage
 }
 
 func dayIndex(name string) int {
-	for i, d := range weekDays {
+	for i, d := range sandbox.ScheduleWindowNames[sandbox.ScheduleWeekly] {
 		if d == name {
 			return i
 		}
@@ -119,36 +117,4 @@ func dayIndex(name string) int {
 func deleteSchedule(r *http.Request, _ map[string]json.RawMessage) (map[string]any, func(*sandbox.Vehicle) *sandbox.Error, error) {
 	id := mux.Vars(r)["scheduleId"]
 	return map[string]any{"scheduleId": id}, func(v *sandbox.Vehicle) *sandbox.Error { return v.DeleteChargeSchedule(id) }, nil
-}
-
-// chargeTimers is the charge-chargetimers body: the stored schedules, one entry per window.
-func chargeTimers(v sandbox.Vehicle) any {
-	type timer struct {
-		ScheduleID string `json:"scheduleId"`
-		Type       string `json:"type"`
-		Day        string `json:"day"`
-		StartTime  string `json:"startTime"`
-		StopTime   string `json:"stopTime"`
-	}
-	values := []any{}
-	s := v.State.Charge.Schedules
-	for _, k := range []struct {
-		kind  string
-		s     sandbox.ChargeSchedule
-		names []string
-	}{
-		{sandbox.ScheduleDaily, s.Daily, []string{"daily"}},
-		{sandbox.ScheduleWeekly, s.Weekly, weekDays[:]},
-		{sandbox.ScheduleWorkweek, s.Workweek, []string{"weekdays", "weekends"}},
-	} {
-		if k.s.ID == "" {
-			continue
-		}
-		for i, name := range k.names {
-			if w := k.s.Windows[i]; w.StartTime != "" {
-				values = append(values, timer{k.s.ID, k.kind, name, w.StartTime, w.StopTime})
-			}
-		}
-	}
-	return anyValues{values}
 }

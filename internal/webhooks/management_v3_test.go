@@ -64,7 +64,7 @@ func asSlice(v any) []any { s, _ := v.([]any); return s }
 // event and gets the same deliveries v2.0's subscribe gets, it is listed, read and deleted
 // (after which nothing is delivered), and every mistake is a v3 error.
 func TestManagementAPIV3(t *testing.T) {
-	e := start(t, sandbox.Webhook{Signals: []string{"closure-islocked"}}, webhooks.Options{})
+	e := start(t, sandbox.Webhook{Signals: []string{"closure-islocked"}})
 	app, _, err := e.h.Tokens.IssueApplication("sandbox-demo")
 	if err != nil {
 		t.Fatal(err)

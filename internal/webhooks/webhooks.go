@@ -23,8 +23,8 @@ import (
 	"time"
 
 	sandbox "github.com/smartcar-sandbox/smartcar-sandbox"
+	"github.com/smartcar-sandbox/smartcar-sandbox/internal/signals"
 	"github.com/smartcar-sandbox/smartcar-sandbox/internal/store"
-	"github.com/smartcar-sandbox/smartcar-sandbox/internal/vehicleapiv3"
 )
 
 // Options configure a Service.
@@ -122,7 +122,7 @@ func CheckApplications(apps []sandbox.Application) error {
 	for _, a := range apps {
 		for _, w := range a.Webhooks {
 			for _, c := range w.Signals {
-				if !vehicleapiv3.KnownSignal(c) {
+				if !signals.Known(c) {
 					errs = append(errs, fmt.Errorf("%s: webhook %s: unknown signal %q (docs/api-v3.md lists the codes)", a.Source, w.ID, c))
 				}
 			}
@@ -285,12 +285,12 @@ func (s *Service) vehicleChanged(before, after sandbox.Vehicle) {
 // signal would show it.
 func changedSignals(before, after sandbox.Vehicle, codes []string) []Trigger {
 	old := map[string]string{}
-	for _, sv := range vehicleapiv3.SignalValues(before, codes) {
+	for _, sv := range signals.Values(before, codes) {
 		b, _ := Encode(sv.Body)
 		old[sv.Code] = string(b)
 	}
 	var out []Trigger
-	for _, sv := range vehicleapiv3.SignalValues(after, codes) {
+	for _, sv := range signals.Values(after, codes) {
 		if b, _ := Encode(sv.Body); old[sv.Code] != string(b) {
 			out = append(out, Trigger{Type: TriggerSignalUpdated, Signal: &TriggerSignal{Code: sv.Code, Name: sv.Name, Group: sv.Group}})
 		}
@@ -397,7 +397,7 @@ func (s *Service) flush(k subKey, sub *subscription) {
 	}
 	ev := s.event(w, sub, v, sandbox.EventVehicleState)
 	ev.Triggers = triggers
-	for _, sv := range vehicleapiv3.SignalValues(v, w.Signals) {
+	for _, sv := range signals.Values(v, w.Signals) {
 		ev.Data.Signals = append(ev.Data.Signals, EventSignal{Code: sv.Code, Name: sv.Name, Group: sv.Group, Body: sv.Body,
 			Meta: SignalMeta{RetrievedAt: ev.Meta.DeliveredAt, OemUpdatedAt: v.State.UpdatedAt.UnixMilli()}})
 	}

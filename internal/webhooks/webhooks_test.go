@@ -12,10 +12,7 @@ import (
 	defaultfixtures "github.com/smartcar-sandbox/smartcar-sandbox/fixtures"
 	"github.com/smartcar-sandbox/smartcar-sandbox/internal/fixtures"
 	"github.com/smartcar-sandbox/smartcar-sandbox/internal/sandboxtest"
-	"github.com/smartcar-sandbox/smartcar-sandbox/internal/server"
 	"github.com/smartcar-sandbox/smartcar-sandbox/internal/webhooks"
-
-	"net/http/httptest"
 )
 
 const (
@@ -25,39 +22,26 @@ const (
 	otherHook = "5b7c1f7e-0000-4000-8000-000000000002" // another application's webhook
 	ford      = "9cc77f46-e827-55cd-885e-69909bdeafb0" // demo@sandbox.test, ICE with doors
 	rav4      = "7e9389b9-16d5-5f58-a771-81255727b063" // demo@sandbox.test, PHEV unplugged
-	adminTok  = "test-admin-token"
 )
 
 type env struct {
-	h    *sandboxtest.Harness // URL points at a router with webhooks mounted
+	h    *sandboxtest.Harness
 	svc  *webhooks.Service
 	recv *receiver
 	tok  string // demo@sandbox.test's access token for sandbox-demo
 }
 
 // start runs a sandbox whose sandbox-demo application declares one webhook (pointing at a
-// receiver on 127.0.0.1), plus another application with its own webhook.
-func start(t *testing.T, hook sandbox.Webhook, o webhooks.Options) *env {
+// receiver on 127.0.0.1), plus another application with its own webhook; flags are more of
+// the binary's (-webhook-attempts, -webhook-retry-base).
+func start(t *testing.T, hook sandbox.Webhook, flags ...string) *env {
 	t.Helper()
 	recv := newReceiver(t, amt)
 	ds := hookFixtures(t, recv, hook)
-	h := sandboxtest.MustStartWith(t, sandboxtest.Options{Dataset: &ds, NoWebhooks: true})
-	o.Store, o.Now = h.Store, h.Clock.Now
-	if o.RetryBase == 0 {
-		o.RetryBase = 20 * time.Millisecond
-	}
-	svc, err := webhooks.New(o)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(svc.Close)
-	srv := httptest.NewServer(server.New(server.Deps{Store: h.Store, Tokens: h.Tokens, Now: h.Clock.Now,
-		Control: &server.Control{AdminToken: adminTok}, Webhooks: svc}))
-	t.Cleanup(srv.Close)
-	wh := *h
-	wh.URL = srv.URL
-	tok, _ := wh.Connect(t, "sandbox-demo", "demo@sandbox.test", sandboxtest.AllPermissions()...)
-	return &env{h: &wh, svc: svc, recv: recv, tok: tok}
+	// Retries 20 ms apart unless flags say otherwise (a later flag wins).
+	h := sandboxtest.MustStartWith(t, sandboxtest.Options{Dataset: &ds, Flags: append([]string{"-webhook-retry-base=20ms"}, flags...)})
+	tok, _ := h.Connect(t, "sandbox-demo", "demo@sandbox.test", sandboxtest.AllPermissions()...)
+	return &env{h: h, svc: h.Webhooks, recv: recv, tok: tok}
 }
 
 // hookFixtures are the default fixtures with hook as sandbox-demo's webhook, delivering to
@@ -115,7 +99,7 @@ func triggers(p map[string]any) []string {
 }
 
 func TestSubscribeVerifyAndSignedStateDeliveries(t *testing.T) {
-	e := start(t, sandbox.Webhook{Signals: []string{"closure-islocked", "odometer-traveleddistance"}}, webhooks.Options{})
+	e := start(t, sandbox.Webhook{Signals: []string{"closure-islocked", "odometer-traveleddistance"}})
 	e.subscribe(t, ford)
 
 	got := e.recv.wait(2)
@@ -183,7 +167,7 @@ func TestSubscribeVerifyAndSignedStateDeliveries(t *testing.T) {
 }
 
 func TestVehicleErrorOnRefusedCommand(t *testing.T) {
-	e := start(t, sandbox.Webhook{Events: []string{sandbox.EventVehicleError}}, webhooks.Options{})
+	e := start(t, sandbox.Webhook{Events: []string{sandbox.EventVehicleError}})
 	e.subscribe(t, rav4)
 	res := e.h.Do(t, "POST", "/v2.0/vehicles/"+rav4+"/charge", e.tok, `{"action":"START"}`)
 	if res.Status != 409 {
@@ -202,7 +186,7 @@ func TestVehicleErrorOnRefusedCommand(t *testing.T) {
 }
 
 func TestSubscribeAndUnsubscribeErrors(t *testing.T) {
-	e := start(t, sandbox.Webhook{}, webhooks.Options{})
+	e := start(t, sandbox.Webhook{})
 	base := "/v2.0/vehicles/" + ford + "/webhooks/"
 	cases := []struct {
 		name, method, path, tok string
@@ -235,7 +219,7 @@ func TestSubscribeAndUnsubscribeErrors(t *testing.T) {
 
 func TestRetriesWithBackoffAndTheDeliveryLog(t *testing.T) {
 	const base = 40 * time.Millisecond
-	e := start(t, sandbox.Webhook{Signals: []string{"closure-islocked"}}, webhooks.Options{MaxAttempts: 3, RetryBase: base})
+	e := start(t, sandbox.Webhook{Signals: []string{"closure-islocked"}}, "-webhook-attempts=3", "-webhook-retry-base="+base.String())
 	e.recv.failNext = 2 // the first delivery fails twice, then gets through
 	e.subscribe(t, ford)
 	got := e.recv.wait(4) // verify + three tries of the first delivery
@@ -255,7 +239,7 @@ func TestRetriesWithBackoffAndTheDeliveryLog(t *testing.T) {
 	if res.Status != 401 {
 		t.Errorf("log without the admin token: %d", res.Status)
 	}
-	res = e.h.Do(t, "GET", "/admin/webhooks/deliveries?webhookId="+hookID, adminTok, nil)
+	res = e.h.Do(t, "GET", "/admin/webhooks/deliveries?webhookId="+hookID, sandboxtest.AdminToken, nil)
 	var log struct{ Deliveries []webhooks.Delivery }
 	res.JSON(t, &log)
 	var outcomes []string
@@ -268,7 +252,7 @@ func TestRetriesWithBackoffAndTheDeliveryLog(t *testing.T) {
 	if d := log.Deliveries; len(d) == 4 && (d[0].DeliveryID != d[1].DeliveryID || d[0].Attempt != 3 || d[1].Status != 500) {
 		t.Errorf("retries should share the delivery id and count attempts: %+v", d[:2])
 	}
-	if res := e.h.Do(t, "GET", "/admin/webhooks/deliveries?limit=x", adminTok, nil); res.Status != 400 {
+	if res := e.h.Do(t, "GET", "/admin/webhooks/deliveries?limit=x", sandboxtest.AdminToken, nil); res.Status != 400 {
 		t.Errorf("limit=x: %d", res.Status)
 	}
 
@@ -285,7 +269,7 @@ func TestRetriesWithBackoffAndTheDeliveryLog(t *testing.T) {
 }
 
 func TestUnverifiedWebhookGetsNothing(t *testing.T) {
-	e := start(t, sandbox.Webhook{}, webhooks.Options{MaxAttempts: 1})
+	e := start(t, sandbox.Webhook{}, "-webhook-attempts=1")
 	e.recv.badVerify = true
 	e.subscribe(t, ford)
 	e.recv.wait(1)
@@ -301,7 +285,7 @@ func TestUnverifiedWebhookGetsNothing(t *testing.T) {
 
 func TestIntervalBatchesChanges(t *testing.T) {
 	const interval = 300 * time.Millisecond
-	e := start(t, sandbox.Webhook{Signals: []string{"closure-islocked", "odometer-traveleddistance"}, Interval: interval}, webhooks.Options{})
+	e := start(t, sandbox.Webhook{Signals: []string{"closure-islocked", "odometer-traveleddistance"}, Interval: interval})
 	e.subscribe(t, ford)
 	e.recv.wait(2)
 	// Two changes inside the interval: one delivery with both triggers. (The interval is
@@ -351,7 +335,7 @@ func TestNodeSDKVerifiesDeliveries(t *testing.T) {
 	if _, err := os.Stat(sdk); err != nil {
 		t.Skip("the Node SDK is not installed under e2e/node (npm ci there)")
 	}
-	e := start(t, sandbox.Webhook{}, webhooks.Options{})
+	e := start(t, sandbox.Webhook{})
 	e.subscribe(t, ford)
 	got := e.recv.wait(2)
 	dir := t.TempDir()
@@ -385,7 +369,7 @@ func waitLog(t *testing.T, svc *webhooks.Service, n int) {
 // Subscriptions and verifications live in the store: a service started anew on it (as after
 // a restart with a durable store) carries them on, and an unsubscribe ends them there too.
 func TestSubscriptionsLiveInTheStore(t *testing.T) {
-	e := start(t, sandbox.Webhook{Signals: []string{"closure-islocked"}}, webhooks.Options{})
+	e := start(t, sandbox.Webhook{Signals: []string{"closure-islocked"}})
 	e.subscribe(t, ford)
 	deadline := time.Now().Add(5 * time.Second)
 	for !e.svc.Verified(hookID) && time.Now().Before(deadline) {
