@@ -13,6 +13,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -50,12 +51,15 @@ type App struct {
 	Metrics *server.Metrics
 	// ready is what GET /readyz reports: set once everything has loaded, cleared when
 	// Shutdown begins.
-	ready     atomic.Bool
-	deps      server.Deps
-	srv       *http.Server
-	logs      *server.LogWriter
-	done      chan error
-	stopWatch func()
+	ready atomic.Bool
+	deps  server.Deps
+	srv   *http.Server
+	logs  *server.LogWriter
+	done  chan error
+	// shutdownOnce makes Shutdown safe to call twice.
+	shutdownOnce sync.Once
+	shutdownErr  error
+	stopWatch    func()
 }
 
 // Option sets what a test needs beyond the binary's flags; the binary passes none, so a test
@@ -264,6 +268,13 @@ func logReplaced(log *slog.Logger, replaced, env *sandbox.Application, dir strin
 
 // Shutdown stops accepting connections and waits for in-flight requests, up to ctx's deadline.
 func (a *App) Shutdown(ctx context.Context) error {
+	// A second call (a test's cleanup after the test shut the app down itself) gets the first
+	// call's answer instead of waiting for a serve loop that already ended.
+	a.shutdownOnce.Do(func() { a.shutdownErr = a.shutdown(ctx) })
+	return a.shutdownErr
+}
+
+func (a *App) shutdown(ctx context.Context) error {
 	a.ready.Store(false)
 	a.stopWatch()
 	err := a.srv.Shutdown(ctx)

@@ -241,3 +241,22 @@ func TestStartOptions(t *testing.T) {
 		t.Error("a save under the save fault succeeded")
 	}
 }
+
+// A test that shuts the app down itself still gets MustStart's cleanup: the second Shutdown
+// answers at once with the first one's result instead of waiting for a serve loop that ended.
+func TestShutdownTwice(t *testing.T) {
+	a := MustStart(t, config.Config{})
+	if err := a.Shutdown(context.Background()); err != nil {
+		t.Fatalf("first Shutdown: %v", err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- a.Shutdown(context.Background()) }()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("second Shutdown: %v", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("second Shutdown still waiting after 10 s")
+	}
+}
