@@ -1,6 +1,7 @@
 package store
 
 import (
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"maps"
@@ -400,15 +401,17 @@ func (s *Store) catchUp() {
 
 // apply lays records other sandboxes wrote over the state (a nil Value deletes).
 func (s *Store) apply(recs []Record) {
+	var issued []issuedRec
 	for _, r := range recs {
 		if r.Value == nil {
 			s.unload(r.Kind, r.Key)
 			continue
 		}
-		if err := s.loadRecord(r); err != nil {
+		if err := s.loadRecord(r, &issued); err != nil {
 			s.log.Error("a record from the shared store does not decode; skipped", "kind", r.Kind, "key", r.Key, "error", err)
 		}
 	}
+	s.mergeIssued(issued)
 }
 
 // unload deletes one record from the state.
@@ -551,15 +554,46 @@ func (s *Store) records() []Record {
 // load lays the backend's records over the seeded fixtures: stored records win, fixture
 // records the backend does not hold stay.
 func (s *Store) load(recs []Record) error {
+	var issued []issuedRec
 	for _, r := range recs {
-		if err := s.loadRecord(r); err != nil {
+		if err := s.loadRecord(r, &issued); err != nil {
 			return fmt.Errorf("store: record %s %q: %w", r.Kind, r.Key, err)
 		}
 	}
+	s.mergeIssued(issued)
 	return nil
 }
 
-func (s *Store) loadRecord(r Record) error {
+// mergeIssued adds issued tokens read from the backend to the ones held, replacing any with
+// the same id, all in the order they were recorded in (their Seq: a sandbox sharing the
+// backend applies the others' writes before it writes, so the numbers follow the commits).
+func (s *Store) mergeIssued(recs []issuedRec) {
+	if len(recs) == 0 {
+		return
+	}
+	fresh := make(map[string]bool, len(recs))
+	for _, r := range recs {
+		fresh[r.Token.ID] = true
+	}
+	first := s.issuedSeq - uint64(len(s.issued)) + 1
+	all := make([]issuedRec, 0, len(s.issued)+len(recs))
+	for i, t := range s.issued {
+		if !fresh[t.ID] {
+			all = append(all, issuedRec{Seq: first + uint64(i), Token: t})
+		}
+	}
+	all = append(all, recs...)
+	slices.SortStableFunc(all, func(a, b issuedRec) int { return cmp.Compare(a.Seq, b.Seq) })
+	s.issued = make([]IssuedToken, 0, len(all))
+	for _, r := range all {
+		s.issued = append(s.issued, r.Token)
+	}
+	s.issuedSeq = max(s.issuedSeq, all[len(all)-1].Seq)
+}
+
+// loadRecord lays one record over the state; issued tokens are gathered in *issued, for
+// mergeIssued to put in order at once.
+func (s *Store) loadRecord(r Record, issued *[]issuedRec) error {
 	switch r.Kind {
 	case kindApp:
 		return decodeInto(r.Value, s.apps, r.Key)
@@ -603,11 +637,7 @@ func (s *Store) loadRecord(r Record) error {
 		if err := json.Unmarshal(r.Value, &it); err != nil {
 			return err
 		}
-		s.issued = slices.DeleteFunc(s.issued, func(o IssuedToken) bool { return o.ID == r.Key })
-		s.issued = append(s.issued, it.Token)
-		s.issuedSeq = max(s.issuedSeq, it.Seq)
-		// Oldest first by issue time (the sandbox stamps every token; ties keep load order).
-		slices.SortStableFunc(s.issued, func(a, b IssuedToken) int { return a.IssuedAt.Compare(b.IssuedAt) })
+		*issued = append(*issued, it)
 	case kindMeta:
 		if r.Key == metaAuthSeq {
 			var n uint64

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	sandbox "github.com/smartcar-sandbox/smartcar-sandbox"
+	"github.com/smartcar-sandbox/smartcar-sandbox/internal/token"
 )
 
 // slowBackend takes a while per commit (as an fsync does), counts commits, and fails them
@@ -131,5 +132,71 @@ func TestSQLiteFullDisk(t *testing.T) {
 	defer s2.Close()
 	if got := stateJSON(t, s2); got != want {
 		t.Error("a restart sees another state than the one served")
+	}
+}
+
+// A token request (a code's exchange, a refresh) is one commit: the code's use or the
+// rotation, the new refresh token and the access token's record together; and what it
+// committed is all there after a restart.
+func TestTokenRequestIsOneCommit(t *testing.T) {
+	dir := t.TempDir()
+	sq, err := OpenSQLite(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := t0
+	b := &slowBackend{Backend: sq}
+	s, err := New(testDataset(), Options{Backend: b, Now: func() time.Time { return now }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	connectAndSaveCode(t, s, "code")
+	var claims *token.Claims
+	var ids []string
+	requests := []struct {
+		name string
+		run  func(prev sandbox.RefreshToken) (sandbox.RefreshToken, error)
+	}{
+		{"code exchange", func(sandbox.RefreshToken) (sandbox.RefreshToken, error) {
+			return s.RedeemCode("code", "app", func(sandbox.AuthCode) error { return nil }, time.Hour, testMint(t, &now, &claims))
+		}},
+		{"refresh", func(prev sandbox.RefreshToken) (sandbox.RefreshToken, error) {
+			return s.RotateRefreshToken(prev.Token, "app", time.Minute, time.Hour, testMint(t, &now, &claims))
+		}},
+		{"refresh again within grace", func(sandbox.RefreshToken) (sandbox.RefreshToken, error) {
+			prev := s.RefreshTokens()[0] // the used one: a retry gets its successor again
+			for _, r := range s.RefreshTokens() {
+				if !r.UsedAt.IsZero() {
+					prev = r
+				}
+			}
+			return s.RotateRefreshToken(prev.Token, "app", time.Minute, time.Hour, testMint(t, &now, &claims))
+		}},
+	}
+	var rt sandbox.RefreshToken
+	for _, r := range requests {
+		before := b.commits.Load()
+		if rt, err = r.run(rt); err != nil {
+			t.Fatalf("%s: %v", r.name, err)
+		}
+		if n := b.commits.Load() - before; n != 1 {
+			t.Errorf("%s: %d commits, want 1", r.name, n)
+		}
+		if !claims.Recorded {
+			t.Errorf("%s: the claims are not marked recorded", r.name)
+		}
+		ids = append(ids, claims.ID)
+	}
+	want := stateJSON(t, s)
+	s.Close()
+	s2 := MustOpen(t, dir, func() time.Time { return now })
+	defer s2.Close()
+	if got := stateJSON(t, s2); got != want {
+		t.Errorf("after restart the state differs:\nwant %s\ngot  %s", want, got)
+	}
+	for _, id := range ids {
+		if _, ok := s2.IssuedToken(id); !ok {
+			t.Errorf("access token %s is not recorded after restart", id)
+		}
 	}
 }
