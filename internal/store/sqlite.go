@@ -24,6 +24,11 @@ var sqliteMigrations = []string{
 		value BLOB NOT NULL,
 		PRIMARY KEY (kind, key)
 	) WITHOUT ROWID`,
+	// Issued tokens keyed by their number and refresh tokens by their expiry first,
+	// so a commit's records are neighbours (see issuedRec and refreshKey). Values are JSON
+	// text held as BLOBs, which SQLite's JSON functions would read as JSONB: hence the casts.
+	`UPDATE records SET key = printf('%020d', json_extract(CAST(value AS TEXT), '$.seq')) WHERE kind = 'issued';
+	UPDATE records SET key = json_extract(CAST(value AS TEXT), '$.expiresAt') || '/' || key WHERE kind = 'refresh'`,
 }
 
 // SQLite is the Backend of a data dir: DIR/sandbox.db in WAL mode with synchronous=FULL, so

@@ -80,15 +80,16 @@ func (tx *tx) recordIssued(t IssuedToken) {
 		old, oldSeq := s.issued, s.issuedSeq
 		tx.undo = append(tx.undo, func() { s.issued, s.issuedSeq = old, oldSeq })
 	}
-	s.issued = append(s.issued, t)
 	s.issuedSeq++
-	tx.write(kindIssued, t.ID, issuedRec{Seq: s.issuedSeq, Token: t})
+	rec := issuedRec{Seq: s.issuedSeq, Token: t}
+	s.issued = append(s.issued, rec)
+	tx.write(kindIssued, rec.key(), rec)
 	// Drop the oldest by re-slicing: copying the 1,000 kept records into a new array on
 	// every token issued (as this did) made each token response allocate ~170 KB. append
 	// reallocates only when the capacity left over runs out, so the copying is amortised.
 	if n := len(s.issued) - MaxIssuedTokens; n > 0 {
 		for _, gone := range s.issued[:n] {
-			tx.write(kindIssued, gone.ID, nil)
+			tx.write(kindIssued, gone.key(), nil)
 		}
 		if !tx.durable {
 			clear(s.issued[:n]) // let the dropped records' strings go (undo needs them)
@@ -111,7 +112,7 @@ func (s *Store) IssuedTokens() []IssuedToken {
 	defer s.mu.RUnlock()
 	out := make([]IssuedToken, 0, len(s.issued))
 	for i := len(s.issued) - 1; i >= 0; i-- {
-		out = append(out, s.issued[i])
+		out = append(out, s.issued[i].Token)
 	}
 	return out
 }
@@ -126,8 +127,8 @@ func (s *Store) IssuedToken(jti string) (IssuedToken, bool) {
 
 func (s *Store) issuedLocked(jti string) (IssuedToken, bool) {
 	for i := len(s.issued) - 1; i >= 0; i-- {
-		if s.issued[i].ID == jti {
-			return s.issued[i], true
+		if s.issued[i].Token.ID == jti {
+			return s.issued[i].Token, true
 		}
 	}
 	return IssuedToken{}, false
@@ -213,11 +214,14 @@ func (s *Store) ExpireCode(code string) (sandbox.AuthCode, error) {
 func (s *Store) ExpireRefreshToken(tok string) (sandbox.RefreshToken, error) {
 	var out sandbox.RefreshToken
 	err := s.tx(func(t *tx) error {
-		if _, ok := s.refresh.rec(tok); !ok {
+		r, ok := s.refresh.rec(tok)
+		if !ok {
 			return ErrNotFound
 		}
-		t.touch(kindRefresh, tok)
-		out, _ = s.refresh.setExpires(tok, s.expiredAt())
+		at := s.expiredAt()
+		t.touch(kindRefresh, r.key(tok)) // the record moves to the key of its new expiry
+		t.touch(kindRefresh, refreshKey(packTime(at), tok))
+		out, _ = s.refresh.setExpires(tok, at)
 		return nil
 	})
 	if err != nil {

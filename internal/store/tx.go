@@ -35,8 +35,8 @@ type state struct {
 	// when the last access token issued under them expires anyway.
 	revokedAuth map[uint64]time.Time
 
-	issued     []IssuedToken        // newest last, bounded (see tokens.go)
-	issuedSeq  uint64               // the record key of the newest issued token
+	issued     []issuedRec          // newest last, bounded (see tokens.go)
+	issuedSeq  uint64               // the number of the newest issued token (see issuedRec)
 	expiredNow map[string]time.Time // access token ids expired early by the admin API -> when they expire anyway
 
 	keys map[string][]byte // named secrets (see Key)
@@ -243,9 +243,10 @@ func (t *tx) touch(kind, key string) {
 		}
 		t.undo = append(t.undo, func() { restore(s.codes, key, &copied, had) })
 	case kindRefresh:
-		old, had := s.refresh.get(key)
+		_, tok, _ := strings.Cut(key, "/")
+		old, had := s.refresh.get(tok)
 		t.undo = append(t.undo, func() {
-			s.refresh.remove(key)
+			s.refresh.remove(tok)
 			if had {
 				s.refresh.put(old)
 			}
@@ -431,7 +432,9 @@ func (s *Store) unload(kind, key string) {
 	case kindCode:
 		delete(s.codes, key)
 	case kindRefresh:
-		s.refresh.remove(key)
+		if t, ok := s.refresh.stored(key); ok {
+			s.refresh.remove(t.Token)
+		}
 	case kindRevoked:
 		delete(s.revoked, key)
 	case kindExpiredNow:
@@ -440,7 +443,8 @@ func (s *Store) unload(kind, key string) {
 		n, _ := strconv.ParseUint(key, 10, 64)
 		delete(s.revokedAuth, n)
 	case kindIssued:
-		s.issued = slices.DeleteFunc(s.issued, func(t IssuedToken) bool { return t.ID == key })
+		seq, _ := strconv.ParseUint(key, 10, 64)
+		s.issued = slices.DeleteFunc(s.issued, func(r issuedRec) bool { return r.Seq == seq })
 	case kindKey:
 		delete(s.keys, key)
 	case kindWebhookSub:
@@ -466,7 +470,7 @@ func (s *Store) value(kind, key string) []byte {
 	case kindCode:
 		v, ok = lookup(s.codes, key)
 	case kindRefresh:
-		v, ok = s.refresh.get(key)
+		v, ok = s.refresh.stored(key)
 	case kindRevoked:
 		v, ok = lookup(s.revoked, key)
 	case kindExpiredNow:
@@ -523,7 +527,7 @@ func (s *Store) records() []Record {
 		add(kindCode, k, v)
 	}
 	for _, t := range s.refresh.all() {
-		add(kindRefresh, t.Token, t)
+		add(kindRefresh, refreshKey(packTime(t.ExpiresAt), t.Token), t)
 	}
 	for k, v := range s.revoked {
 		add(kindRevoked, k, v)
@@ -534,9 +538,8 @@ func (s *Store) records() []Record {
 	for k, v := range s.revokedAuth {
 		add(kindRevokedAuth, strconv.FormatUint(k, 10), v)
 	}
-	first := s.issuedSeq - uint64(len(s.issued)) + 1
-	for i, it := range s.issued {
-		add(kindIssued, it.ID, issuedRec{Seq: first + uint64(i), Token: it})
+	for _, r := range s.issued {
+		add(kindIssued, r.key(), r)
 	}
 	add(kindMeta, metaAuthSeq, s.authSeq)
 	for k, v := range s.keys {
@@ -565,29 +568,25 @@ func (s *Store) load(recs []Record) error {
 }
 
 // mergeIssued adds issued tokens read from the backend to the ones held, replacing any with
-// the same id, all in the order they were recorded in (their Seq: a sandbox sharing the
+// the same number, all in the order they were recorded in (their Seq: a sandbox sharing the
 // backend applies the others' writes before it writes, so the numbers follow the commits).
 func (s *Store) mergeIssued(recs []issuedRec) {
 	if len(recs) == 0 {
 		return
 	}
-	fresh := make(map[string]bool, len(recs))
+	fresh := make(map[uint64]bool, len(recs))
 	for _, r := range recs {
-		fresh[r.Token.ID] = true
+		fresh[r.Seq] = true
 	}
-	first := s.issuedSeq - uint64(len(s.issued)) + 1
 	all := make([]issuedRec, 0, len(s.issued)+len(recs))
-	for i, t := range s.issued {
-		if !fresh[t.ID] {
-			all = append(all, issuedRec{Seq: first + uint64(i), Token: t})
+	for _, r := range s.issued {
+		if !fresh[r.Seq] {
+			all = append(all, r)
 		}
 	}
 	all = append(all, recs...)
 	slices.SortStableFunc(all, func(a, b issuedRec) int { return cmp.Compare(a.Seq, b.Seq) })
-	s.issued = make([]IssuedToken, 0, len(all))
-	for _, r := range all {
-		s.issued = append(s.issued, r.Token)
-	}
+	s.issued = all
 	s.issuedSeq = max(s.issuedSeq, all[len(all)-1].Seq)
 }
 
@@ -674,12 +673,17 @@ func decodeValue[K comparable, V any](b []byte, m map[K]V, k K) error {
 	return nil
 }
 
-// issuedRec is an issued token's record (keyed by its id): Seq keeps the order tokens issued
-// in the same instant were recorded in.
+// issuedRec is an issued token's record. Seq numbers the tokens in the order they were
+// recorded and is the record's key (zero-padded, so key order is record order): the newest
+// token's record goes at the end of the backend's B-tree and the one it pushes out comes off
+// the start, so a commit of many token requests writes a page or two of them, where keys
+// spread over the whole tree (the token's id) made it write a page per token.
 type issuedRec struct {
 	Seq   uint64      `json:"seq"`
 	Token IssuedToken `json:"token"`
 }
+
+func (r issuedRec) key() string { return fmt.Sprintf("%020d", r.Seq) }
 
 // String is the grant's record key: the three ids, which hold no unit separator.
 func (k grantKey) String() string { return k.clientID + "\x1f" + k.userID + "\x1f" + k.vehicleID }
