@@ -3,11 +3,14 @@ package store
 import (
 	"cmp"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"maps"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	sandbox "github.com/smartcar-sandbox/smartcar-sandbox"
@@ -557,14 +560,90 @@ func (s *Store) records() []Record {
 // load lays the backend's records over the seeded fixtures: stored records win, fixture
 // records the backend does not hold stay.
 func (s *Store) load(recs []Record) error {
+	bulk, err := decodeBulkParallel(recs)
+	if err != nil {
+		return err
+	}
 	var issued []issuedRec
-	for _, r := range recs {
+	for i, r := range recs {
+		if bulk[i] != nil {
+			s.putBulk(r, bulk[i])
+			continue
+		}
 		if err := s.loadRecord(r, &issued); err != nil {
 			return fmt.Errorf("store: record %s %q: %w", r.Kind, r.Key, err)
 		}
 	}
 	s.mergeIssued(issued)
 	return nil
+}
+
+// decodeBulk decodes a record of the kinds a big database holds tens of thousands of (each
+// signed-in user leaves an account, vehicles, grants, a code and refresh tokens); nil for
+// another kind.
+func decodeBulk(r Record) (any, error) {
+	switch r.Kind {
+	case kindAccount:
+		return decodeNew[sandbox.Account](r.Value)
+	case kindVehicle:
+		return decodeNew[sandbox.Vehicle](r.Value)
+	case kindGrant:
+		return decodeNew[sandbox.Grant](r.Value)
+	case kindCode:
+		return decodeNew[sandbox.AuthCode](r.Value)
+	case kindRefresh:
+		return decodeNew[sandbox.RefreshToken](r.Value)
+	}
+	return nil, nil
+}
+
+func decodeNew[V any](b []byte) (any, error) {
+	v := new(V)
+	if err := json.Unmarshal(b, v); err != nil {
+		return nil, err
+	}
+	return v, nil
+}
+
+// putBulk lays a record decodeBulk decoded over the state.
+func (s *Store) putBulk(r Record, v any) {
+	switch v := v.(type) {
+	case *sandbox.Account:
+		s.putAccountLocked(*v)
+	case *sandbox.Vehicle:
+		s.vehicles[r.Key] = v
+	case *sandbox.Grant:
+		s.grants[grantKey{v.ClientID, v.UserID, v.VehicleID}] = v
+	case *sandbox.AuthCode:
+		s.codes[r.Key] = v
+	case *sandbox.RefreshToken:
+		s.refresh.put(*v)
+	}
+}
+
+// decodeBulkParallel decodes the records of the bulk kinds (see decodeBulk) on every CPU:
+// decoding JSON is most of what opening a big database costs. out[i] is recs[i]'s value,
+// nil for the other kinds.
+func decodeBulkParallel(recs []Record) ([]any, error) {
+	out := make([]any, len(recs))
+	workers := runtime.GOMAXPROCS(0)
+	errs := make([]error, workers)
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Go(func() {
+			// Interleaved, so every worker gets its share of each kind's records.
+			for i := w; i < len(recs); i += workers {
+				v, err := decodeBulk(recs[i])
+				if err != nil {
+					errs[w] = fmt.Errorf("store: record %s %q: %w", recs[i].Kind, recs[i].Key, err)
+					return
+				}
+				out[i] = v
+			}
+		})
+	}
+	wg.Wait()
+	return out, errors.Join(errs...)
 }
 
 // mergeIssued adds issued tokens read from the backend to the ones held, replacing any with
@@ -596,28 +675,12 @@ func (s *Store) loadRecord(r Record, issued *[]issuedRec) error {
 	switch r.Kind {
 	case kindApp:
 		return decodeInto(r.Value, s.apps, r.Key)
-	case kindAccount:
-		var a sandbox.Account
-		if err := json.Unmarshal(r.Value, &a); err != nil {
+	case kindAccount, kindVehicle, kindGrant, kindCode, kindRefresh:
+		v, err := decodeBulk(r)
+		if err != nil {
 			return err
 		}
-		s.putAccountLocked(a)
-	case kindVehicle:
-		return decodeInto(r.Value, s.vehicles, r.Key)
-	case kindGrant:
-		var g sandbox.Grant
-		if err := json.Unmarshal(r.Value, &g); err != nil {
-			return err
-		}
-		s.grants[grantKey{g.ClientID, g.UserID, g.VehicleID}] = &g
-	case kindCode:
-		return decodeInto(r.Value, s.codes, r.Key)
-	case kindRefresh:
-		var t sandbox.RefreshToken
-		if err := json.Unmarshal(r.Value, &t); err != nil {
-			return err
-		}
-		s.refresh.put(t)
+		s.putBulk(r, v)
 	case kindRevoked:
 		return decodeValue(r.Value, s.revoked, r.Key)
 	case kindExpiredNow:

@@ -200,3 +200,29 @@ func TestTokenRequestIsOneCommit(t *testing.T) {
 		}
 	}
 }
+
+// A record that does not decode stops the store from opening, naming the record, whichever
+// way it is decoded (the bulk kinds on every CPU, the others one by one).
+func TestUndecodableRecordFailsOpen(t *testing.T) {
+	for _, kind := range []string{kindVehicle, kindRefresh, kindRevoked} {
+		t.Run(kind, func(t *testing.T) {
+			dir := t.TempDir()
+			b, err := OpenSQLite(dir)
+			if err != nil {
+				t.Fatal(err)
+			}
+			recs := []Record{{Kind: kind, Key: "bad", Value: []byte(`{"truncated`)}}
+			for i := range 50 { // good records around it, so it is not the first any worker meets
+				recs = append(recs, Record{Kind: kindRevoked, Key: fmt.Sprint("jti-", i), Value: mustJSON(t0)})
+			}
+			if err := b.Commit(false, recs); err != nil {
+				t.Fatal(err)
+			}
+			b.Close()
+			_, err = New(testDataset(), Options{DataDir: dir})
+			if err == nil || !strings.Contains(err.Error(), kind) || !strings.Contains(err.Error(), `"bad"`) {
+				t.Errorf("New = %v, want an error naming record %s \"bad\"", err, kind)
+			}
+		})
+	}
+}
