@@ -77,8 +77,7 @@ func (tx *tx) recordIssued(t IssuedToken) {
 	t.VehicleIDs = append([]string(nil), t.VehicleIDs...)
 	t.Permissions = append([]string(nil), t.Permissions...)
 	if tx.durable {
-		old, oldSeq := s.issued, s.issuedSeq
-		tx.undo = append(tx.undo, func() { s.issued, s.issuedSeq = old, oldSeq })
+		tx.undo = append(tx.undo, s.capture(kindIssued, ""))
 	}
 	s.issuedSeq++
 	rec := issuedRec{Seq: s.issuedSeq, Token: t}

@@ -99,10 +99,9 @@ type txResult struct {
 // groupTx runs fn with a durable backend. Writers that arrive while a commit is on its way
 // queue up; the next leader runs every queued transaction under the write lock, one after
 // the other, and commits them as one backend transaction (one fsync for all), then answers
-// each and hands the lead to the first writer that queued meanwhile. Readers wait for the
-// lock as they would for a single commit, so none sees a change before it is durable; if the
-// commit fails every transaction of the group is undone (newest first) and each gets
-// ErrNotSaved.
+// each and hands the lead to the first writer that queued meanwhile. No reader sees a change
+// before it is durable (see commitGroup); if the commit fails every transaction of the group
+// is undone (newest first) and each gets ErrNotSaved.
 func (s *Store) groupTx(fn func(t *tx) error) error {
 	p := &pendingTx{fn: fn, done: make(chan txResult, 1)}
 	s.qmu.Lock()
@@ -130,9 +129,21 @@ func (s *Store) groupTx(fn func(t *tx) error) error {
 	return (<-p.done).err
 }
 
-// commitGroup runs and commits a group of transactions, answering each. With a shared
-// backend the group runs inside the backend's writing transaction, after the other
-// sandboxes' writes since the last one have been applied.
+// commitGroup runs and commits a group of transactions, answering each.
+//
+// With a backend of its own (SQLite) the group runs under the write lock, and then, before
+// the lock is let go for the commit, its changes are taken back out of memory (the undo
+// every transaction keeps) and a redo is kept: readers meanwhile see the state as it was
+// before the group, which is what the backend holds, instead of waiting for the fsync; the
+// redo puts the changes back under the lock once they are committed, before any writer of
+// the group is answered. So no reader ever sees a change the backend does not hold, and a
+// failed commit has nothing left to undo. Writers still wait: the next group runs only
+// after this one is back in memory.
+//
+// With a shared backend the group runs inside the backend's writing transaction, after the
+// other sandboxes' writes since the last one have been applied, all under the lock: a
+// catch-up while the lock was out could apply another sandbox's newer write of a record that
+// the redo would then overwrite.
 func (s *Store) commitGroup(group []*pendingTx) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -180,12 +191,23 @@ func (s *Store) commitGroup(group []*pendingTx) {
 		}
 	} else {
 		run()
-		err = s.commit(applied, full)
+		changes := s.changesOf(applied, full)
+		redo := s.redoOf(applied, full)
+		rollback(applied)
+		s.mu.Unlock()
+		err = s.commit(changes, full)
+		s.mu.Lock()
+		if err == nil {
+			for _, f := range redo {
+				f()
+			}
+		}
+		applied = nil // out of memory already: nothing to undo
 	}
 	if err != nil {
-		for j := len(applied) - 1; j >= 0; j-- {
-			applied[j].rollback()
-			errs[appliedAt[j]] = err
+		rollback(applied)
+		for _, i := range appliedAt {
+			errs[i] = err
 		}
 	}
 	for i, p := range group {
@@ -207,18 +229,24 @@ func (t *tx) touch(kind, key string) {
 	}
 	t.touched[k] = true
 	t.dirty = append(t.dirty, k)
-	s := t.s
+	t.undo = append(t.undo, t.s.capture(kind, key))
+}
+
+// capture returns what puts the record (kind, key) back as it is now, whatever changes it
+// meanwhile: a transaction's undo (captured before it changes the record) and, for a group
+// committed without the lock (see commitGroup), its redo (captured after).
+func (s *Store) capture(kind, key string) func() {
 	switch kind {
 	case kindApp:
 		old, had := s.apps[key]
-		t.undo = append(t.undo, func() { restore(s.apps, key, old, had) })
+		return func() { restore(s.apps, key, old, had) }
 	case kindAccount:
 		old, had := s.accounts[key]
 		var copied sandbox.Account
 		if had {
 			copied = *old
 		}
-		t.undo = append(t.undo, func() {
+		return func() {
 			if a, ok := s.accounts[key]; ok {
 				delete(s.users, a.UserID)
 				delete(s.accounts, key)
@@ -226,10 +254,10 @@ func (t *tx) touch(kind, key string) {
 			if had {
 				s.putAccountLocked(copied)
 			}
-		})
+		}
 	case kindVehicle:
 		old, had := s.vehicles[key]
-		t.undo = append(t.undo, func() { restore(s.vehicles, key, old, had) })
+		return func() { restore(s.vehicles, key, old, had) }
 	case kindGrant:
 		gk := parseGrantKey(key)
 		old, had := s.grants[gk]
@@ -237,50 +265,53 @@ func (t *tx) touch(kind, key string) {
 		if had {
 			copied = *old
 		}
-		t.undo = append(t.undo, func() { restore(s.grants, gk, &copied, had) })
+		return func() { restore(s.grants, gk, &copied, had) }
 	case kindCode:
 		old, had := s.codes[key]
 		var copied sandbox.AuthCode
 		if had {
 			copied = *old // RedeemCode and ExpireCode change a code in place
 		}
-		t.undo = append(t.undo, func() { restore(s.codes, key, &copied, had) })
+		return func() { restore(s.codes, key, &copied, had) }
 	case kindRefresh:
 		_, tok, _ := strings.Cut(key, "/")
 		old, had := s.refresh.get(tok)
-		t.undo = append(t.undo, func() {
+		return func() {
 			s.refresh.remove(tok)
 			if had {
 				s.refresh.put(old)
 			}
-		})
+		}
 	case kindRevoked:
 		old, had := s.revoked[key]
-		t.undo = append(t.undo, func() { restore(s.revoked, key, old, had) })
+		return func() { restore(s.revoked, key, old, had) }
 	case kindExpiredNow:
 		old, had := s.expiredNow[key]
-		t.undo = append(t.undo, func() {
+		return func() {
 			if s.expiredNow == nil {
 				s.expiredNow = make(map[string]time.Time)
 			}
 			restore(s.expiredNow, key, old, had)
-		})
+		}
 	case kindRevokedAuth:
 		n, _ := strconv.ParseUint(key, 10, 64)
 		old, had := s.revokedAuth[n]
-		t.undo = append(t.undo, func() { restore(s.revokedAuth, n, old, had) })
+		return func() { restore(s.revokedAuth, n, old, had) }
 	case kindMeta: // metaAuthSeq
 		old := s.authSeq
-		t.undo = append(t.undo, func() { s.authSeq = old })
+		return func() { s.authSeq = old }
+	case kindIssued: // the whole list, whatever the key
+		old, oldSeq := s.issued, s.issuedSeq
+		return func() { s.issued, s.issuedSeq = old, oldSeq }
 	case kindKey:
 		old, had := s.keys[key]
-		t.undo = append(t.undo, func() { restore(s.keys, key, old, had) })
+		return func() { restore(s.keys, key, old, had) }
 	case kindWebhookSub:
 		old, had := s.webhookSubs[key]
-		t.undo = append(t.undo, func() { restore(s.webhookSubs, key, old, had) })
+		return func() { restore(s.webhookSubs, key, old, had) }
 	case kindWebhookVerified:
 		old, had := s.webhooksVerified[key]
-		t.undo = append(t.undo, func() { restore(s.webhooksVerified, key, old, had) })
+		return func() { restore(s.webhooksVerified, key, old, had) }
 	default:
 		panic("store: touch of unknown kind " + kind)
 	}
@@ -333,10 +364,33 @@ func (t *tx) rollback() {
 	}
 }
 
-// commit writes the records of the transactions txs changed, as they are now, in one
-// backend transaction (with full, the whole state).
-func (s *Store) commit(txs []*tx, full bool) error {
-	changes := s.changesOf(txs, full)
+// rollback undoes the transactions txs, newest first.
+func rollback(txs []*tx) {
+	for j := len(txs) - 1; j >= 0; j-- {
+		txs[j].rollback()
+	}
+}
+
+// redoOf is what puts the changes of the transactions txs back once they were undone: the
+// whole state after a full change, the issued tokens, then every record they changed, each
+// as it is now.
+func (s *Store) redoOf(txs []*tx, full bool) []func() {
+	var redo []func()
+	if full {
+		after := s.state
+		redo = append(redo, func() { s.state = after })
+	}
+	redo = append(redo, s.capture(kindIssued, ""))
+	for _, t := range txs {
+		for _, k := range t.dirty {
+			redo = append(redo, s.capture(k.kind, k.key))
+		}
+	}
+	return redo
+}
+
+// commit writes changes in one backend transaction (with full, they are the whole state).
+func (s *Store) commit(changes []Record, full bool) error {
 	if !full && len(changes) == 0 {
 		return nil
 	}

@@ -226,3 +226,98 @@ func TestUndecodableRecordFailsOpen(t *testing.T) {
 		})
 	}
 }
+
+// gateBackend, once gated, holds each commit until the test lets it go (with the error to
+// fail it with), and says when one has begun.
+type gateBackend struct {
+	Backend
+	gated   atomic.Bool
+	begun   chan struct{}
+	release chan error
+}
+
+func (g *gateBackend) Commit(full bool, changes []Record) error {
+	if !g.gated.Load() {
+		return g.Backend.Commit(full, changes)
+	}
+	g.begun <- struct{}{}
+	if err := <-g.release; err != nil {
+		return err
+	}
+	return g.Backend.Commit(full, changes)
+}
+
+// While a group's commit is on its way (the fsync), readers are not held up and see the
+// state as the backend holds it, without the group's changes; the writers get their answer
+// only once the changes are committed and back in memory, and a failed commit leaves nothing.
+func TestReadersDoNotWaitForCommit(t *testing.T) {
+	for _, failing := range []bool{false, true} {
+		t.Run(fmt.Sprintf("failing=%v", failing), func(t *testing.T) {
+			sq, err := OpenSQLite(t.TempDir())
+			if err != nil {
+				t.Fatal(err)
+			}
+			now := t0
+			g := &gateBackend{Backend: sq, begun: make(chan struct{}), release: make(chan error)}
+			s, err := New(testDataset(), Options{Backend: g, Now: func() time.Time { return now }})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer s.Close()
+			connectAndSaveCode(t, s, "code")
+			var claims *token.Claims
+			rt, err := s.RedeemCode("code", "app", func(sandbox.AuthCode) error { return nil }, time.Hour, testMint(t, &now, &claims))
+			if err != nil {
+				t.Fatal(err)
+			}
+			vid := testDataset().Vehicles[0].ID
+			before := stateJSON(t, s)
+			g.gated.Store(true)
+
+			done := make(chan error, 2)
+			go func() {
+				_, err := s.UpdateVehicle(vid, func(v *sandbox.Vehicle) error { v.State.OdometerKm += 5; return nil })
+				done <- err
+			}()
+			<-g.begun // the first group's commit is on its way
+			go func() {
+				_, err := s.RotateRefreshToken(rt.Token, "app", time.Minute, time.Hour, testMint(t, &now, &claims))
+				done <- err
+			}()
+			read := make(chan string)
+			go func() { read <- stateJSON(t, s) }()
+			select {
+			case got := <-read:
+				if got != before {
+					t.Errorf("a reader during the commit sees changes the backend does not hold yet")
+				}
+			case <-time.After(5 * time.Second):
+				t.Fatal("a reader waited for the commit")
+			}
+			var fail error
+			if failing {
+				fail = errors.New("disk full")
+			}
+			g.release <- fail
+			if err := <-done; failing != errors.Is(err, ErrNotSaved) || !failing && err != nil {
+				t.Fatalf("the first writer: %v", err)
+			}
+			<-g.begun // the second writer's group: it ran on what the first left
+			g.release <- fail
+			if err := <-done; failing != errors.Is(err, ErrNotSaved) || !failing && err != nil {
+				t.Fatalf("the second writer: %v", err)
+			}
+			v, _ := s.Vehicle(vid)
+			_, issued := s.IssuedToken(claims.ID)
+			_, rotated := s.refresh.rec(rt.Token)
+			switch {
+			case failing && stateJSON(t, s) != before:
+				t.Error("the failed commits left changes behind")
+			case !failing && (v.State.OdometerKm != testDataset().Vehicles[0].State.OdometerKm+5 || !issued || !rotated):
+				t.Errorf("after the commits: odometer %v, access token recorded %v, refresh token kept %v", v.State.OdometerKm, issued, rotated)
+			case !failing && len(s.RefreshTokens()) != 2:
+				t.Errorf("after the rotation: %d refresh tokens, want the used one and its successor", len(s.RefreshTokens()))
+			}
+		})
+	}
+}
