@@ -134,7 +134,7 @@ func (s *Store) RedeemCode(code, clientID string, check func(sandbox.AuthCode) e
 		c.UsedAt = now
 		out = sandbox.RefreshToken{Token: text, ClientID: c.ClientID, UserID: c.UserID, VehicleIDs: vehicles,
 			Permissions: c.Permissions, Mode: c.Mode, ExpiresAt: now.Add(refreshTTL), Authorization: c.Authorization}
-		t.touch(kindRefresh, refreshKey(packTime(out.ExpiresAt), text))
+		t.touchRefresh(packTime(out.ExpiresAt), text)
 		s.refresh.put(out)
 		t.mint(mint, out)
 		t.prune()
@@ -156,9 +156,9 @@ func (s *Store) RedeemCode(code, clientID string, check func(sandbox.AuthCode) e
 func (s *Store) SaveRefreshToken(rt sandbox.RefreshToken) error {
 	return s.tx(func(t *tx) error {
 		if r, ok := s.refresh.rec(rt.Token); ok {
-			t.touch(kindRefresh, r.key(rt.Token)) // the record it replaces, under another key if its expiry differs
+			t.touchRefresh(r.expires, rt.Token) // the record it replaces, under another key if its expiry differs
 		}
-		t.touch(kindRefresh, refreshKey(packTime(rt.ExpiresAt), rt.Token))
+		t.touchRefresh(packTime(rt.ExpiresAt), rt.Token)
 		s.refresh.put(rt)
 		t.prune()
 		return nil
@@ -203,8 +203,8 @@ func (s *Store) RotateRefreshToken(tok, clientID string, grace, ttl time.Duratio
 			return ErrGrantEnded
 		}
 		expires := now + int64(ttl)
-		t.touch(kindRefresh, refreshKey(expires, text))
-		t.touch(kindRefresh, r.key(tok))
+		t.touchRefresh(expires, text)
+		t.touchRefresh(r.expires, tok)
 		if len(vehicles) == len(r.g.vehicleIDs) {
 			s.refresh.putUUID(next, r.g, expires) // same chain record: no key to build
 		} else {

@@ -331,6 +331,15 @@ func refreshKey(expires int64, token string) string {
 	return unpackTime(expires).Format(time.RFC3339Nano) + "/" + token
 }
 
+// touchRefresh is touch for the record of the token with text token and expiry expires, its
+// key built only when there is a backend to name it to (in memory a rotation must not pay
+// for it).
+func (t *tx) touchRefresh(expires int64, token string) {
+	if t.durable && !t.full {
+		t.touch(kindRefresh, refreshKey(expires, token))
+	}
+}
+
 // key is the record key of the token with text token and this record.
 func (r refreshRec) key(token string) string { return refreshKey(r.expires, token) }
 

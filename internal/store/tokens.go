@@ -82,15 +82,18 @@ func (tx *tx) recordIssued(t IssuedToken) {
 	s.issuedSeq++
 	rec := issuedRec{Seq: s.issuedSeq, Token: t}
 	s.issued = append(s.issued, rec)
-	tx.write(kindIssued, rec.key(), rec)
+	if tx.durable { // the keys cost a Sprintf each
+		tx.write(kindIssued, rec.key(), rec)
+	}
 	// Drop the oldest by re-slicing: copying the 1,000 kept records into a new array on
 	// every token issued (as this did) made each token response allocate ~170 KB. append
 	// reallocates only when the capacity left over runs out, so the copying is amortised.
 	if n := len(s.issued) - MaxIssuedTokens; n > 0 {
-		for _, gone := range s.issued[:n] {
-			tx.write(kindIssued, gone.key(), nil)
-		}
-		if !tx.durable {
+		if tx.durable {
+			for _, gone := range s.issued[:n] {
+				tx.write(kindIssued, gone.key(), nil)
+			}
+		} else {
 			clear(s.issued[:n]) // let the dropped records' strings go (undo needs them)
 		}
 		s.issued = s.issued[n:]
@@ -218,8 +221,8 @@ func (s *Store) ExpireRefreshToken(tok string) (sandbox.RefreshToken, error) {
 			return ErrNotFound
 		}
 		at := s.expiredAt()
-		t.touch(kindRefresh, r.key(tok)) // the record moves to the key of its new expiry
-		t.touch(kindRefresh, refreshKey(packTime(at), tok))
+		t.touchRefresh(r.expires, tok) // the record moves to the key of its new expiry
+		t.touchRefresh(packTime(at), tok)
 		out, _ = s.refresh.setExpires(tok, at)
 		return nil
 	})
