@@ -18,7 +18,11 @@ import (
 // sandbox started in this process (logging to a file, as the real binary logs to stderr)
 // and writes a CPU profile of both, and a heap profile of what is left alive after it. Skipped unless BENCH_PROFILE names the phase:
 //
-//	BENCH_PROFILE=read go test -run TestProfile ./internal/bench   (read, batch, refresh, flows)
+//	BENCH_PROFILE=read go test -run TestProfile ./internal/bench   (read, batch, refresh, lock, flows)
+//
+// BENCH_DATA_DIR=1 runs the sandbox with -data-dir on a fresh database (the durable phase's
+// state-changing requests: refresh, lock).
+//
 //	go tool pprof -top -cum /tmp/bench-read.cpu
 //	go tool pprof -sample_index=inuse_space -top /tmp/bench-read.heap
 func TestProfile(t *testing.T) {
@@ -33,7 +37,11 @@ func TestProfile(t *testing.T) {
 	defer logf.Close()
 	// The binary's defaults (request log, admin API, simulator), so the profile shows what
 	// make bench measures.
-	cfg, err := config.Parse([]string{"-addr", "127.0.0.1:0", "-log-format", "text"}, func(string) string { return "" }, io.Discard)
+	args := []string{"-addr", "127.0.0.1:0", "-log-format", "text"}
+	if os.Getenv("BENCH_DATA_DIR") != "" {
+		args = append(args, "-data-dir", t.TempDir())
+	}
+	cfg, err := config.Parse(args, func(string) string { return "" }, io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -43,7 +51,7 @@ func TestProfile(t *testing.T) {
 	}
 	defer a.Shutdown(context.Background())
 	ctx := context.Background()
-	c := &Client{Base: a.Origin, HTTP: NewClient(64), App: DemoApp}
+	c := &Client{Base: a.Origin, HTTP: NewClient(64), App: DemoApp, Scope: durableScope}
 	tok, err := c.Flow(ctx, DemoUser)
 	if err != nil {
 		t.Fatal(err)
@@ -68,6 +76,8 @@ func TestProfile(t *testing.T) {
 			chains[w] = tk.Refresh
 			return err
 		}
+	case "lock":
+		op = c.Lock(tok.VehicleID, tok.Access)
 	case "flows":
 		op = func(ctx context.Context, w int) error {
 			_, err := c.Flow(ctx, fmt.Sprintf("bench-user-%d@sandbox.test", w))

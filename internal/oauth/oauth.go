@@ -306,6 +306,7 @@ func (h *Handler) exchangeCode(app sandbox.Application, code, redirectURI string
 	if code == "" {
 		return nil, invalidRequest("The code parameter is missing.")
 	}
+	var claims *token.Claims
 	t, err := h.store.RedeemCode(code, app.ClientID, func(c sandbox.AuthCode) error {
 		if !h.now().Before(c.ExpiresAt) { // codes live 10 minutes
 			return invalidCode(code)
@@ -314,13 +315,13 @@ func (h *Handler) exchangeCode(app sandbox.Application, code, redirectURI string
 			return invalidGrant("Unauthorized redirect_uri: " + shorten(redirectURI))
 		}
 		return nil
-	}, RefreshTTL)
+	}, RefreshTTL, h.mint(&claims))
 	if errors.Is(err, store.ErrNotFound) || errors.Is(err, store.ErrCodeUsed) || errors.Is(err, store.ErrGrantEnded) {
 		return nil, invalidCode(code)
 	} else if err != nil {
 		return nil, err
 	}
-	return h.issue(t)
+	return h.issue(t, claims)
 }
 
 // Exchange trades a code for tokens as POST /oauth/token does for the code's application with
@@ -356,7 +357,8 @@ func (h *Handler) refresh(app sandbox.Application, rt string) (*Response, error)
 	if rt == "" {
 		return nil, invalidRequest("The refresh_token parameter is missing.")
 	}
-	t, err := h.store.RotateRefreshToken(rt, app.ClientID, RefreshGrace, RefreshTTL)
+	var claims *token.Claims
+	t, err := h.store.RotateRefreshToken(rt, app.ClientID, RefreshGrace, RefreshTTL, h.mint(&claims))
 	if err != nil {
 		if errors.Is(err, store.ErrNotFound) || errors.Is(err, store.ErrExpired) ||
 			errors.Is(err, store.ErrRefreshUsed) || errors.Is(err, store.ErrGrantEnded) {
@@ -364,13 +366,24 @@ func (h *Handler) refresh(app sandbox.Application, rt string) (*Response, error)
 		}
 		return nil, err
 	}
-	return h.issue(t)
+	return h.issue(t, claims)
 }
 
-// issue mints an access token for the refresh token t (already stored) and answers with both.
-func (h *Handler) issue(t sandbox.RefreshToken) (*Response, error) {
-	at, _, err := h.tokens.IssueVehicle(token.VehicleGrant{ClientID: t.ClientID, UserID: t.UserID, VehicleIDs: t.VehicleIDs,
-		Permissions: t.Permissions, Mode: t.Mode, Authorization: t.Authorization})
+// mint makes the access token handed out with a refresh token inside the store transaction
+// that stores the refresh token, which records it too (one commit for the whole request),
+// and leaves its claims in *claims.
+func (h *Handler) mint(claims **token.Claims) store.Mint {
+	return func(t sandbox.RefreshToken) *token.Claims {
+		*claims = h.tokens.VehicleClaims(token.VehicleGrant{ClientID: t.ClientID, UserID: t.UserID, VehicleIDs: t.VehicleIDs,
+			Permissions: t.Permissions, Mode: t.Mode, Authorization: t.Authorization})
+		return *claims
+	}
+}
+
+// issue signs the access token minted (and recorded) with the refresh token t and answers
+// with both.
+func (h *Handler) issue(t sandbox.RefreshToken, claims *token.Claims) (*Response, error) {
+	at, err := h.tokens.Sign(claims)
 	if err != nil {
 		return nil, err
 	}

@@ -113,18 +113,14 @@ func mountAdmin(r *mux.Router, d Deps, run func(connect.Request) (connect.Result
 }
 
 // RecordTokens is the token.Issuer OnIssue hook that remembers issued access tokens in the
-// store, so the admin API can list, expire and revoke them.
+// store, so the admin API can list, expire and revoke them. A token the store recorded in the
+// transaction it was minted in (the token endpoint's, see store.Mint) is not recorded again.
 func RecordTokens(st *store.Store, log interface{ Error(string, ...any) }) func(*token.Claims) {
 	return func(c *token.Claims) {
-		t := store.IssuedToken{ID: c.ID, Kind: c.Kind, ClientID: c.ClientID, UserID: c.UserID(),
-			VehicleIDs: c.VehicleIDs, Permissions: c.Permissions, Authorization: c.Authorization}
-		if c.IssuedAt != nil {
-			t.IssuedAt = c.IssuedAt.Time.UTC()
+		if c.Recorded {
+			return
 		}
-		if c.ExpiresAt != nil {
-			t.ExpiresAt = c.ExpiresAt.Time.UTC()
-		}
-		if err := st.RecordIssuedToken(t); err != nil && log != nil {
+		if err := st.RecordIssuedToken(store.IssuedFromClaims(c)); err != nil && log != nil {
 			log.Error("recording an issued token", "error", err)
 		}
 	}

@@ -98,7 +98,8 @@ func (s *Store) ConsumeCode(code string) (sandbox.AuthCode, error) {
 // RedeemCode exchanges clientID's authorization code for the first refresh token of its
 // chain, which expires after refreshTTL; the change is saved before it returns. check is the
 // caller's own test of the code (expiry, redirect_uri); it runs under the store's lock (so it
-// must not call the store), and an error from it is returned as is. Errors:
+// must not call the store), and an error from it is returned as is. The access token mint
+// makes with the refresh token is recorded in the same transaction (see Mint). Errors:
 //
 //   - ErrNotFound: no such code, or another application's (which is left as it was: only
 //     its own application may use it, or end what it gave by replaying it).
@@ -107,7 +108,7 @@ func (s *Store) ConsumeCode(code string) (sandbox.AuthCode, error) {
 //
 // On any error but ErrCodeUsed nothing changed. The returned token's lists are shared with
 // the store: do not change them.
-func (s *Store) RedeemCode(code, clientID string, check func(sandbox.AuthCode) error, refreshTTL time.Duration) (sandbox.RefreshToken, error) {
+func (s *Store) RedeemCode(code, clientID string, check func(sandbox.AuthCode) error, refreshTTL time.Duration, mint Mint) (sandbox.RefreshToken, error) {
 	text := sandbox.NewUUID() // outside the lock: the common case needs it
 	now := s.now().UTC()
 	var out sandbox.RefreshToken
@@ -133,8 +134,9 @@ func (s *Store) RedeemCode(code, clientID string, check func(sandbox.AuthCode) e
 		c.UsedAt = now
 		out = sandbox.RefreshToken{Token: text, ClientID: c.ClientID, UserID: c.UserID, VehicleIDs: vehicles,
 			Permissions: c.Permissions, Mode: c.Mode, ExpiresAt: now.Add(refreshTTL), Authorization: c.Authorization}
-		t.touch(kindRefresh, text)
+		t.touchRefresh(packTime(out.ExpiresAt), text)
 		s.refresh.put(out)
+		t.mint(mint, out)
 		t.prune()
 		return nil
 	})
@@ -153,7 +155,10 @@ func (s *Store) RedeemCode(code, clientID string, check func(sandbox.AuthCode) e
 // come from RedeemCode and RotateRefreshToken).
 func (s *Store) SaveRefreshToken(rt sandbox.RefreshToken) error {
 	return s.tx(func(t *tx) error {
-		t.touch(kindRefresh, rt.Token)
+		if r, ok := s.refresh.rec(rt.Token); ok {
+			t.touchRefresh(r.expires, rt.Token) // the record it replaces, under another key if its expiry differs
+		}
+		t.touchRefresh(packTime(rt.ExpiresAt), rt.Token)
 		s.refresh.put(rt)
 		t.prune()
 		return nil
@@ -165,14 +170,15 @@ func (s *Store) SaveRefreshToken(rt sandbox.RefreshToken) error {
 // A token already used returns, within grace of its first use (Smartcar: one minute), the
 // very successor that first use made, so retries and racing requests never fork the chain
 // (the store forgets used tokens Options.RefreshGrace after their use, so grace may not be
-// longer).
+// longer). The access token mint makes with the successor is recorded in the same
+// transaction (see Mint).
 // Errors, on which nothing changed:
 //
 //   - ErrNotFound: no such token (or forgotten after its grace), or another application's.
 //   - ErrExpired, ErrRefreshUsed (used longer than grace ago), ErrGrantEnded.
 //
 // The returned token's lists are shared with the store: do not change them.
-func (s *Store) RotateRefreshToken(tok, clientID string, grace, ttl time.Duration) (sandbox.RefreshToken, error) {
+func (s *Store) RotateRefreshToken(tok, clientID string, grace, ttl time.Duration, mint Mint) (sandbox.RefreshToken, error) {
 	text := sandbox.NewUUID() // outside the lock: the common case needs it
 	next, _ := parseCanonicalUUID(text)
 	now := packTime(s.now())
@@ -187,16 +193,18 @@ func (s *Store) RotateRefreshToken(tok, clientID string, grace, ttl time.Duratio
 		}
 		if r.used != noTime {
 			var err error
-			out, err = s.successorLocked(r, now, grace)
+			if out, err = s.successorLocked(r, now, grace); err == nil {
+				t.mint(mint, out)
+			}
 			return err
 		}
 		vehicles := s.connectedLocked(r.g.clientID, r.g.userID, r.g.vehicleIDs, r.g.authorization)
 		if len(vehicles) == 0 {
 			return ErrGrantEnded
 		}
-		t.touch(kindRefresh, text)
-		t.touch(kindRefresh, tok)
 		expires := now + int64(ttl)
+		t.touchRefresh(expires, text)
+		t.touchRefresh(r.expires, tok)
 		if len(vehicles) == len(r.g.vehicleIDs) {
 			s.refresh.putUUID(next, r.g, expires) // same chain record: no key to build
 		} else {
@@ -205,6 +213,7 @@ func (s *Store) RotateRefreshToken(tok, clientID string, grace, ttl time.Duratio
 		}
 		s.refresh.markUsed(tok, now, next)
 		out = s.refresh.uuids.recs[next].token(text)
+		t.mint(mint, out)
 		t.prune()
 		return nil
 	})

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	sandbox "github.com/smartcar-sandbox/smartcar-sandbox"
+	"github.com/smartcar-sandbox/smartcar-sandbox/internal/token"
 )
 
 // The conformance suite: the behaviours every backend must show, run against each (dex's
@@ -131,7 +132,7 @@ func testCodeExchangedOnce(t *testing.T, b backendUnderTest) {
 	var won, replayed atomic.Int32
 	for range 16 {
 		wg.Go(func() {
-			_, err := s.RedeemCode("code", "app", func(sandbox.AuthCode) error { return nil }, time.Hour)
+			_, err := s.RedeemCode("code", "app", func(sandbox.AuthCode) error { return nil }, time.Hour, nil)
 			switch {
 			case err == nil:
 				won.Add(1)
@@ -156,7 +157,7 @@ func testRefreshRotatesOnce(t *testing.T, b backendUnderTest) {
 	now := t0
 	s, reopen, _ := b.open(t, &now)
 	connectAndSaveCode(t, s, "code")
-	first, err := s.RedeemCode("code", "app", func(sandbox.AuthCode) error { return nil }, time.Hour)
+	first, err := s.RedeemCode("code", "app", func(sandbox.AuthCode) error { return nil }, time.Hour, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -164,7 +165,7 @@ func testRefreshRotatesOnce(t *testing.T, b backendUnderTest) {
 	got := make([]string, 16)
 	for i := range got {
 		wg.Go(func() {
-			next, err := s.RotateRefreshToken(first.Token, "app", time.Minute, time.Hour)
+			next, err := s.RotateRefreshToken(first.Token, "app", time.Minute, time.Hour, nil)
 			if err != nil {
 				t.Errorf("RotateRefreshToken: %v", err)
 			}
@@ -182,11 +183,11 @@ func testRefreshRotatesOnce(t *testing.T, b backendUnderTest) {
 	}
 	// After a restart, within grace: still the same successor; after grace: refused.
 	s2 := reopen()
-	if next, err := s2.RotateRefreshToken(first.Token, "app", time.Minute, time.Hour); err != nil || next.Token != got[0] {
+	if next, err := s2.RotateRefreshToken(first.Token, "app", time.Minute, time.Hour, nil); err != nil || next.Token != got[0] {
 		t.Errorf("after restart: %q, %v; want the same successor %q", next.Token, err, got[0])
 	}
 	now = now.Add(2 * time.Minute)
-	if _, err := s2.RotateRefreshToken(first.Token, "app", time.Minute, time.Hour); !errors.Is(err, ErrRefreshUsed) && !errors.Is(err, ErrNotFound) {
+	if _, err := s2.RotateRefreshToken(first.Token, "app", time.Minute, time.Hour, nil); !errors.Is(err, ErrRefreshUsed) && !errors.Is(err, ErrNotFound) {
 		t.Errorf("after grace: %v, want ErrRefreshUsed or ErrNotFound", err)
 	}
 }
@@ -245,7 +246,7 @@ func testEveryChangeSurvivesRestart(t *testing.T, b backendUnderTest) {
 	if err := s.SaveCode(sandbox.AuthCode{Code: "unused", ClientID: "app", ExpiresAt: now.Add(time.Minute)}); err != nil {
 		t.Fatal(err)
 	}
-	rt, err := s.RedeemCode("code", "app", func(sandbox.AuthCode) error { return nil }, time.Hour)
+	rt, err := s.RedeemCode("code", "app", func(sandbox.AuthCode) error { return nil }, time.Hour, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -272,10 +273,10 @@ func testEveryChangeSurvivesRestart(t *testing.T, b backendUnderTest) {
 	if _, ok := s2.AccountByUserID(gen.UserID); !ok {
 		t.Error("the generated account was lost")
 	}
-	if _, err := s2.RotateRefreshToken(rt.Token, "app", time.Minute, time.Hour); err != nil {
+	if _, err := s2.RotateRefreshToken(rt.Token, "app", time.Minute, time.Hour, nil); err != nil {
 		t.Errorf("the refresh token after restart: %v", err)
 	}
-	if _, err := s2.RedeemCode("code", "app", func(sandbox.AuthCode) error { return nil }, time.Hour); !errors.Is(err, ErrCodeUsed) {
+	if _, err := s2.RedeemCode("code", "app", func(sandbox.AuthCode) error { return nil }, time.Hour, nil); !errors.Is(err, ErrCodeUsed) {
 		t.Errorf("the used code after restart: %v, want ErrCodeUsed", err)
 	}
 	if got := s2.IssuedTokens(); len(got) != 2 || got[0].ID != "t2" {
@@ -293,13 +294,27 @@ func testFailedCommitChangesNothing(t *testing.T, b backendUnderTest) {
 	}
 	connectAndSaveCode(t, s, "code")
 	vid := testDataset().Vehicles[0].ID
+	var chain sandbox.RefreshToken
+	var claims *token.Claims
 	changes := []func() error{
 		func() error {
 			_, err := s.UpdateVehicle(vid, func(v *sandbox.Vehicle) error { v.State.OdometerKm++; return nil })
 			return err
 		},
+		// A token request: the code's use, the refresh token and the access token's record
+		// are one commit, so none of them stays when it fails.
 		func() error {
-			_, err := s.RedeemCode("code", "app", func(sandbox.AuthCode) error { return nil }, time.Hour)
+			rt, err := s.RedeemCode("code", "app", func(sandbox.AuthCode) error { return nil }, time.Hour, testMint(t, &now, &claims))
+			if err == nil {
+				chain = rt
+			}
+			return err
+		},
+		func() error {
+			rt, err := s.RotateRefreshToken(chain.Token, "app", time.Minute, time.Hour, testMint(t, &now, &claims))
+			if err == nil {
+				chain = rt
+			}
 			return err
 		},
 		func() error { _, err := s.Disconnect(GrantFilter{ClientID: "app"}); return err },
@@ -322,11 +337,31 @@ func testFailedCommitChangesNothing(t *testing.T, b backendUnderTest) {
 			t.Errorf("change %d: the state changed although the commit failed", i)
 		}
 		if got := stateJSON(t, reopen()); got != before {
-			t.Errorf("change %d: a restart sees another state", i)
+			t.Errorf("change %d: a restart sees another state:\nwant %s\ngot  %s", i, before, got)
 		}
 		if err := change(); err != nil {
 			t.Errorf("change %d once commits work: %v", i, err)
 		}
+	}
+	if claims == nil || !claims.Recorded {
+		t.Fatal("the token requests minted no recorded access token")
+	}
+	if _, ok := s.IssuedToken(claims.ID); !ok {
+		t.Error("the access token of the last token request is not recorded")
+	}
+}
+
+// testMint is a Mint as the token endpoint's (see oauth.Handler.mint): the claims of an access
+// token for the refresh token, made by a real issuer at *now, kept in *got.
+func testMint(t *testing.T, now *time.Time, got **token.Claims) Mint {
+	iss, err := token.NewIssuer(make([]byte, 32), func() time.Time { return *now })
+	if err != nil {
+		t.Fatal(err)
+	}
+	return func(rt sandbox.RefreshToken) *token.Claims {
+		*got = iss.VehicleClaims(token.VehicleGrant{ClientID: rt.ClientID, UserID: rt.UserID, VehicleIDs: rt.VehicleIDs,
+			Permissions: rt.Permissions, Mode: rt.Mode, Authorization: rt.Authorization})
+		return *got
 	}
 }
 
@@ -335,7 +370,7 @@ func testDisconnectEndsTokens(t *testing.T, b backendUnderTest) {
 	now := t0
 	s, reopen, _ := b.open(t, &now)
 	connectAndSaveCode(t, s, "code")
-	rt, err := s.RedeemCode("code", "app", func(sandbox.AuthCode) error { return nil }, time.Hour)
+	rt, err := s.RedeemCode("code", "app", func(sandbox.AuthCode) error { return nil }, time.Hour, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -347,7 +382,7 @@ func testDisconnectEndsTokens(t *testing.T, b backendUnderTest) {
 		stores = append(stores, reopen())
 	}
 	for i, st := range stores {
-		if _, err := st.RotateRefreshToken(rt.Token, "app", time.Minute, time.Hour); !errors.Is(err, ErrNotFound) {
+		if _, err := st.RotateRefreshToken(rt.Token, "app", time.Minute, time.Hour, nil); !errors.Is(err, ErrNotFound) {
 			t.Errorf("store %d: the refresh token after disconnect: %v, want ErrNotFound", i, err)
 		}
 		if _, ok := st.TokenGrant("app", "u1", testDataset().Vehicles[0].ID, rt.Authorization); ok {

@@ -45,7 +45,8 @@ func newControlState() controlState {
 // ControlGeneration changes whenever a fault rule or a setting may have changed.
 func (s *Store) ControlGeneration() uint64 { return s.control.gen.Load() }
 
-// undoControl keeps a control record's value for a transaction's undo (see tx.touch).
+// undoControl keeps a control record's value and returns what puts it back: a transaction's
+// undo, or the redo of a commit in flight (see Store.capture).
 func (c *controlState) undoControl(kind, key string) func() {
 	if kind == kindFault {
 		old, had := c.faultRules[key]

@@ -137,8 +137,10 @@ func (s *Store) restore(snap *snapshot) {
 }
 
 func (s *Store) restoreTokens(snap *snapshot) {
-	s.issued = append(s.issued, snap.Issued...)
-	s.issuedSeq += uint64(len(snap.Issued))
+	for _, t := range snap.Issued {
+		s.issuedSeq++
+		s.issued = append(s.issued, issuedRec{Seq: s.issuedSeq, Token: t})
+	}
 	for k, v := range snap.ExpiredNow {
 		if s.expiredNow == nil {
 			s.expiredNow = make(map[string]time.Time)

@@ -26,6 +26,14 @@ var postgresMigrations = []string{
 	ALTER TABLE records ADD COLUMN version BIGINT NOT NULL DEFAULT nextval('records_version');
 	ALTER TABLE records ALTER COLUMN value DROP NOT NULL;
 	CREATE INDEX records_by_version ON records (version)`,
+	// Issued tokens keyed by their number and refresh tokens by their expiry first
+	// (see sqliteMigrations[1]). Tombstones under the old keys go: every sandbox on the
+	// database starts again from a snapshot with the new schema.
+	`UPDATE records SET key = lpad(convert_from(value, 'UTF8')::jsonb->>'seq', 20, '0')
+		WHERE kind = 'issued' AND value IS NOT NULL;
+	UPDATE records SET key = (convert_from(value, 'UTF8')::jsonb->>'expiresAt') || '/' || key
+		WHERE kind = 'refresh' AND value IS NOT NULL;
+	DELETE FROM records WHERE kind IN ('issued', 'refresh') AND value IS NULL`,
 }
 
 // pgWriteLock is the advisory lock every writing transaction holds: writes commit one at a

@@ -308,14 +308,47 @@ func (t *tx) deleteRefreshIf(drop func(r refreshRec) bool) {
 		// Name them before they go: touch keeps each one's value for undo.
 		for u, r := range rt.uuids.recs {
 			if drop(r) {
-				t.touch(kindRefresh, sandbox.FormatUUID(u))
+				t.touch(kindRefresh, r.key(sandbox.FormatUUID(u)))
 			}
 		}
 		for k, r := range rt.texts.recs {
 			if drop(r) {
-				t.touch(kindRefresh, k)
+				t.touch(kindRefresh, r.key(k))
 			}
 		}
 	}
 	rt.deleteIf(drop)
+}
+
+// refreshKey is a refresh token's record key: its expiry as its JSON spells it (RFC 3339 in
+// UTC, which sorts by time but for the trailing zeros Go leaves out), then its text. The
+// sandbox gives every token the same lifetime, so keys sort by when the tokens were made:
+// a rotation marks used a token made a moment ago and adds one made now, and the records a
+// commit of many rotations writes are neighbours at the end of a backend's B-tree (SQLite's,
+// PostgreSQL's), a few pages in all, where keys spread over the whole tree (the texts alone,
+// random UUIDs) made it write two pages per rotation. A change of expiry moves the record.
+func refreshKey(expires int64, token string) string {
+	return unpackTime(expires).Format(time.RFC3339Nano) + "/" + token
+}
+
+// touchRefresh is touch for the record of the token with text token and expiry expires, its
+// key built only when there is a backend to name it to (in memory a rotation must not pay
+// for it).
+func (t *tx) touchRefresh(expires int64, token string) {
+	if t.durable && !t.full {
+		t.touch(kindRefresh, refreshKey(expires, token))
+	}
+}
+
+// key is the record key of the token with text token and this record.
+func (r refreshRec) key(token string) string { return refreshKey(r.expires, token) }
+
+// storedRefresh is the token a refreshKey names, if one is stored under that key.
+func (rt *refreshTokens) stored(key string) (sandbox.RefreshToken, bool) {
+	_, tok, _ := strings.Cut(key, "/")
+	r, ok := rt.rec(tok)
+	if !ok || r.key(tok) != key {
+		return sandbox.RefreshToken{}, false
+	}
+	return r.token(tok), true
 }

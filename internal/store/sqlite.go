@@ -7,6 +7,8 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 	"sync"
 
 	_ "modernc.org/sqlite" // the pure-Go SQLite driver: the binary stays static with CGO_ENABLED=0
@@ -24,6 +26,28 @@ var sqliteMigrations = []string{
 		value BLOB NOT NULL,
 		PRIMARY KEY (kind, key)
 	) WITHOUT ROWID`,
+	// Issued tokens keyed by their number and refresh tokens by their expiry first, so a
+	// commit's records are neighbours (see issuedRec and refreshKey); and the records in a
+	// rowid table, keyed by a unique index: a WITHOUT ROWID table keeps at most ~1 KB of a
+	// row in its B-tree page and puts the rest in an overflow page of its own, so every
+	// vehicle (1.1 KB of JSON) took two pages, one nearly empty (a 10,000-user database: 62
+	// MB for 21 MB of records, all read at start). Values are JSON text held as BLOBs, which
+	// SQLite's JSON functions would read as JSONB: hence the casts.
+	`CREATE TABLE records_by_id (
+		id    INTEGER PRIMARY KEY,
+		kind  TEXT NOT NULL,
+		key   TEXT NOT NULL,
+		value BLOB NOT NULL,
+		UNIQUE (kind, key)
+	);
+	INSERT INTO records_by_id (kind, key, value)
+		SELECT kind, CASE kind
+			WHEN 'issued' THEN printf('%020d', json_extract(CAST(value AS TEXT), '$.seq'))
+			WHEN 'refresh' THEN json_extract(CAST(value AS TEXT), '$.expiresAt') || '/' || key
+			ELSE key END, value
+		FROM records ORDER BY kind, key;
+	DROP TABLE records;
+	ALTER TABLE records_by_id RENAME TO records`,
 }
 
 // SQLite is the Backend of a data dir: DIR/sandbox.db in WAL mode with synchronous=FULL, so
@@ -44,7 +68,9 @@ func OpenSQLite(dir string) (*SQLite, error) {
 	}
 	path := filepath.Join(dir, dbFile)
 	q := url.Values{}
-	for _, p := range []string{"journal_mode(WAL)", "synchronous(FULL)", "busy_timeout(10000)", "foreign_keys(ON)"} {
+	// mmap: reads (all of the database at start, pages a commit changes) come from the page
+	// cache without a system call per page; writes still go through the WAL, fsynced.
+	for _, p := range []string{"journal_mode(WAL)", "synchronous(FULL)", "busy_timeout(10000)", "foreign_keys(ON)", "mmap_size(1073741824)"} {
 		q.Add("_pragma", p)
 	}
 	q.Set("_txlock", "immediate")
@@ -112,7 +138,9 @@ func (b *SQLite) Load() ([]Record, error) {
 	if b.closed {
 		return nil, errClosed
 	}
-	rows, err := b.db.Query(`SELECT kind, key, value FROM records ORDER BY kind, key`)
+	// In the table's order, which is close to the keys' (rows are added as records are first
+	// written): sorting here costs less than following the index to each row.
+	rows, err := b.db.Query(`SELECT kind, key, value FROM records`)
 	if err != nil {
 		return nil, err
 	}
@@ -125,7 +153,16 @@ func (b *SQLite) Load() ([]Record, error) {
 		}
 		out = append(out, r)
 	}
-	return out, rows.Err()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	slices.SortFunc(out, func(a, b Record) int {
+		if c := strings.Compare(a.Kind, b.Kind); c != 0 {
+			return c
+		}
+		return strings.Compare(a.Key, b.Key)
+	})
+	return out, nil
 }
 
 // Commit implements Backend.

@@ -399,7 +399,7 @@ func (s *Store) Vehicle(id string) (sandbox.Vehicle, bool) {
 	if !ok {
 		return sandbox.Vehicle{}, false
 	}
-	return cloneVehicle(v), true
+	return v.Clone(), true
 }
 
 // VehicleInto is Vehicle writing the copy into *dst (left alone when the id is unknown), for
@@ -410,7 +410,7 @@ func (s *Store) VehicleInto(id string, dst *sandbox.Vehicle) bool {
 	defer s.mu.RUnlock()
 	v, ok := s.vehicles[id]
 	if ok {
-		cloneVehicleInto(dst, v)
+		v.CloneInto(dst)
 	}
 	return ok
 }
@@ -423,7 +423,7 @@ func (s *Store) VehicleByVIN(vin string) (sandbox.Vehicle, bool) {
 	defer s.mu.RUnlock()
 	for _, v := range s.vehicles {
 		if v.VIN == vin {
-			return cloneVehicle(v), true
+			return v.Clone(), true
 		}
 	}
 	return sandbox.Vehicle{}, false
@@ -436,7 +436,7 @@ func (s *Store) Vehicles() []sandbox.Vehicle {
 	defer s.mu.RUnlock()
 	out := make([]sandbox.Vehicle, 0, len(s.vehicles))
 	for _, v := range s.vehicles {
-		out = append(out, cloneVehicle(v))
+		out = append(out, v.Clone())
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
 	return out

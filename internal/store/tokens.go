@@ -6,6 +6,7 @@ import (
 	"time"
 
 	sandbox "github.com/smartcar-sandbox/smartcar-sandbox"
+	"github.com/smartcar-sandbox/smartcar-sandbox/internal/token"
 )
 
 // This file holds what the admin API needs beyond the Smartcar doors: a bounded record of the
@@ -32,39 +33,78 @@ type IssuedToken struct {
 	Authorization uint64 `json:"authorization,omitempty"`
 }
 
+// IssuedFromClaims is what the store remembers of an access token with claims c.
+func IssuedFromClaims(c *token.Claims) IssuedToken {
+	t := IssuedToken{ID: c.ID, Kind: c.Kind, ClientID: c.ClientID, UserID: c.UserID(),
+		VehicleIDs: c.VehicleIDs, Permissions: c.Permissions, Authorization: c.Authorization}
+	if c.IssuedAt != nil {
+		t.IssuedAt = c.IssuedAt.Time.UTC()
+	}
+	if c.ExpiresAt != nil {
+		t.ExpiresAt = c.ExpiresAt.Time.UTC()
+	}
+	return t
+}
+
+// Mint makes the access token a token request hands out with the refresh token rt: its
+// claims, not signed yet. RedeemCode and RotateRefreshToken call it inside their transaction,
+// under the store's lock (so it must not call the store), and record the token (see
+// IssuedTokens) in that same transaction, so a token request is one commit; the claims come
+// back marked Recorded, for the caller to sign once the transaction is committed. A nil Mint
+// mints nothing.
+type Mint func(rt sandbox.RefreshToken) *token.Claims
+
+// mint records the access token m makes for rt, if any.
+func (t *tx) mint(m Mint, rt sandbox.RefreshToken) {
+	if m == nil {
+		return
+	}
+	c := m(rt)
+	t.recordIssued(IssuedFromClaims(c))
+	c.Recorded = true
+}
+
 // RecordIssuedToken remembers an issued access token.
 func (s *Store) RecordIssuedToken(t IssuedToken) error {
-	t.VehicleIDs = append([]string(nil), t.VehicleIDs...)
-	t.Permissions = append([]string(nil), t.Permissions...)
 	return s.tx(func(tx *tx) error {
-		if tx.durable {
-			old, oldSeq := s.issued, s.issuedSeq
-			tx.undo = append(tx.undo, func() { s.issued, s.issuedSeq = old, oldSeq })
-		}
-		s.issued = append(s.issued, t)
-		s.issuedSeq++
-		tx.write(kindIssued, t.ID, issuedRec{Seq: s.issuedSeq, Token: t})
-		// Drop the oldest by re-slicing: copying the 1,000 kept records into a new array on
-		// every token issued (as this did) made each token response allocate ~170 KB. append
-		// reallocates only when the capacity left over runs out, so the copying is amortised.
-		if n := len(s.issued) - MaxIssuedTokens; n > 0 {
-			for _, gone := range s.issued[:n] {
-				tx.write(kindIssued, gone.ID, nil)
-			}
-			if !tx.durable {
-				clear(s.issued[:n]) // let the dropped records' strings go (undo needs them)
-			}
-			s.issued = s.issued[n:]
-		}
-		now := s.now()
-		for k, exp := range s.expiredNow {
-			if now.After(exp) {
-				tx.touch(kindExpiredNow, k)
-				delete(s.expiredNow, k)
-			}
-		}
+		tx.recordIssued(t)
 		return nil
 	})
+}
+
+func (tx *tx) recordIssued(t IssuedToken) {
+	s := tx.s
+	t.VehicleIDs = append([]string(nil), t.VehicleIDs...)
+	t.Permissions = append([]string(nil), t.Permissions...)
+	if tx.durable {
+		tx.undo = append(tx.undo, s.capture(kindIssued, ""))
+	}
+	s.issuedSeq++
+	rec := issuedRec{Seq: s.issuedSeq, Token: t}
+	s.issued = append(s.issued, rec)
+	if tx.durable { // the keys cost a Sprintf each
+		tx.write(kindIssued, rec.key(), rec)
+	}
+	// Drop the oldest by re-slicing: copying the 1,000 kept records into a new array on
+	// every token issued (as this did) made each token response allocate ~170 KB. append
+	// reallocates only when the capacity left over runs out, so the copying is amortised.
+	if n := len(s.issued) - MaxIssuedTokens; n > 0 {
+		if tx.durable {
+			for _, gone := range s.issued[:n] {
+				tx.write(kindIssued, gone.key(), nil)
+			}
+		} else {
+			clear(s.issued[:n]) // let the dropped records' strings go (undo needs them)
+		}
+		s.issued = s.issued[n:]
+	}
+	now := s.now()
+	for k, exp := range s.expiredNow {
+		if now.After(exp) {
+			tx.touch(kindExpiredNow, k)
+			delete(s.expiredNow, k)
+		}
+	}
 }
 
 // IssuedTokens lists the remembered access tokens, newest first.
@@ -74,7 +114,7 @@ func (s *Store) IssuedTokens() []IssuedToken {
 	defer s.mu.RUnlock()
 	out := make([]IssuedToken, 0, len(s.issued))
 	for i := len(s.issued) - 1; i >= 0; i-- {
-		out = append(out, s.issued[i])
+		out = append(out, s.issued[i].Token)
 	}
 	return out
 }
@@ -89,8 +129,8 @@ func (s *Store) IssuedToken(jti string) (IssuedToken, bool) {
 
 func (s *Store) issuedLocked(jti string) (IssuedToken, bool) {
 	for i := len(s.issued) - 1; i >= 0; i-- {
-		if s.issued[i].ID == jti {
-			return s.issued[i], true
+		if s.issued[i].Token.ID == jti {
+			return s.issued[i].Token, true
 		}
 	}
 	return IssuedToken{}, false
@@ -176,11 +216,14 @@ func (s *Store) ExpireCode(code string) (sandbox.AuthCode, error) {
 func (s *Store) ExpireRefreshToken(tok string) (sandbox.RefreshToken, error) {
 	var out sandbox.RefreshToken
 	err := s.tx(func(t *tx) error {
-		if _, ok := s.refresh.rec(tok); !ok {
+		r, ok := s.refresh.rec(tok)
+		if !ok {
 			return ErrNotFound
 		}
-		t.touch(kindRefresh, tok)
-		out, _ = s.refresh.setExpires(tok, s.expiredAt())
+		at := s.expiredAt()
+		t.touchRefresh(r.expires, tok) // the record moves to the key of its new expiry
+		t.touchRefresh(packTime(at), tok)
+		out, _ = s.refresh.setExpires(tok, at)
 		return nil
 	})
 	if err != nil {

@@ -1,12 +1,16 @@
 package store
 
 import (
+	"cmp"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"maps"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	sandbox "github.com/smartcar-sandbox/smartcar-sandbox"
@@ -34,8 +38,8 @@ type state struct {
 	// when the last access token issued under them expires anyway.
 	revokedAuth map[uint64]time.Time
 
-	issued     []IssuedToken        // newest last, bounded (see tokens.go)
-	issuedSeq  uint64               // the record key of the newest issued token
+	issued     []issuedRec          // newest last, bounded (see tokens.go)
+	issuedSeq  uint64               // the number of the newest issued token (see issuedRec)
 	expiredNow map[string]time.Time // access token ids expired early by the admin API -> when they expire anyway
 
 	keys map[string][]byte // named secrets (see Key)
@@ -97,10 +101,9 @@ type txResult struct {
 // groupTx runs fn with a durable backend. Writers that arrive while a commit is on its way
 // queue up; the next leader runs every queued transaction under the write lock, one after
 // the other, and commits them as one backend transaction (one fsync for all), then answers
-// each and hands the lead to the first writer that queued meanwhile. Readers wait for the
-// lock as they would for a single commit, so none sees a change before it is durable; if the
-// commit fails every transaction of the group is undone (newest first) and each gets
-// ErrNotSaved.
+// each and hands the lead to the first writer that queued meanwhile. No reader sees a change
+// before it is durable (see commitGroup); if the commit fails every transaction of the group
+// is undone (newest first) and each gets ErrNotSaved.
 func (s *Store) groupTx(fn func(t *tx) error) error {
 	p := &pendingTx{fn: fn, done: make(chan txResult, 1)}
 	s.qmu.Lock()
@@ -128,9 +131,21 @@ func (s *Store) groupTx(fn func(t *tx) error) error {
 	return (<-p.done).err
 }
 
-// commitGroup runs and commits a group of transactions, answering each. With a shared
-// backend the group runs inside the backend's writing transaction, after the other
-// sandboxes' writes since the last one have been applied.
+// commitGroup runs and commits a group of transactions, answering each.
+//
+// With a backend of its own (SQLite) the group runs under the write lock, and then, before
+// the lock is let go for the commit, its changes are taken back out of memory (the undo
+// every transaction keeps) and a redo is kept: readers meanwhile see the state as it was
+// before the group, which is what the backend holds, instead of waiting for the fsync; the
+// redo puts the changes back under the lock once they are committed, before any writer of
+// the group is answered. So no reader ever sees a change the backend does not hold, and a
+// failed commit has nothing left to undo. Writers still wait: the next group runs only
+// after this one is back in memory.
+//
+// With a shared backend the group runs inside the backend's writing transaction, after the
+// other sandboxes' writes since the last one have been applied, all under the lock: a
+// catch-up while the lock was out could apply another sandbox's newer write of a record that
+// the redo would then overwrite.
 func (s *Store) commitGroup(group []*pendingTx) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -178,12 +193,23 @@ func (s *Store) commitGroup(group []*pendingTx) {
 		}
 	} else {
 		run()
-		err = s.commit(applied, full)
+		changes := s.changesOf(applied, full)
+		redo := s.redoOf(applied, full)
+		rollback(applied)
+		s.mu.Unlock()
+		err = s.commit(changes, full)
+		s.mu.Lock()
+		if err == nil {
+			for _, f := range redo {
+				f()
+			}
+		}
+		applied = nil // out of memory already: nothing to undo
 	}
 	if err != nil {
-		for j := len(applied) - 1; j >= 0; j-- {
-			applied[j].rollback()
-			errs[appliedAt[j]] = err
+		rollback(applied)
+		for _, i := range appliedAt {
+			errs[i] = err
 		}
 	}
 	for i, p := range group {
@@ -205,18 +231,24 @@ func (t *tx) touch(kind, key string) {
 	}
 	t.touched[k] = true
 	t.dirty = append(t.dirty, k)
-	s := t.s
+	t.undo = append(t.undo, t.s.capture(kind, key))
+}
+
+// capture returns what puts the record (kind, key) back as it is now, whatever changes it
+// meanwhile: a transaction's undo (captured before it changes the record) and, for a group
+// committed without the lock (see commitGroup), its redo (captured after).
+func (s *Store) capture(kind, key string) func() {
 	switch kind {
 	case kindApp:
 		old, had := s.apps[key]
-		t.undo = append(t.undo, func() { restore(s.apps, key, old, had) })
+		return func() { restore(s.apps, key, old, had) }
 	case kindAccount:
 		old, had := s.accounts[key]
 		var copied sandbox.Account
 		if had {
 			copied = *old
 		}
-		t.undo = append(t.undo, func() {
+		return func() {
 			if a, ok := s.accounts[key]; ok {
 				delete(s.users, a.UserID)
 				delete(s.accounts, key)
@@ -224,10 +256,10 @@ func (t *tx) touch(kind, key string) {
 			if had {
 				s.putAccountLocked(copied)
 			}
-		})
+		}
 	case kindVehicle:
 		old, had := s.vehicles[key]
-		t.undo = append(t.undo, func() { restore(s.vehicles, key, old, had) })
+		return func() { restore(s.vehicles, key, old, had) }
 	case kindGrant:
 		gk := parseGrantKey(key)
 		old, had := s.grants[gk]
@@ -235,51 +267,55 @@ func (t *tx) touch(kind, key string) {
 		if had {
 			copied = *old
 		}
-		t.undo = append(t.undo, func() { restore(s.grants, gk, &copied, had) })
+		return func() { restore(s.grants, gk, &copied, had) }
 	case kindCode:
 		old, had := s.codes[key]
 		var copied sandbox.AuthCode
 		if had {
 			copied = *old // RedeemCode and ExpireCode change a code in place
 		}
-		t.undo = append(t.undo, func() { restore(s.codes, key, &copied, had) })
+		return func() { restore(s.codes, key, &copied, had) }
 	case kindRefresh:
-		old, had := s.refresh.get(key)
-		t.undo = append(t.undo, func() {
-			s.refresh.remove(key)
+		_, tok, _ := strings.Cut(key, "/")
+		old, had := s.refresh.get(tok)
+		return func() {
+			s.refresh.remove(tok)
 			if had {
 				s.refresh.put(old)
 			}
-		})
+		}
 	case kindRevoked:
 		old, had := s.revoked[key]
-		t.undo = append(t.undo, func() { restore(s.revoked, key, old, had) })
+		return func() { restore(s.revoked, key, old, had) }
 	case kindExpiredNow:
 		old, had := s.expiredNow[key]
-		t.undo = append(t.undo, func() {
+		return func() {
 			if s.expiredNow == nil {
 				s.expiredNow = make(map[string]time.Time)
 			}
 			restore(s.expiredNow, key, old, had)
-		})
+		}
 	case kindRevokedAuth:
 		n, _ := strconv.ParseUint(key, 10, 64)
 		old, had := s.revokedAuth[n]
-		t.undo = append(t.undo, func() { restore(s.revokedAuth, n, old, had) })
+		return func() { restore(s.revokedAuth, n, old, had) }
 	case kindMeta: // metaAuthSeq
 		old := s.authSeq
-		t.undo = append(t.undo, func() { s.authSeq = old })
+		return func() { s.authSeq = old }
+	case kindIssued: // the whole list, whatever the key
+		old, oldSeq := s.issued, s.issuedSeq
+		return func() { s.issued, s.issuedSeq = old, oldSeq }
 	case kindKey:
 		old, had := s.keys[key]
-		t.undo = append(t.undo, func() { restore(s.keys, key, old, had) })
+		return func() { restore(s.keys, key, old, had) }
 	case kindWebhookSub:
 		old, had := s.webhookSubs[key]
-		t.undo = append(t.undo, func() { restore(s.webhookSubs, key, old, had) })
+		return func() { restore(s.webhookSubs, key, old, had) }
 	case kindWebhookVerified:
 		old, had := s.webhooksVerified[key]
-		t.undo = append(t.undo, func() { restore(s.webhooksVerified, key, old, had) })
+		return func() { restore(s.webhooksVerified, key, old, had) }
 	case kindFault, kindSetting:
-		t.undo = append(t.undo, s.control.undoControl(kind, key))
+		return s.control.undoControl(kind, key)
 	default:
 		panic("store: touch of unknown kind " + kind)
 	}
@@ -332,10 +368,33 @@ func (t *tx) rollback() {
 	}
 }
 
-// commit writes the records of the transactions txs changed, as they are now, in one
-// backend transaction (with full, the whole state).
-func (s *Store) commit(txs []*tx, full bool) error {
-	changes := s.changesOf(txs, full)
+// rollback undoes the transactions txs, newest first.
+func rollback(txs []*tx) {
+	for j := len(txs) - 1; j >= 0; j-- {
+		txs[j].rollback()
+	}
+}
+
+// redoOf is what puts the changes of the transactions txs back once they were undone: the
+// whole state after a full change, the issued tokens, then every record they changed, each
+// as it is now.
+func (s *Store) redoOf(txs []*tx, full bool) []func() {
+	var redo []func()
+	if full {
+		after := s.state
+		redo = append(redo, func() { s.state = after })
+	}
+	redo = append(redo, s.capture(kindIssued, ""))
+	for _, t := range txs {
+		for _, k := range t.dirty {
+			redo = append(redo, s.capture(k.kind, k.key))
+		}
+	}
+	return redo
+}
+
+// commit writes changes in one backend transaction (with full, they are the whole state).
+func (s *Store) commit(changes []Record, full bool) error {
 	if !full && len(changes) == 0 {
 		return nil
 	}
@@ -404,15 +463,17 @@ func (s *Store) catchUp() {
 
 // apply lays records other sandboxes wrote over the state (a nil Value deletes).
 func (s *Store) apply(recs []Record) {
+	var issued []issuedRec
 	for _, r := range recs {
 		if r.Value == nil {
 			s.unload(r.Kind, r.Key)
 			continue
 		}
-		if err := s.loadRecord(r); err != nil {
+		if err := s.loadRecord(r, &issued); err != nil {
 			s.log.Error("a record from the shared store does not decode; skipped", "kind", r.Kind, "key", r.Key, "error", err)
 		}
 	}
+	s.mergeIssued(issued)
 }
 
 // unload deletes one record from the state.
@@ -432,7 +493,9 @@ func (s *Store) unload(kind, key string) {
 	case kindCode:
 		delete(s.codes, key)
 	case kindRefresh:
-		s.refresh.remove(key)
+		if t, ok := s.refresh.stored(key); ok {
+			s.refresh.remove(t.Token)
+		}
 	case kindRevoked:
 		delete(s.revoked, key)
 	case kindExpiredNow:
@@ -441,7 +504,8 @@ func (s *Store) unload(kind, key string) {
 		n, _ := strconv.ParseUint(key, 10, 64)
 		delete(s.revokedAuth, n)
 	case kindIssued:
-		s.issued = slices.DeleteFunc(s.issued, func(t IssuedToken) bool { return t.ID == key })
+		seq, _ := strconv.ParseUint(key, 10, 64)
+		s.issued = slices.DeleteFunc(s.issued, func(r issuedRec) bool { return r.Seq == seq })
 	case kindKey:
 		delete(s.keys, key)
 	case kindWebhookSub:
@@ -469,7 +533,7 @@ func (s *Store) value(kind, key string) []byte {
 	case kindCode:
 		v, ok = lookup(s.codes, key)
 	case kindRefresh:
-		v, ok = s.refresh.get(key)
+		v, ok = s.refresh.stored(key)
 	case kindRevoked:
 		v, ok = lookup(s.revoked, key)
 	case kindExpiredNow:
@@ -528,7 +592,7 @@ func (s *Store) records() []Record {
 		add(kindCode, k, v)
 	}
 	for _, t := range s.refresh.all() {
-		add(kindRefresh, t.Token, t)
+		add(kindRefresh, refreshKey(packTime(t.ExpiresAt), t.Token), t)
 	}
 	for k, v := range s.revoked {
 		add(kindRevoked, k, v)
@@ -539,9 +603,8 @@ func (s *Store) records() []Record {
 	for k, v := range s.revokedAuth {
 		add(kindRevokedAuth, strconv.FormatUint(k, 10), v)
 	}
-	first := s.issuedSeq - uint64(len(s.issued)) + 1
-	for i, it := range s.issued {
-		add(kindIssued, it.ID, issuedRec{Seq: first + uint64(i), Token: it})
+	for _, r := range s.issued {
+		add(kindIssued, r.key(), r)
 	}
 	add(kindMeta, metaAuthSeq, s.authSeq)
 	for k, v := range s.keys {
@@ -560,40 +623,127 @@ func (s *Store) records() []Record {
 // load lays the backend's records over the seeded fixtures: stored records win, fixture
 // records the backend does not hold stay.
 func (s *Store) load(recs []Record) error {
-	for _, r := range recs {
-		if err := s.loadRecord(r); err != nil {
+	bulk, err := decodeBulkParallel(recs)
+	if err != nil {
+		return err
+	}
+	var issued []issuedRec
+	for i, r := range recs {
+		if bulk[i] != nil {
+			s.putBulk(r, bulk[i])
+			continue
+		}
+		if err := s.loadRecord(r, &issued); err != nil {
 			return fmt.Errorf("store: record %s %q: %w", r.Kind, r.Key, err)
 		}
 	}
+	s.mergeIssued(issued)
 	return nil
 }
 
-func (s *Store) loadRecord(r Record) error {
+// decodeBulk decodes a record of the kinds a big database holds tens of thousands of (each
+// signed-in user leaves an account, vehicles, grants, a code and refresh tokens); nil for
+// another kind.
+func decodeBulk(r Record) (any, error) {
+	switch r.Kind {
+	case kindAccount:
+		return decodeNew[sandbox.Account](r.Value)
+	case kindVehicle:
+		return decodeNew[sandbox.Vehicle](r.Value)
+	case kindGrant:
+		return decodeNew[sandbox.Grant](r.Value)
+	case kindCode:
+		return decodeNew[sandbox.AuthCode](r.Value)
+	case kindRefresh:
+		return decodeNew[sandbox.RefreshToken](r.Value)
+	}
+	return nil, nil
+}
+
+func decodeNew[V any](b []byte) (any, error) {
+	v := new(V)
+	if err := json.Unmarshal(b, v); err != nil {
+		return nil, err
+	}
+	return v, nil
+}
+
+// putBulk lays a record decodeBulk decoded over the state.
+func (s *Store) putBulk(r Record, v any) {
+	switch v := v.(type) {
+	case *sandbox.Account:
+		s.putAccountLocked(*v)
+	case *sandbox.Vehicle:
+		s.vehicles[r.Key] = v
+	case *sandbox.Grant:
+		s.grants[grantKey{v.ClientID, v.UserID, v.VehicleID}] = v
+	case *sandbox.AuthCode:
+		s.codes[r.Key] = v
+	case *sandbox.RefreshToken:
+		s.refresh.put(*v)
+	}
+}
+
+// decodeBulkParallel decodes the records of the bulk kinds (see decodeBulk) on every CPU:
+// decoding JSON is most of what opening a big database costs. out[i] is recs[i]'s value,
+// nil for the other kinds.
+func decodeBulkParallel(recs []Record) ([]any, error) {
+	out := make([]any, len(recs))
+	workers := runtime.GOMAXPROCS(0)
+	errs := make([]error, workers)
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Go(func() {
+			// Interleaved, so every worker gets its share of each kind's records.
+			for i := w; i < len(recs); i += workers {
+				v, err := decodeBulk(recs[i])
+				if err != nil {
+					errs[w] = fmt.Errorf("store: record %s %q: %w", recs[i].Kind, recs[i].Key, err)
+					return
+				}
+				out[i] = v
+			}
+		})
+	}
+	wg.Wait()
+	return out, errors.Join(errs...)
+}
+
+// mergeIssued adds issued tokens read from the backend to the ones held, replacing any with
+// the same number, all in the order they were recorded in (their Seq: a sandbox sharing the
+// backend applies the others' writes before it writes, so the numbers follow the commits).
+func (s *Store) mergeIssued(recs []issuedRec) {
+	if len(recs) == 0 {
+		return
+	}
+	fresh := make(map[uint64]bool, len(recs))
+	for _, r := range recs {
+		fresh[r.Seq] = true
+	}
+	all := make([]issuedRec, 0, len(s.issued)+len(recs))
+	for _, r := range s.issued {
+		if !fresh[r.Seq] {
+			all = append(all, r)
+		}
+	}
+	all = append(all, recs...)
+	slices.SortStableFunc(all, func(a, b issuedRec) int { return cmp.Compare(a.Seq, b.Seq) })
+	s.issued = all
+	s.issuedSeq = max(s.issuedSeq, all[len(all)-1].Seq)
+}
+
+// loadRecord lays one record over the state; issued tokens are gathered in *issued, for
+// mergeIssued to put in order at once.
+func (s *Store) loadRecord(r Record, issued *[]issuedRec) error {
 	switch r.Kind {
 	case kindApp:
 		return decodeInto(r.Value, s.apps, r.Key)
-	case kindAccount:
-		var a sandbox.Account
-		if err := json.Unmarshal(r.Value, &a); err != nil {
+	case kindAccount, kindVehicle, kindGrant, kindCode, kindRefresh:
+		v, err := decodeBulk(r)
+		if err != nil {
 			return err
 		}
-		s.putAccountLocked(a)
-	case kindVehicle:
-		return decodeInto(r.Value, s.vehicles, r.Key)
-	case kindGrant:
-		var g sandbox.Grant
-		if err := json.Unmarshal(r.Value, &g); err != nil {
-			return err
-		}
-		s.grants[grantKey{g.ClientID, g.UserID, g.VehicleID}] = &g
-	case kindCode:
-		return decodeInto(r.Value, s.codes, r.Key)
-	case kindRefresh:
-		var t sandbox.RefreshToken
-		if err := json.Unmarshal(r.Value, &t); err != nil {
-			return err
-		}
-		s.refresh.put(t)
+		s.putBulk(r, v)
 	case kindRevoked:
 		return decodeValue(r.Value, s.revoked, r.Key)
 	case kindExpiredNow:
@@ -612,11 +762,7 @@ func (s *Store) loadRecord(r Record) error {
 		if err := json.Unmarshal(r.Value, &it); err != nil {
 			return err
 		}
-		s.issued = slices.DeleteFunc(s.issued, func(o IssuedToken) bool { return o.ID == r.Key })
-		s.issued = append(s.issued, it.Token)
-		s.issuedSeq = max(s.issuedSeq, it.Seq)
-		// Oldest first by issue time (the sandbox stamps every token; ties keep load order).
-		slices.SortStableFunc(s.issued, func(a, b IssuedToken) int { return a.IssuedAt.Compare(b.IssuedAt) })
+		*issued = append(*issued, it)
 	case kindMeta:
 		if r.Key == metaAuthSeq {
 			var n uint64
@@ -655,12 +801,17 @@ func decodeValue[K comparable, V any](b []byte, m map[K]V, k K) error {
 	return nil
 }
 
-// issuedRec is an issued token's record (keyed by its id): Seq keeps the order tokens issued
-// in the same instant were recorded in.
+// issuedRec is an issued token's record. Seq numbers the tokens in the order they were
+// recorded and is the record's key (zero-padded, so key order is record order): the newest
+// token's record goes at the end of the backend's B-tree and the one it pushes out comes off
+// the start, so a commit of many token requests writes a page or two of them, where keys
+// spread over the whole tree (the token's id) made it write a page per token.
 type issuedRec struct {
 	Seq   uint64      `json:"seq"`
 	Token IssuedToken `json:"token"`
 }
+
+func (r issuedRec) key() string { return fmt.Sprintf("%020d", r.Seq) }
 
 // String is the grant's record key: the three ids, which hold no unit separator.
 func (k grantKey) String() string { return k.clientID + "\x1f" + k.userID + "\x1f" + k.vehicleID }

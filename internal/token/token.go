@@ -40,6 +40,10 @@ type Claims struct {
 	// store.Authorize): it decides which grants the token reaches and lets every token of
 	// one approval be revoked at once.
 	Authorization uint64 `json:"aut,omitempty"`
+	// Recorded says the store already recorded this token, in the same transaction as the
+	// change it was minted for (a code's exchange, a refresh token's rotation: see
+	// store.Mint), so an OnIssue hook that records tokens leaves it alone. Never signed.
+	Recorded bool `json:"-"`
 }
 
 // UserID is the subject for vehicle tokens ("" for application tokens).
@@ -113,13 +117,26 @@ type VehicleGrant struct {
 
 // IssueVehicle mints a 2-hour access token for a user's vehicles.
 func (i *Issuer) IssueVehicle(g VehicleGrant) (string, *Claims, error) {
+	return i.sign(i.VehicleClaims(g))
+}
+
+// VehicleClaims are the claims of a 2-hour access token for a user's vehicles, made now and
+// not signed yet: the token endpoint makes them inside the store transaction that records
+// the token (see store.Mint), and signs them with Sign once that transaction is committed.
+func (i *Issuer) VehicleClaims(g VehicleGrant) *Claims {
 	c := i.claims(KindVehicle, g.ClientID, AccessTTL)
 	c.Subject = g.UserID
 	c.VehicleIDs = append([]string{}, g.VehicleIDs...)
 	c.Permissions = sandbox.SortedPermissionNames(g.Permissions)
 	c.Mode = g.Mode
 	c.Authorization = g.Authorization
-	return i.sign(c)
+	return c
+}
+
+// Sign signs claims made by VehicleClaims, and tells OnIssue.
+func (i *Issuer) Sign(c *Claims) (string, error) {
+	s, _, err := i.sign(c)
+	return s, err
 }
 
 // IssueApplication mints a 1-hour application token (client-credentials grant).

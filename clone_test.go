@@ -1,4 +1,4 @@
-package store
+package sandbox_test
 
 import (
 	"reflect"
@@ -8,18 +8,36 @@ import (
 	"github.com/smartcar-sandbox/smartcar-sandbox/internal/fixtures"
 )
 
-// cloneVehicle must give what Clone gives (nil lists and parts included) and share nothing.
-func TestCloneVehicleMatchesClone(t *testing.T) {
+// Clone gives a copy equal to the original, but for empty lists, which come back nil (nil
+// lists and parts included), and shares nothing with it.
+func TestCloneSharesNothing(t *testing.T) {
 	vehicles := fixtures.GenerateDataset(200).Vehicles
 	vehicles = append(vehicles, sandbox.Vehicle{ID: "empty"}, sandbox.Vehicle{ID: "empty-lists",
 		State: sandbox.VehicleState{Security: sandbox.Security{Doors: []sandbox.Opening{}, Windows: []sandbox.Opening{{Type: "w", Status: "OPEN"}}}}})
 	for _, v := range vehicles {
-		got, want := cloneVehicle(&v), v.Clone()
-		if !reflect.DeepEqual(got, want) {
-			t.Fatalf("%s: cloneVehicle = %+v, want %+v", v.ID, got, want)
+		got := v.Clone()
+		if want := withoutEmptyLists(v); !reflect.DeepEqual(got, want) {
+			t.Fatalf("%s: Clone = %+v, want %+v", v.ID, got, want)
+		}
+		var into sandbox.Vehicle
+		v.CloneInto(&into)
+		if !reflect.DeepEqual(into, got) {
+			t.Fatalf("%s: CloneInto = %+v, want %+v", v.ID, into, got)
 		}
 		assertNoAlias(t, v, got)
+		assertNoAlias(t, v, into)
 	}
+}
+
+// withoutEmptyLists is v with its empty opening lists made nil.
+func withoutEmptyLists(v sandbox.Vehicle) sandbox.Vehicle {
+	for _, l := range []*[]sandbox.Opening{&v.State.Security.Doors, &v.State.Security.Windows, &v.State.Security.Sunroof,
+		&v.State.Security.Storage, &v.State.Security.ChargingPort} {
+		if len(*l) == 0 {
+			*l = nil
+		}
+	}
+	return v
 }
 
 func assertNoAlias(t *testing.T, orig, c sandbox.Vehicle) {
@@ -45,12 +63,12 @@ func assertNoAlias(t *testing.T, orig, c sandbox.Vehicle) {
 }
 
 // Appending to one list of the copy must not overwrite the next one (they share an array).
-func TestCloneVehicleAppendDoesNotSpill(t *testing.T) {
+func TestCloneAppendDoesNotSpill(t *testing.T) {
 	v := sandbox.Vehicle{State: sandbox.VehicleState{Security: sandbox.Security{
 		Doors:   []sandbox.Opening{{Type: "frontLeft", Status: "LOCKED"}},
 		Windows: []sandbox.Opening{{Type: "frontLeft", Status: "CLOSED"}},
 	}}}
-	c := cloneVehicle(&v)
+	c := v.Clone()
 	c.State.Security.Doors = append(c.State.Security.Doors, sandbox.Opening{Type: "extra", Status: "UNLOCKED"})
 	c.State.Security.Doors[0].Status = "UNLOCKED"
 	if got, want := c.State.Security.Windows, v.State.Security.Windows; !reflect.DeepEqual(got, want) {
