@@ -128,7 +128,7 @@ func (b *Postgres) Snapshot() ([]Record, int64, error) {
 			return err
 		}
 		out = slices.DeleteFunc(out, func(r Record) bool { return r.Value == nil })
-		// Within each kind in key order, so a catch-up applies them alike everywhere.
+		// Within each kind in key order, so every sandbox lays them over its state in one order.
 		slices.SortStableFunc(out, func(a, b Record) int {
 			if c := strings.Compare(a.Kind, b.Kind); c != 0 {
 				return c
