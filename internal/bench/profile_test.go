@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"runtime"
 	"runtime/pprof"
 	"testing"
@@ -23,12 +24,20 @@ import (
 // BENCH_DATA_DIR=1 runs the sandbox with -data-dir on a fresh database (the durable phase's
 // state-changing requests: refresh, lock).
 //
+// BENCH_PROFILE=startup profiles the sandbox's start with -data-dir on a database of 10,000
+// signed-in users (see SeedUsers; BENCH_STARTUP_DB=DIR reads a copy of DIR/sandbox.db
+// instead of seeding one), from app.Start to the first 200 from /healthz.
+//
 //	go tool pprof -top -cum /tmp/bench-read.cpu
 //	go tool pprof -sample_index=inuse_space -top /tmp/bench-read.heap
 func TestProfile(t *testing.T) {
 	phase := os.Getenv("BENCH_PROFILE")
 	if phase == "" {
-		t.Skip("set BENCH_PROFILE=read|batch|refresh|flows to profile a phase")
+		t.Skip("set BENCH_PROFILE=read|batch|refresh|flows|startup to profile a phase")
+	}
+	if phase == "startup" {
+		profileStartup(t)
+		return
 	}
 	logf, err := os.CreateTemp(t.TempDir(), "log")
 	if err != nil {
@@ -109,4 +118,44 @@ func TestProfile(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Logf("%s: %.0f/s, p50 %v, p99 %v, %d errors (%v)", phase, r.PerSecond(), r.Latency.Quantile(0.5), r.Latency.Quantile(0.99), r.Errors, r.FirstErr)
+}
+
+func profileStartup(t *testing.T) {
+	dir := t.TempDir()
+	if src := os.Getenv("BENCH_STARTUP_DB"); src != "" {
+		b, err := os.ReadFile(filepath.Join(src, "sandbox.db"))
+		if err == nil {
+			err = os.WriteFile(filepath.Join(dir, "sandbox.db"), b, 0o600)
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+	} else if err := SeedUsers(dir, 10000); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := config.Parse([]string{"-addr", "127.0.0.1:0", "-log-format", "text", "-data-dir", dir}, func(string) string { return "" }, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := os.Create("/tmp/bench-startup.cpu")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer out.Close()
+	runtime.GC() // the seeding's garbage is not the start's
+	if err := pprof.StartCPUProfile(out); err != nil {
+		t.Fatal(err)
+	}
+	t0 := time.Now()
+	a, err := app.Start(cfg, io.Discard)
+	if err == nil {
+		err = waitHealthy(context.Background(), a.Origin+"/healthz", 15*time.Second)
+	}
+	took := time.Since(t0)
+	pprof.StopCPUProfile()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Shutdown(context.Background())
+	t.Logf("startup: %v to the first 200 from /healthz", took)
 }

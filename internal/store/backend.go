@@ -12,8 +12,9 @@ import "errors"
 // store, not the backend, knows what a record means, so a new backend only has to store
 // rows; conformance_test.go holds the behaviour every backend must show.
 type Backend interface {
-	// Load returns every record, in key order within each kind.
-	Load() ([]Record, error)
+	// Load calls fn with every record, one at a time, as it reads them, in no particular
+	// order; fn may keep the record. An error from fn stops Load, which returns it.
+	Load(fn func(Record) error) error
 	// Commit writes the changes in one transaction: a Record with a nil Value deletes. With
 	// full, every state record (all but the kinds in keptKinds) is deleted first, so the
 	// changes are the whole state (Reset and Reload).

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -92,6 +93,7 @@ func TestConformance(t *testing.T) {
 		{"RefreshRotatesOnceUnderRace", testRefreshRotatesOnce},
 		{"RevocationsSurviveResetAndRestart", testRevocationsSurvive},
 		{"EveryChangeSurvivesRestart", testEveryChangeSurvivesRestart},
+		{"BigStateSurvivesRestart", testBigStateSurvivesRestart},
 		{"FailedCommitChangesNothing", testFailedCommitChangesNothing},
 		{"DisconnectEndsTokens", testDisconnectEndsTokens},
 		{"KeyIsMadeOnce", testKeyIsMadeOnce},
@@ -281,6 +283,42 @@ func testEveryChangeSurvivesRestart(t *testing.T, b backendUnderTest) {
 	}
 	if got := s2.IssuedTokens(); len(got) != 2 || got[0].ID != "t2" {
 		t.Errorf("issued tokens after restart: %+v, want t2 then t1", got)
+	}
+}
+
+// A state of many records, some big, reads back the same: records of the bulk kinds in
+// many batches for the decoders (see load), values over several of the buffers SQLite's Load
+// shares, and one value bigger than such a buffer.
+func testBigStateSurvivesRestart(t *testing.T, b backendUnderTest) {
+	now := t0
+	s, reopen, _ := b.open(t, &now)
+	if reopen == nil {
+		t.Skip("a backend that keeps nothing across restarts")
+	}
+	users := 4*loadBatch + 3
+	for i := range users {
+		if _, err := s.Account(fmt.Sprintf("user-%d", i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// 1.5 MB of redirect URIs in one record, after ~1 MB of others.
+	uris := make([]string, 30000)
+	for i := range uris {
+		uris[i] = fmt.Sprintf("scapp://exchange/%040d", i)
+	}
+	if err := s.PutApplication(sandbox.Application{ClientID: "big", RedirectURIs: uris}); err != nil {
+		t.Fatal(err)
+	}
+	want := stateJSON(t, s)
+	s2 := reopen()
+	if got := stateJSON(t, s2); got != want {
+		t.Errorf("after restart the state differs (%d bytes, want %d)", len(got), len(want))
+	}
+	if n := len(s2.Accounts()); n != users+1 {
+		t.Errorf("%d accounts after restart, want %d", n, users+1)
+	}
+	if a, _ := s2.Application("big"); !slices.Equal(a.RedirectURIs, uris) {
+		t.Errorf("the big application's %d redirect URIs came back as %d", len(uris), len(a.RedirectURIs))
 	}
 }
 

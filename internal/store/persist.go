@@ -39,8 +39,8 @@ type snapshot struct {
 // importStateFile imports dir/state.json, which a sandbox before the database kept, once:
 // its records are committed with a marker, then the file is renamed to state.json.imported,
 // so nothing a user had is lost and a crash between the two steps imports nothing twice.
-// recs is what the backend held before.
-func (s *Store) importStateFile(dir string, recs []Record) error {
+// done says the backend holds the marker: the file was imported before.
+func (s *Store) importStateFile(dir string, done bool) error {
 	path := filepath.Join(dir, stateFile)
 	b, err := os.ReadFile(path)
 	if errors.Is(err, fs.ErrNotExist) {
@@ -48,10 +48,6 @@ func (s *Store) importStateFile(dir string, recs []Record) error {
 	}
 	if err != nil {
 		return fmt.Errorf("data dir: %w", err)
-	}
-	done := false
-	for _, r := range recs {
-		done = done || (r.Kind == kindMeta && r.Key == metaImported)
 	}
 	if !done {
 		snap, err := decodeSnapshot(b)

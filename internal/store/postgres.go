@@ -107,9 +107,12 @@ func migrate(ctx context.Context, tx pgx.Tx) error {
 }
 
 // Load implements Backend.
-func (b *Postgres) Load() ([]Record, error) {
+func (b *Postgres) Load(fn func(Record) error) error {
 	recs, _, err := b.Snapshot()
-	return recs, err
+	if err != nil {
+		return err
+	}
+	return each(recs)(fn)
 }
 
 // Snapshot implements Shared: every live record and the version they are as of, read in one
@@ -125,7 +128,7 @@ func (b *Postgres) Snapshot() ([]Record, int64, error) {
 			return err
 		}
 		out = slices.DeleteFunc(out, func(r Record) bool { return r.Value == nil })
-		// Within each kind in key order, as Load promises.
+		// Within each kind in key order, so every sandbox lays them over its state in one order.
 		slices.SortStableFunc(out, func(a, b Record) int {
 			if c := strings.Compare(a.Kind, b.Kind); c != 0 {
 				return c

@@ -114,19 +114,25 @@ func New(ds sandbox.Dataset, opts Options) (*Store, error) {
 		return s, nil
 	}
 	s.backend = b
-	var recs []Record
+	load := b.Load
 	var err error
 	if sh, ok := b.(Shared); ok {
 		s.shared = sh
+		var recs []Record
 		recs, s.version, err = sh.Snapshot()
-	} else {
-		recs, err = b.Load()
+		load = each(recs)
 	}
+	imported := false // a state file was imported into the database before
 	if err == nil {
-		err = s.load(recs)
+		err = s.load(func(fn func(Record) error) error {
+			return load(func(r Record) error {
+				imported = imported || (r.Kind == kindMeta && r.Key == metaImported)
+				return fn(r)
+			})
+		})
 	}
 	if err == nil && opts.DataDir != "" {
-		err = s.importStateFile(opts.DataDir, recs)
+		err = s.importStateFile(opts.DataDir, imported)
 	}
 	if err != nil {
 		b.Close()

@@ -3,14 +3,11 @@ package store
 import (
 	"cmp"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"maps"
-	"runtime"
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	sandbox "github.com/smartcar-sandbox/smartcar-sandbox"
@@ -620,27 +617,6 @@ func (s *Store) records() []Record {
 	return out
 }
 
-// load lays the backend's records over the seeded fixtures: stored records win, fixture
-// records the backend does not hold stay.
-func (s *Store) load(recs []Record) error {
-	bulk, err := decodeBulkParallel(recs)
-	if err != nil {
-		return err
-	}
-	var issued []issuedRec
-	for i, r := range recs {
-		if bulk[i] != nil {
-			s.putBulk(r, bulk[i])
-			continue
-		}
-		if err := s.loadRecord(r, &issued); err != nil {
-			return fmt.Errorf("store: record %s %q: %w", r.Kind, r.Key, err)
-		}
-	}
-	s.mergeIssued(issued)
-	return nil
-}
-
 // decodeBulk decodes a record of the kinds a big database holds tens of thousands of (each
 // signed-in user leaves an account, vehicles, grants, a code and refresh tokens); nil for
 // another kind.
@@ -682,31 +658,6 @@ func (s *Store) putBulk(r Record, v any) {
 	case *sandbox.RefreshToken:
 		s.refresh.put(*v)
 	}
-}
-
-// decodeBulkParallel decodes the records of the bulk kinds (see decodeBulk) on every CPU:
-// decoding JSON is most of what opening a big database costs. out[i] is recs[i]'s value,
-// nil for the other kinds.
-func decodeBulkParallel(recs []Record) ([]any, error) {
-	out := make([]any, len(recs))
-	workers := runtime.GOMAXPROCS(0)
-	errs := make([]error, workers)
-	var wg sync.WaitGroup
-	for w := range workers {
-		wg.Go(func() {
-			// Interleaved, so every worker gets its share of each kind's records.
-			for i := w; i < len(recs); i += workers {
-				v, err := decodeBulk(recs[i])
-				if err != nil {
-					errs[w] = fmt.Errorf("store: record %s %q: %w", recs[i].Kind, recs[i].Key, err)
-					return
-				}
-				out[i] = v
-			}
-		})
-	}
-	wg.Wait()
-	return out, errors.Join(errs...)
 }
 
 // mergeIssued adds issued tokens read from the backend to the ones held, replacing any with

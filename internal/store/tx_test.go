@@ -202,7 +202,8 @@ func TestTokenRequestIsOneCommit(t *testing.T) {
 }
 
 // A record that does not decode stops the store from opening, naming the record, whichever
-// way it is decoded (the bulk kinds on every CPU, the others one by one).
+// way it is decoded (the bulk kinds by the decoders while the backend reads on, the others as
+// they come) and wherever it is among the others.
 func TestUndecodableRecordFailsOpen(t *testing.T) {
 	for _, kind := range []string{kindVehicle, kindRefresh, kindRevoked} {
 		t.Run(kind, func(t *testing.T) {
@@ -211,9 +212,17 @@ func TestUndecodableRecordFailsOpen(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			recs := []Record{{Kind: kind, Key: "bad", Value: []byte(`{"truncated`)}}
-			for i := range 50 { // good records around it, so it is not the first any worker meets
-				recs = append(recs, Record{Kind: kindRevoked, Key: fmt.Sprint("jti-", i), Value: mustJSON(t0)})
+			// Good records of both sorts before and after it, so it is not in the first batch
+			// a decoder takes nor the last record read.
+			var recs []Record
+			for i := range 3 * loadBatch {
+				if i == 2*loadBatch+5 {
+					recs = append(recs, Record{Kind: kind, Key: "bad", Value: []byte(`{"truncated`)})
+				}
+				v := testDataset().Vehicles[0]
+				v.ID = fmt.Sprint("vehicle-", i)
+				recs = append(recs, Record{Kind: kindRevoked, Key: fmt.Sprint("jti-", i), Value: mustJSON(t0)},
+					Record{Kind: kindVehicle, Key: v.ID, Value: mustJSON(v)})
 			}
 			if err := b.Commit(false, recs); err != nil {
 				t.Fatal(err)
