@@ -72,18 +72,9 @@ func (s *Simulator) Step() error {
 		return nil
 	}
 	now := s.o.Now()
-	viaGrant := make(map[string]bool)
-	for _, g := range s.o.Store.Grants(store.GrantFilter{}) {
-		if g.Mode == sandbox.ModeSimulated {
-			viaGrant[g.VehicleID] = true
-		}
-	}
 	var errs []error
-	for _, v := range s.o.Store.Vehicles() {
-		if !v.Simulated() && !viaGrant[v.ID] {
-			continue
-		}
-		_, err := s.o.Store.UpdateVehicle(v.ID, func(cur *sandbox.Vehicle) error {
+	for _, id := range s.o.Store.SimulatedVehicleIDs() {
+		_, err := s.o.Store.UpdateVehicle(id, func(cur *sandbox.Vehicle) error {
 			Join(cur, now)
 			elapsed := time.Duration(float64(now.Sub(cur.State.Trip.JoinedAt)) * s.o.Speedup)
 			next := Advance(s.o.Seed, *cur, elapsed)
@@ -96,7 +87,7 @@ func (s *Simulator) Step() error {
 			return nil
 		})
 		if err != nil && !errors.Is(err, errUnchanged) && !errors.Is(err, store.ErrNotFound) {
-			errs = append(errs, fmt.Errorf("vehicle %s: %w", v.ID, err))
+			errs = append(errs, fmt.Errorf("vehicle %s: %w", id, err))
 		}
 	}
 	return errors.Join(errs...)

@@ -448,6 +448,29 @@ func (s *Store) Vehicles() []sandbox.Vehicle {
 	return out
 }
 
+// SimulatedVehicleIDs are the vehicles the simulator moves, in id order: simulated by their
+// fixture or already in the simulation (sandbox.Vehicle.Simulated), or shared through a grant
+// made with mode=simulated. The simulator asks every tick, so this reads the maps in place
+// rather than copying every vehicle and grant (20,000 copies a second with 10,000 users).
+func (s *Store) SimulatedVehicleIDs() []string {
+	s.catchUp()
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	var ids []string
+	for id, v := range s.vehicles {
+		if v.Simulated() {
+			ids = append(ids, id)
+		}
+	}
+	for _, g := range s.grants {
+		if _, ok := s.vehicles[g.VehicleID]; ok && g.Mode == sandbox.ModeSimulated {
+			ids = append(ids, g.VehicleID)
+		}
+	}
+	slices.Sort(ids)
+	return slices.Compact(ids)
+}
+
 // UpdateVehicle applies fn to the vehicle atomically. If fn returns an error nothing changes
 // and the error is returned as is (so a handler can return a Smartcar error from inside).
 // The change is durable when UpdateVehicle returns nil; when it cannot be saved it is not
