@@ -247,7 +247,7 @@ func (s *Store) successorLocked(r sandbox.RefreshToken, now time.Time, grace tim
 // so they can never be used again.
 func (t *tx) dropUnusableRefreshTokens(clientID string) {
 	s := t.s
-	t.deleteRefreshIf(func(r *sandbox.RefreshToken) bool {
+	t.deleteRefreshIf(func(r sandbox.RefreshToken) bool {
 		return r.ClientID == clientID && !s.anyConnectedLocked(r.ClientID, r.UserID, r.VehicleIDs, r.Authorization)
 	})
 }
@@ -341,7 +341,7 @@ func (t *tx) revokeAuthorization(authorization uint64) {
 	// the last one minted before expires within token.AccessTTL.
 	t.touch(kindRevokedAuth, strconv.FormatUint(authorization, 10))
 	s.revokedAuth[authorization] = s.now().Add(token.AccessTTL).UTC()
-	t.deleteRefreshIf(func(r *sandbox.RefreshToken) bool { return r.Authorization == authorization })
+	t.deleteRefreshIf(func(r sandbox.RefreshToken) bool { return r.Authorization == authorization })
 }
 
 // AccessTokenEnded reports whether an access token (id jti, of authorization) was revoked,

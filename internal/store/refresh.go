@@ -27,10 +27,11 @@ func cloneList(l []string) []string {
 	return append(make([]string, 0, len(l)), l...)
 }
 
-// deleteRefreshIf drops every refresh token for which drop says so (drop must only look).
-func (t *tx) deleteRefreshIf(drop func(r *sandbox.RefreshToken) bool) {
+// deleteRefreshIf drops every refresh token for which drop says so. drop gets a copy: a
+// pointer to the loop's variable would move every token the sweep looks at to the heap.
+func (t *tx) deleteRefreshIf(drop func(r sandbox.RefreshToken) bool) {
 	for tok, r := range t.s.refresh {
-		if drop(&r) {
+		if drop(r) {
 			t.touchRefresh(r) // before it goes: touch keeps its value for undo
 			delete(t.s.refresh, tok)
 		}

@@ -656,7 +656,7 @@ func (t *tx) prune() {
 		}
 	}
 	graceStart := now.Add(-s.refreshGrace) // used before this: grace over
-	t.deleteRefreshIf(func(r *sandbox.RefreshToken) bool {
+	t.deleteRefreshIf(func(r sandbox.RefreshToken) bool {
 		// Expired, or used and past its grace: such a token can never be used again, and
 		// forgetting it changes only the error a replay gets (ErrNotFound instead of
 		// ErrRefreshUsed, both invalid_grant on the wire), so it is not kept for the rest of
