@@ -2,6 +2,7 @@ package store_test
 
 import (
 	"runtime"
+	"strconv"
 	"testing"
 	"time"
 
@@ -57,5 +58,52 @@ func BenchmarkRefreshRotate(b *testing.B) {
 	b.ReportMetric(float64(int64(after.HeapAlloc)-int64(before.HeapAlloc))/float64(b.N), "heapB/token")
 	if n := len(st.RefreshTokens()); n != b.N+1 {
 		b.Fatalf("%d refresh tokens stored after %d rotations, want %d", n, b.N, b.N+1)
+	}
+}
+
+// BenchmarkRefreshSweep is the periodic sweep over 100,000 stored refresh tokens (used ones in
+// their grace and their unused successors, as a busy chain leaves them) that drops none: each
+// iteration moves the clock past the sweep's spacing and saves a code, which sweeps.
+func BenchmarkRefreshSweep(b *testing.B) {
+	ds, err := fixtures.Load(defaultfixtures.FS)
+	if err != nil {
+		b.Fatal(err)
+	}
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	// A grace longer than the benchmark's clock runs, so the sweep keeps every token.
+	st, err := store.New(ds, store.Options{Garage: fixtures.Garage, Now: func() time.Time { return now }, RefreshGrace: 1000 * time.Hour})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer st.Close()
+	acct, app := ds.Accounts[0], ds.Applications[0].ClientID
+	if err := st.Connect(sandbox.Grant{ClientID: app, UserID: acct.UserID, VehicleID: acct.VehicleIDs[0], Permissions: []string{"read_odometer"}}); err != nil {
+		b.Fatal(err)
+	}
+	code := func(i int) string { return "bench-code-" + strconv.Itoa(i) }
+	if err := st.SaveCode(sandbox.AuthCode{Code: code(0), ClientID: app, UserID: acct.UserID, VehicleIDs: acct.VehicleIDs[:1],
+		ExpiresAt: now.Add(24 * 365 * time.Hour)}); err != nil {
+		b.Fatal(err)
+	}
+	rt, err := st.RedeemCode(code(0), app, func(sandbox.AuthCode) error { return nil }, 24*365*time.Hour, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	for range 100_000 - 1 {
+		if rt, err = st.RotateRefreshToken(rt.Token, app, 1000*time.Hour, 24*365*time.Hour, nil); err != nil {
+			b.Fatal(err)
+		}
+	}
+	i := 0
+	for b.Loop() {
+		now = now.Add(11 * time.Second)
+		i++
+		if err := st.SaveCode(sandbox.AuthCode{Code: code(i), ClientID: app, UserID: acct.UserID, ExpiresAt: now.Add(time.Hour)}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.StopTimer()
+	if n := len(st.RefreshTokens()); n != 100_000 {
+		b.Fatalf("%d refresh tokens after the sweeps, want 100000", n)
 	}
 }
