@@ -134,8 +134,8 @@ func (s *Store) RedeemCode(code, clientID string, check func(sandbox.AuthCode) e
 		c.UsedAt = now
 		out = sandbox.RefreshToken{Token: text, ClientID: c.ClientID, UserID: c.UserID, VehicleIDs: vehicles,
 			Permissions: c.Permissions, Mode: c.Mode, ExpiresAt: now.Add(refreshTTL), Authorization: c.Authorization}
-		t.touchRefresh(out)
-		s.refresh[text] = out
+		t.touchRefresh(packTime(out.ExpiresAt), text)
+		s.refresh.put(out)
 		t.mint(mint, out)
 		t.prune()
 		return nil
@@ -155,13 +155,11 @@ func (s *Store) RedeemCode(code, clientID string, check func(sandbox.AuthCode) e
 // come from RedeemCode and RotateRefreshToken).
 func (s *Store) SaveRefreshToken(rt sandbox.RefreshToken) error {
 	return s.tx(func(t *tx) error {
-		if old, ok := s.refresh[rt.Token]; ok {
-			t.touchRefresh(old) // the record it replaces, under another key if its expiry differs
+		if r, ok := s.refresh.rec(rt.Token); ok {
+			t.touchRefresh(r.expires, rt.Token) // the record it replaces, under another key if its expiry differs
 		}
-		// Lists of its own: the caller may reuse its slices.
-		rt.VehicleIDs, rt.Permissions = cloneList(rt.VehicleIDs), cloneList(rt.Permissions)
-		t.touchRefresh(rt)
-		s.putRefresh(rt)
+		t.touchRefresh(packTime(rt.ExpiresAt), rt.Token)
+		s.refresh.put(rt)
 		t.prune()
 		return nil
 	})
@@ -182,36 +180,39 @@ func (s *Store) SaveRefreshToken(rt sandbox.RefreshToken) error {
 // The returned token's lists are shared with the store: do not change them.
 func (s *Store) RotateRefreshToken(tok, clientID string, grace, ttl time.Duration, mint Mint) (sandbox.RefreshToken, error) {
 	text := sandbox.NewUUID() // outside the lock: the common case needs it
-	now := s.now().UTC()
+	next, _ := parseCanonicalUUID(text)
+	now := packTime(s.now())
 	var out sandbox.RefreshToken
 	err := s.tx(func(t *tx) error {
-		r, ok := s.refresh[tok]
-		if !ok || r.ClientID != clientID {
+		r, ok := s.refresh.rec(tok)
+		if !ok || r.g.clientID != clientID {
 			return ErrNotFound
 		}
-		if !now.Before(r.ExpiresAt) {
+		if now >= r.expires {
 			return ErrExpired
 		}
-		if !r.UsedAt.IsZero() {
+		if r.used != noTime {
 			var err error
 			if out, err = s.successorLocked(r, now, grace); err == nil {
 				t.mint(mint, out)
 			}
 			return err
 		}
-		vehicles := s.connectedLocked(r.ClientID, r.UserID, r.VehicleIDs, r.Authorization)
+		vehicles := s.connectedLocked(r.g.clientID, r.g.userID, r.g.vehicleIDs, r.g.authorization)
 		if len(vehicles) == 0 {
 			return ErrGrantEnded
 		}
-		// The successor shares the chain's strings and lists (vehicles is r's own list when
-		// every vehicle is still connected).
-		out = sandbox.RefreshToken{Token: text, ClientID: r.ClientID, UserID: r.UserID, VehicleIDs: vehicles,
-			Permissions: r.Permissions, Mode: r.Mode, ExpiresAt: now.Add(ttl), Authorization: r.Authorization}
-		t.touchRefresh(out)
-		t.touchRefresh(r)
-		s.refresh[text] = out
-		r.UsedAt, r.Next = now, text
-		s.refresh[tok] = r
+		expires := now + int64(ttl)
+		t.touchRefresh(expires, text)
+		t.touchRefresh(r.expires, tok)
+		if len(vehicles) == len(r.g.vehicleIDs) {
+			s.refresh.putUUID(next, r.g, expires) // same chain record: no key to build
+		} else {
+			s.refresh.put(sandbox.RefreshToken{Token: text, ClientID: r.g.clientID, UserID: r.g.userID, VehicleIDs: vehicles,
+				Permissions: r.g.permissions, Mode: r.g.mode, ExpiresAt: unpackTime(expires), Authorization: r.g.authorization})
+		}
+		s.refresh.markUsed(tok, now, next)
+		out = s.refresh.uuids.recs[next].token(text)
 		t.mint(mint, out)
 		t.prune()
 		return nil
@@ -224,20 +225,21 @@ func (s *Store) RotateRefreshToken(tok, clientID string, grace, ttl time.Duratio
 
 // successorLocked answers a used refresh token (r) presented again at now: its successor while
 // within grace of its first use, with the vehicles still connected.
-func (s *Store) successorLocked(r sandbox.RefreshToken, now time.Time, grace time.Duration) (sandbox.RefreshToken, error) {
-	if now.Sub(r.UsedAt) > grace {
+func (s *Store) successorLocked(r refreshRec, now int64, grace time.Duration) (sandbox.RefreshToken, error) {
+	if now-r.used > int64(grace) {
 		return sandbox.RefreshToken{}, ErrRefreshUsed
 	}
-	out, ok := s.refresh[r.Next]
-	if r.Next == "" || !ok {
+	nr, ok := s.refresh.uuids.recs[r.next]
+	if r.next == ([16]byte{}) || !ok {
 		// The successor is gone (its authorization was revoked, or it was saved by hand
 		// without one): there is nothing to hand out again.
 		return sandbox.RefreshToken{}, ErrRefreshUsed
 	}
-	vehicles := s.connectedLocked(out.ClientID, out.UserID, out.VehicleIDs, out.Authorization)
+	vehicles := s.connectedLocked(nr.g.clientID, nr.g.userID, nr.g.vehicleIDs, nr.g.authorization)
 	if len(vehicles) == 0 {
 		return sandbox.RefreshToken{}, ErrGrantEnded
 	}
+	out := nr.token(sandbox.FormatUUID(r.next))
 	out.VehicleIDs = vehicles
 	return out, nil
 }
@@ -247,9 +249,18 @@ func (s *Store) successorLocked(r sandbox.RefreshToken, now time.Time, grace tim
 // so they can never be used again.
 func (t *tx) dropUnusableRefreshTokens(clientID string) {
 	s := t.s
-	t.deleteRefreshIf(func(r sandbox.RefreshToken) bool {
-		return r.ClientID == clientID && !s.anyConnectedLocked(r.ClientID, r.UserID, r.VehicleIDs, r.Authorization)
-	})
+	var dead map[*refreshGrant]bool
+	for _, g := range s.refresh.grants {
+		if g.clientID == clientID && !s.anyConnectedLocked(g.clientID, g.userID, g.vehicleIDs, g.authorization) {
+			if dead == nil {
+				dead = make(map[*refreshGrant]bool)
+			}
+			dead[g] = true
+		}
+	}
+	if dead != nil {
+		t.deleteRefreshIf(func(r refreshRec) bool { return dead[r.g] })
+	}
 }
 
 // --- what a token may reach ---
@@ -341,7 +352,7 @@ func (t *tx) revokeAuthorization(authorization uint64) {
 	// the last one minted before expires within token.AccessTTL.
 	t.touch(kindRevokedAuth, strconv.FormatUint(authorization, 10))
 	s.revokedAuth[authorization] = s.now().Add(token.AccessTTL).UTC()
-	t.deleteRefreshIf(func(r sandbox.RefreshToken) bool { return r.Authorization == authorization })
+	t.deleteRefreshIf(func(r refreshRec) bool { return r.g.authorization == authorization })
 }
 
 // AccessTokenEnded reports whether an access token (id jti, of authorization) was revoked,

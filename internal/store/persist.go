@@ -124,7 +124,7 @@ func (s *Store) restore(snap *snapshot) {
 		s.codes[c.Code] = &c
 	}
 	for _, t := range snap.RefreshTkns {
-		s.putRefresh(t)
+		s.refresh.put(t)
 	}
 	for k, v := range snap.Revoked {
 		s.revoked[k] = v

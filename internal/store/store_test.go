@@ -252,7 +252,7 @@ func TestUsedRefreshTokensForgottenAfterGrace(t *testing.T) {
 	now = now.Add(31 * time.Second) // "old" used 61 s ago, "recent" 31 s ago
 	chainToken(t, s, "next", exp)   // saving sweeps
 	s.mu.RLock()
-	got := len(s.refresh)
+	got := s.refresh.len()
 	s.mu.RUnlock()
 	if want := 5; got != want { // recent, unused, next and the two successors
 		t.Errorf("refresh tokens kept = %d, want %d", got, want)

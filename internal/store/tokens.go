@@ -1,8 +1,6 @@
 package store
 
 import (
-	"maps"
-	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -180,7 +178,7 @@ func (s *Store) RefreshTokens() []sandbox.RefreshToken {
 	s.catchUp()
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	out := slices.Collect(maps.Values(s.refresh))
+	out := s.refresh.all()
 	sort.Slice(out, func(i, j int) bool {
 		if !out[i].ExpiresAt.Equal(out[j].ExpiresAt) {
 			return out[i].ExpiresAt.Before(out[j].ExpiresAt)
@@ -218,15 +216,14 @@ func (s *Store) ExpireCode(code string) (sandbox.AuthCode, error) {
 func (s *Store) ExpireRefreshToken(tok string) (sandbox.RefreshToken, error) {
 	var out sandbox.RefreshToken
 	err := s.tx(func(t *tx) error {
-		r, ok := s.refresh[tok]
+		r, ok := s.refresh.rec(tok)
 		if !ok {
 			return ErrNotFound
 		}
-		t.touchRefresh(r) // the record moves to the key of its new expiry
-		r.ExpiresAt = s.expiredAt()
-		t.touchRefresh(r)
-		s.refresh[tok] = r
-		out = r
+		at := s.expiredAt()
+		t.touchRefresh(r.expires, tok) // the record moves to the key of its new expiry
+		t.touchRefresh(packTime(at), tok)
+		out, _ = s.refresh.setExpires(tok, at)
 		return nil
 	})
 	if err != nil {

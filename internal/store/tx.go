@@ -25,10 +25,10 @@ type state struct {
 	users    map[string]string               // user id -> lower-cased username
 	vehicles map[string]*sandbox.Vehicle     // by id
 	grants   map[grantKey]*sandbox.Grant
-	parked   map[grantKey]*sandbox.Grant     // grants whose vehicle a reload removed (see Reload); memory only
-	codes    map[string]*sandbox.AuthCode    // unused and used ones (see AuthCode.UsedAt)
-	refresh  map[string]sandbox.RefreshToken // by token text (see refresh.go)
-	revoked  map[string]time.Time            // access token ids (jti) revoked -> when they expire anyway
+	parked   map[grantKey]*sandbox.Grant  // grants whose vehicle a reload removed (see Reload); memory only
+	codes    map[string]*sandbox.AuthCode // unused and used ones (see AuthCode.UsedAt)
+	refresh  *refreshTokens
+	revoked  map[string]time.Time // access token ids (jti) revoked -> when they expire anyway
 
 	// authSeq is the last authorization number handed out (see Authorize). It never goes
 	// back, not even on Reset: a token signed before a reset must not meet a grant made after
@@ -277,8 +277,13 @@ func (s *Store) capture(kind, key string) func() {
 		return func() { restore(s.codes, key, &copied, had) }
 	case kindRefresh:
 		_, tok, _ := strings.Cut(key, "/")
-		old, had := s.refresh[tok]
-		return func() { restore(s.refresh, tok, old, had) }
+		old, had := s.refresh.get(tok)
+		return func() {
+			s.refresh.remove(tok)
+			if had {
+				s.refresh.put(old)
+			}
+		}
 	case kindRevoked:
 		old, had := s.revoked[key]
 		return func() { restore(s.revoked, key, old, had) }
@@ -488,8 +493,8 @@ func (s *Store) unload(kind, key string) {
 	case kindCode:
 		delete(s.codes, key)
 	case kindRefresh:
-		if t, ok := s.storedRefresh(key); ok {
-			delete(s.refresh, t.Token)
+		if t, ok := s.refresh.stored(key); ok {
+			s.refresh.remove(t.Token)
 		}
 	case kindRevoked:
 		delete(s.revoked, key)
@@ -528,7 +533,7 @@ func (s *Store) value(kind, key string) []byte {
 	case kindCode:
 		v, ok = lookup(s.codes, key)
 	case kindRefresh:
-		v, ok = s.storedRefresh(key)
+		v, ok = s.refresh.stored(key)
 	case kindRevoked:
 		v, ok = lookup(s.revoked, key)
 	case kindExpiredNow:
@@ -586,8 +591,8 @@ func (s *Store) records() []Record {
 	for k, v := range s.codes {
 		add(kindCode, k, v)
 	}
-	for _, t := range s.refresh {
-		add(kindRefresh, refreshKey(t), t)
+	for _, t := range s.refresh.all() {
+		add(kindRefresh, refreshKey(packTime(t.ExpiresAt), t.Token), t)
 	}
 	for k, v := range s.revoked {
 		add(kindRevoked, k, v)
@@ -675,7 +680,7 @@ func (s *Store) putBulk(r Record, v any) {
 	case *sandbox.AuthCode:
 		s.codes[r.Key] = v
 	case *sandbox.RefreshToken:
-		s.putRefresh(*v)
+		s.refresh.put(*v)
 	}
 }
 

@@ -309,7 +309,7 @@ func TestReadersDoNotWaitForCommit(t *testing.T) {
 			}
 			v, _ := s.Vehicle(vid)
 			_, issued := s.IssuedToken(claims.ID)
-			_, rotated := s.refresh[rt.Token]
+			_, rotated := s.refresh.rec(rt.Token)
 			switch {
 			case failing && stateJSON(t, s) != before:
 				t.Error("the failed commits left changes behind")
