@@ -18,7 +18,7 @@ import (
 // after b.N rotations the store holds b.N+1 tokens. Run it with a fixed count so both sides of
 // a comparison hold as many tokens:
 //
-//	go test -run '^$' -bench Refresh -benchmem -benchtime 200000x ./internal/store
+//	go test -run '^$' -bench RefreshRotate -benchmem -benchtime 200000x ./internal/store
 func BenchmarkRefreshRotate(b *testing.B) {
 	ds, err := fixtures.Load(defaultfixtures.FS)
 	if err != nil {
