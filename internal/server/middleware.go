@@ -71,13 +71,6 @@ func middleware(next http.Handler, log *slog.Logger, m *Metrics) http.Handler {
 	})
 }
 
-// IsBodyTooLarge reports whether err came from the body limit, so doors can answer with their
-// own error shape.
-func IsBodyTooLarge(err error) bool {
-	var mbe *http.MaxBytesError
-	return errors.As(err, &mbe)
-}
-
 // notFound answers unknown paths in the shape of the door the path belongs to: Smartcar's
 // RESOURCE_NOT_FOUND JSON anywhere under an API prefix, never an HTML page an SDK cannot
 // parse, and the HTML page elsewhere.

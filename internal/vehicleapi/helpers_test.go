@@ -7,7 +7,6 @@ import (
 	"flag"
 	"os"
 	"path/filepath"
-	"strings"
 	"testing"
 
 	"github.com/smartcar-sandbox/smartcar-sandbox/internal/sandboxtest"
@@ -131,25 +130,4 @@ func mgmt() []string {
 
 func clientAuth() []string {
 	return []string{"Authorization", basic(sandboxtest.ClientID, sandboxtest.ClientSecret)}
-}
-
-func except(all []string, drop ...string) []string {
-	var out []string
-	for _, p := range all {
-		keep := true
-		for _, d := range drop {
-			if p == d {
-				keep = false
-			}
-		}
-		if keep {
-			out = append(out, p)
-		}
-	}
-	return out
-}
-
-func slug(s string) string {
-	r := strings.NewReplacer("/", "_", "?", "_", "=", "_", "&", "_")
-	return strings.Trim(r.Replace(s), "_")
 }
