@@ -134,7 +134,7 @@ func (s *Store) AddFaultRule(build func(seq uint64) (FaultRule, error)) (FaultRu
 	err := s.tx(func(t *tx) error {
 		var seq uint64
 		if raw, ok := s.control.settings[settingFaultSeq]; ok {
-			if err := json.Unmarshal(raw, &seq); err != nil {
+			if err := decodeRecord(raw, &seq); err != nil {
 				return err
 			}
 		}
@@ -216,7 +216,7 @@ func (s *Store) Setting(name string, v any) bool {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	raw, ok := s.control.settings[name]
-	return ok && json.Unmarshal(raw, v) == nil
+	return ok && decodeRecord(raw, v) == nil
 }
 
 // PutSetting sets the setting called name to v (any JSON value), in one transaction.
