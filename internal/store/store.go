@@ -263,17 +263,36 @@ func (s *Store) PutApplication(a sandbox.Application) error {
 // Account returns the account for username. A username no account has yet gets one made up,
 // as a sign-in with no brand would; an existing account is returned as it is.
 func (s *Store) Account(username string) (sandbox.Account, error) {
+	if a, ok := s.account(strings.ToLower(username)); ok {
+		return a, nil
+	}
+	a, _, err := s.SignIn(username, "")
+	return a, err
+}
+
+// account returns a copy of the account under key (a lower-cased username), if there is one.
+func (s *Store) account(key string) (sandbox.Account, bool) {
 	s.catchUp()
 	s.mu.RLock()
-	a, ok := s.accounts[strings.ToLower(username)]
-	if ok {
-		out := *a
-		s.mu.RUnlock()
-		return out, nil
+	defer s.mu.RUnlock()
+	a, ok := s.accounts[key]
+	if !ok {
+		return sandbox.Account{}, false
 	}
-	s.mu.RUnlock()
-	a2, _, err := s.SignIn(username, "")
-	return a2, err
+	return *a, true
+}
+
+// fixtureAccount returns the account under key and copies of its vehicles when a fixture
+// made it: signing in with it changes nothing.
+func (s *Store) fixtureAccount(key string) (sandbox.Account, []sandbox.Vehicle, bool) {
+	s.catchUp()
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	a, ok := s.accounts[key]
+	if !ok || a.Generated {
+		return sandbox.Account{}, nil, false
+	}
+	return *a, s.vehiclesLocked(a.VehicleIDs), true
 }
 
 // SignIn is a Connect sign-in of username under brand mk: it returns the account and the
@@ -281,17 +300,10 @@ func (s *Store) Account(username string) (sandbox.Account, error) {
 // brand. A username no fixture names gets the garage Options.Garage makes for (username, mk),
 // added to what earlier sign-ins under other brands gave the same account.
 func (s *Store) SignIn(username, mk string) (sandbox.Account, []sandbox.Vehicle, error) {
-	s.catchUp()
 	key := strings.ToLower(username)
-	s.mu.RLock()
-	a, ok := s.accounts[key]
-	if ok && !a.Generated {
-		out := *a
-		vs := s.vehiclesLocked(out.VehicleIDs)
-		s.mu.RUnlock()
-		return out, vs, nil
+	if a, vs, ok := s.fixtureAccount(key); ok {
+		return a, vs, nil
 	}
-	s.mu.RUnlock()
 	if s.garage == nil {
 		return sandbox.Account{}, nil, ErrNotFound
 	}
