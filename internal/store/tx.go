@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"maps"
+	"runtime/debug"
 	"slices"
 	"strconv"
 	"strings"
@@ -77,12 +78,27 @@ func (s *Store) tx(fn func(t *tx) error) error {
 		return s.groupTx(fn)
 	}
 	s.mu.Lock()
+	defer s.mu.Unlock() // deferred: a panicking fn must not leave the store locked for good
 	// One transaction runs at a time, so the in-memory store keeps one tx and reuses it: a
 	// request's change allocates nothing for it.
 	t := &s.txn
 	*t = tx{s: s}
-	err := fn(t)
-	s.mu.Unlock()
+	return fn(t)
+}
+
+// txPanic is a panic in a transaction of a group (see commitGroup), carried to the writer
+// whose transaction it was, who panics again with it once the group is answered: a bug in one
+// request's change then costs that request (the server answers it 500) and is undone, instead
+// of leaving the lock held and every other writer waiting for good.
+type txPanic struct{ value any }
+
+func (p *txPanic) Error() string { return fmt.Sprint("store: a transaction panicked: ", p.value) }
+
+// result is what a writer of a group returns: its error, or its transaction's panic again.
+func result(err error) error {
+	if p, ok := err.(*txPanic); ok {
+		panic(p.value)
+	}
 	return err
 }
 
@@ -112,7 +128,7 @@ func (s *Store) groupTx(fn func(t *tx) error) error {
 	s.qmu.Unlock()
 	if !lead {
 		if r := <-p.done; !r.lead {
-			return r.err
+			return result(r.err)
 		}
 	}
 	s.qmu.Lock()
@@ -127,7 +143,7 @@ func (s *Store) groupTx(fn func(t *tx) error) error {
 		s.committing = false
 	}
 	s.qmu.Unlock()
-	return (<-p.done).err
+	return result((<-p.done).err)
 }
 
 // commitGroup runs and commits a group of transactions, answering each.
@@ -145,17 +161,57 @@ func (s *Store) groupTx(fn func(t *tx) error) error {
 // other sandboxes' writes since the last one have been applied, all under the lock: a
 // catch-up while the lock was out could apply another sandbox's newer write of a record that
 // the redo would then overwrite.
+//
+// A transaction whose fn panics is undone and its writer gets the panic back (txPanic); a
+// panic anywhere else in the group (encoding a record) undoes the whole group and every
+// writer gets it. Either way every writer is answered and the lock is let go.
 func (s *Store) commitGroup(group []*pendingTx) {
+	errs := make([]error, len(group))
+	func() {
+		defer func() {
+			if v := recover(); v != nil {
+				s.log.Error("a store commit panicked; its group was undone", "panic", v, "stack", string(debug.Stack()))
+				for i := range errs {
+					errs[i] = &txPanic{v}
+				}
+			}
+		}()
+		s.runGroup(group, errs)
+	}()
+	for i, p := range group {
+		p.done <- txResult{err: errs[i]}
+	}
+}
+
+// runTx runs fn on t; a panic comes back as a *txPanic error, to be undone like a failure.
+func (s *Store) runTx(t *tx, fn func(t *tx) error) (err error) {
+	defer func() {
+		if v := recover(); v != nil {
+			s.log.Error("a store transaction panicked; it was undone", "panic", v, "stack", string(debug.Stack()))
+			err = &txPanic{v}
+		}
+	}()
+	return fn(t)
+}
+
+// runGroup runs and commits the group under the write lock (see commitGroup), setting each
+// transaction's error in errs.
+func (s *Store) runGroup(group []*pendingTx, errs []error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	errs := make([]error, len(group))
 	var applied []*tx
 	var appliedAt []int
+	defer func() { // runs before the unlock: nothing a panic interrupted stays in memory
+		if v := recover(); v != nil {
+			rollback(applied)
+			panic(v)
+		}
+	}()
 	full := false
 	run := func() {
 		for i, p := range group {
 			t := &tx{s: s, durable: true}
-			if err := p.fn(t); err != nil {
+			if err := s.runTx(t, p.fn); err != nil {
 				t.rollback()
 				errs[i] = err
 				continue
@@ -195,24 +251,23 @@ func (s *Store) commitGroup(group []*pendingTx) {
 		changes := s.changesOf(applied, full)
 		redo := s.redoOf(applied, full)
 		rollback(applied)
+		applied = nil // out of memory already: nothing to undo
 		s.mu.Unlock()
-		err = s.commit(changes, full)
-		s.mu.Lock()
+		err = func() error {
+			defer s.mu.Lock() // even if the commit panics: the deferred unlock above needs it
+			return s.commit(changes, full)
+		}()
 		if err == nil {
 			for _, f := range redo {
 				f()
 			}
 		}
-		applied = nil // out of memory already: nothing to undo
 	}
 	if err != nil {
 		rollback(applied)
 		for _, i := range appliedAt {
 			errs[i] = err
 		}
-	}
-	for i, p := range group {
-		p.done <- txResult{err: errs[i]}
 	}
 }
 
