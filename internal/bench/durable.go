@@ -129,7 +129,7 @@ func SeedUsers(dir string, n int) error {
 			Permissions: []string{"read_odometer"}, ExpiresAt: time.Now().Add(10 * time.Minute)}); err != nil {
 			return err
 		}
-		if _, err := st.RedeemCode(code, DemoApp.ClientID, always, 60*24*time.Hour, nil); err != nil {
+		if _, err := st.RedeemCode(code, DemoApp.ClientID, always, nil); err != nil {
 			return err
 		}
 	}

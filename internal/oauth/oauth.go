@@ -24,12 +24,6 @@ import (
 	"github.com/smartcar-sandbox/smartcar-sandbox/internal/token"
 )
 
-// Lifetimes Smartcar documents for refresh tokens.
-const (
-	RefreshTTL   = 60 * 24 * time.Hour // a refresh token expires after 60 days
-	RefreshGrace = time.Minute         // a used refresh token keeps working this long
-)
-
 // Realm is sent in WWW-Authenticate with invalid_client.
 const Realm = "smartcar-sandbox"
 
@@ -315,7 +309,7 @@ func (h *Handler) exchangeCode(app sandbox.Application, code, redirectURI string
 			return invalidGrant("Unauthorized redirect_uri: " + shorten(redirectURI))
 		}
 		return nil
-	}, RefreshTTL, h.mint(&claims))
+	}, h.mint(&claims))
 	if errors.Is(err, store.ErrNotFound) || errors.Is(err, store.ErrCodeUsed) || errors.Is(err, store.ErrGrantEnded) {
 		return nil, invalidCode(code)
 	} else if err != nil {
@@ -358,7 +352,7 @@ func (h *Handler) refresh(app sandbox.Application, rt string) (*Response, error)
 		return nil, invalidRequest("The refresh_token parameter is missing.")
 	}
 	var claims *token.Claims
-	t, err := h.store.RotateRefreshToken(rt, app.ClientID, RefreshGrace, RefreshTTL, h.mint(&claims))
+	t, err := h.store.RotateRefreshToken(rt, app.ClientID, h.mint(&claims))
 	if err != nil {
 		if errors.Is(err, store.ErrNotFound) || errors.Is(err, store.ErrExpired) ||
 			errors.Is(err, store.ErrRefreshUsed) || errors.Is(err, store.ErrGrantEnded) {

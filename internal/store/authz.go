@@ -108,7 +108,7 @@ func (s *Store) ConsumeCode(code string) (sandbox.AuthCode, error) {
 //
 // On any error but ErrCodeUsed nothing changed. The returned token's lists are shared with
 // the store: do not change them.
-func (s *Store) RedeemCode(code, clientID string, check func(sandbox.AuthCode) error, refreshTTL time.Duration, mint Mint) (sandbox.RefreshToken, error) {
+func (s *Store) RedeemCode(code, clientID string, check func(sandbox.AuthCode) error, mint Mint) (sandbox.RefreshToken, error) {
 	text := sandbox.NewUUID() // outside the lock: the common case needs it
 	now := s.now().UTC()
 	var out sandbox.RefreshToken
@@ -133,7 +133,7 @@ func (s *Store) RedeemCode(code, clientID string, check func(sandbox.AuthCode) e
 		t.touch(kindCode, code)
 		c.UsedAt = now
 		out = sandbox.RefreshToken{Token: text, ClientID: c.ClientID, UserID: c.UserID, VehicleIDs: vehicles,
-			Permissions: c.Permissions, Mode: c.Mode, ExpiresAt: now.Add(refreshTTL), Authorization: c.Authorization}
+			Permissions: c.Permissions, Mode: c.Mode, ExpiresAt: now.Add(s.refreshTTL), Authorization: c.Authorization}
 		t.touchRefresh(packTime(out.ExpiresAt), text)
 		s.refresh.put(out)
 		t.mint(mint, out)
@@ -166,19 +166,18 @@ func (s *Store) SaveRefreshToken(rt sandbox.RefreshToken) error {
 }
 
 // RotateRefreshToken uses clientID's refresh token and returns its successor, which expires
-// after ttl and covers the vehicles still connected; the change is saved before it returns.
-// A token already used returns, within grace of its first use (Smartcar: one minute), the
-// very successor that first use made, so retries and racing requests never fork the chain
-// (the store forgets used tokens Options.RefreshGrace after their use, so grace may not be
-// longer). The access token mint makes with the successor is recorded in the same
-// transaction (see Mint).
+// after Options.RefreshTTL and covers the vehicles still connected; the change is saved
+// before it returns. A token already used returns, within Options.RefreshGrace of its first
+// use (Smartcar: one minute), the very successor that first use made, so retries and racing
+// requests never fork the chain. The access token mint makes with the successor is recorded
+// in the same transaction (see Mint).
 // Errors, on which nothing changed:
 //
 //   - ErrNotFound: no such token (or forgotten after its grace), or another application's.
 //   - ErrExpired, ErrRefreshUsed (used longer than grace ago), ErrGrantEnded.
 //
 // The returned token's lists are shared with the store: do not change them.
-func (s *Store) RotateRefreshToken(tok, clientID string, grace, ttl time.Duration, mint Mint) (sandbox.RefreshToken, error) {
+func (s *Store) RotateRefreshToken(tok, clientID string, mint Mint) (sandbox.RefreshToken, error) {
 	text := sandbox.NewUUID() // outside the lock: the common case needs it
 	next, _ := parseCanonicalUUID(text)
 	now := packTime(s.now())
@@ -193,7 +192,7 @@ func (s *Store) RotateRefreshToken(tok, clientID string, grace, ttl time.Duratio
 		}
 		if r.used != noTime {
 			var err error
-			if out, err = s.successorLocked(r, now, grace); err == nil {
+			if out, err = s.successorLocked(r, now); err == nil {
 				t.mint(mint, out)
 			}
 			return err
@@ -202,7 +201,7 @@ func (s *Store) RotateRefreshToken(tok, clientID string, grace, ttl time.Duratio
 		if len(vehicles) == 0 {
 			return ErrGrantEnded
 		}
-		expires := now + int64(ttl)
+		expires := now + int64(s.refreshTTL)
 		t.touchRefresh(expires, text)
 		t.touchRefresh(r.expires, tok)
 		if len(vehicles) == len(r.g.vehicleIDs) {
@@ -224,9 +223,9 @@ func (s *Store) RotateRefreshToken(tok, clientID string, grace, ttl time.Duratio
 }
 
 // successorLocked answers a used refresh token (r) presented again at now: its successor while
-// within grace of its first use, with the vehicles still connected.
-func (s *Store) successorLocked(r refreshRec, now int64, grace time.Duration) (sandbox.RefreshToken, error) {
-	if now-r.used > int64(grace) {
+// within the grace of its first use, with the vehicles still connected.
+func (s *Store) successorLocked(r refreshRec, now int64) (sandbox.RefreshToken, error) {
+	if now-r.used > int64(s.refreshGrace) {
 		return sandbox.RefreshToken{}, ErrRefreshUsed
 	}
 	nr, ok := s.refresh.uuids.recs[r.next]

@@ -115,16 +115,16 @@ func TestRedeemCode(t *testing.T) {
 	ok := func(sandbox.AuthCode) error { return nil }
 	refuse := errors.New("refused by the caller")
 	// Refusals leave the code as it was.
-	if _, err := s.RedeemCode("c1", "other-app", ok, time.Hour, nil); !errors.Is(err, ErrNotFound) {
+	if _, err := s.RedeemCode("c1", "other-app", ok, nil); !errors.Is(err, ErrNotFound) {
 		t.Fatalf("another client's code: %v, want ErrNotFound", err)
 	}
-	if _, err := s.RedeemCode("c1", "app", func(sandbox.AuthCode) error { return refuse }, time.Hour, nil); !errors.Is(err, refuse) {
+	if _, err := s.RedeemCode("c1", "app", func(sandbox.AuthCode) error { return refuse }, nil); !errors.Is(err, refuse) {
 		t.Fatalf("caller's check: %v, want its error", err)
 	}
 	if len(s.Codes()) != 1 || len(s.RefreshTokens()) != 0 {
 		t.Fatalf("after refusals: codes %v, refresh tokens %v; want the code untouched and no token", s.Codes(), s.RefreshTokens())
 	}
-	rt, err := s.RedeemCode("c1", "app", ok, time.Hour, nil)
+	rt, err := s.RedeemCode("c1", "app", ok, nil)
 	if err != nil || rt.Authorization != c.Authorization || rt.Authorization == 0 || len(rt.VehicleIDs) != 1 {
 		t.Fatalf("RedeemCode = %+v, %v; want a token of authorization %d", rt, err, c.Authorization)
 	}
@@ -134,18 +134,18 @@ func TestRedeemCode(t *testing.T) {
 	}
 	// Another authorization of the same user stays out of the replay's reach.
 	saveCode(t, s, "c2")
-	other, err := s.RedeemCode("c2", "app", ok, time.Hour, nil)
+	other, err := s.RedeemCode("c2", "app", ok, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	// A replay by another client changes nothing; by its own client it ends the authorization.
-	if _, err := s.RedeemCode("c1", "other-app", ok, time.Hour, nil); !errors.Is(err, ErrNotFound) {
+	if _, err := s.RedeemCode("c1", "other-app", ok, nil); !errors.Is(err, ErrNotFound) {
 		t.Fatalf("another client's replay: %v, want ErrNotFound", err)
 	}
 	if revoked, _ := s.AccessTokenEnded("jti", c.Authorization); revoked {
 		t.Fatal("another client's replay revoked the authorization")
 	}
-	if _, err := s.RedeemCode("c1", "app", ok, time.Hour, nil); !errors.Is(err, ErrCodeUsed) {
+	if _, err := s.RedeemCode("c1", "app", ok, nil); !errors.Is(err, ErrCodeUsed) {
 		t.Fatalf("replay: %v, want ErrCodeUsed", err)
 	}
 	if revoked, _ := s.AccessTokenEnded("jti", c.Authorization); !revoked {
@@ -250,7 +250,7 @@ func TestFailedSaveChangesNothing(t *testing.T) {
 			_, err := s.UpdateVehicle(vid, func(v *sandbox.Vehicle) error { v.State.Security.SetLocked(!v.State.Security.IsLocked()); return nil })
 			return err
 		}},
-		{"RedeemCode", func() error { _, err := s.RedeemCode("code", "app", ok, time.Hour, nil); return err }},
+		{"RedeemCode", func() error { _, err := s.RedeemCode("code", "app", ok, nil); return err }},
 		{"RotateRefreshToken", func() error { _, err := rotate(s, "rt"); return err }},
 		{"Connect", func() error { return s.Connect(sandbox.Grant{ClientID: "app2", UserID: "u1", VehicleID: vid}) }},
 		{"Disconnect", func() error { _, err := s.Disconnect(GrantFilter{ClientID: "app"}); return err }},
@@ -297,7 +297,7 @@ func TestFailedSaveChangesNothing(t *testing.T) {
 		t.Errorf("the log lacks the failed file and the data dir:\n%s", log.String())
 	}
 	// And with the disk back, the same changes go through.
-	if _, err := s.RedeemCode("code", "app", ok, time.Hour, nil); err != nil {
+	if _, err := s.RedeemCode("code", "app", ok, nil); err != nil {
 		t.Errorf("the code after its failed exchange: %v", err)
 	}
 	if _, err := rotate(s, "rt"); err != nil {

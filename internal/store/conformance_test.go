@@ -135,7 +135,7 @@ func testCodeExchangedOnce(t *testing.T, b backendUnderTest) {
 	var won, replayed atomic.Int32
 	for range 16 {
 		wg.Go(func() {
-			_, err := s.RedeemCode("code", "app", func(sandbox.AuthCode) error { return nil }, time.Hour, nil)
+			_, err := s.RedeemCode("code", "app", func(sandbox.AuthCode) error { return nil }, nil)
 			switch {
 			case err == nil:
 				won.Add(1)
@@ -160,7 +160,7 @@ func testRefreshRotatesOnce(t *testing.T, b backendUnderTest) {
 	now := t0
 	s, reopen, _ := b.open(t, &now)
 	connectAndSaveCode(t, s, "code")
-	first, err := s.RedeemCode("code", "app", func(sandbox.AuthCode) error { return nil }, time.Hour, nil)
+	first, err := s.RedeemCode("code", "app", func(sandbox.AuthCode) error { return nil }, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -168,7 +168,7 @@ func testRefreshRotatesOnce(t *testing.T, b backendUnderTest) {
 	got := make([]string, 16)
 	for i := range got {
 		wg.Go(func() {
-			next, err := s.RotateRefreshToken(first.Token, "app", time.Minute, time.Hour, nil)
+			next, err := s.RotateRefreshToken(first.Token, "app", nil)
 			if err != nil {
 				t.Errorf("RotateRefreshToken: %v", err)
 			}
@@ -186,11 +186,11 @@ func testRefreshRotatesOnce(t *testing.T, b backendUnderTest) {
 	}
 	// After a restart, within grace: still the same successor; after grace: refused.
 	s2 := reopen()
-	if next, err := s2.RotateRefreshToken(first.Token, "app", time.Minute, time.Hour, nil); err != nil || next.Token != got[0] {
+	if next, err := s2.RotateRefreshToken(first.Token, "app", nil); err != nil || next.Token != got[0] {
 		t.Errorf("after restart: %q, %v; want the same successor %q", next.Token, err, got[0])
 	}
 	now = now.Add(2 * time.Minute)
-	if _, err := s2.RotateRefreshToken(first.Token, "app", time.Minute, time.Hour, nil); !errors.Is(err, ErrRefreshUsed) && !errors.Is(err, ErrNotFound) {
+	if _, err := s2.RotateRefreshToken(first.Token, "app", nil); !errors.Is(err, ErrRefreshUsed) && !errors.Is(err, ErrNotFound) {
 		t.Errorf("after grace: %v, want ErrRefreshUsed or ErrNotFound", err)
 	}
 }
@@ -249,7 +249,7 @@ func testEveryChangeSurvivesRestart(t *testing.T, b backendUnderTest) {
 	if err := s.SaveCode(sandbox.AuthCode{Code: "unused", ClientID: "app", ExpiresAt: now.Add(time.Minute)}); err != nil {
 		t.Fatal(err)
 	}
-	rt, err := s.RedeemCode("code", "app", func(sandbox.AuthCode) error { return nil }, time.Hour, nil)
+	rt, err := s.RedeemCode("code", "app", func(sandbox.AuthCode) error { return nil }, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -276,10 +276,10 @@ func testEveryChangeSurvivesRestart(t *testing.T, b backendUnderTest) {
 	if _, ok := s2.AccountByUserID(gen.UserID); !ok {
 		t.Error("the generated account was lost")
 	}
-	if _, err := s2.RotateRefreshToken(rt.Token, "app", time.Minute, time.Hour, nil); err != nil {
+	if _, err := s2.RotateRefreshToken(rt.Token, "app", nil); err != nil {
 		t.Errorf("the refresh token after restart: %v", err)
 	}
-	if _, err := s2.RedeemCode("code", "app", func(sandbox.AuthCode) error { return nil }, time.Hour, nil); !errors.Is(err, ErrCodeUsed) {
+	if _, err := s2.RedeemCode("code", "app", func(sandbox.AuthCode) error { return nil }, nil); !errors.Is(err, ErrCodeUsed) {
 		t.Errorf("the used code after restart: %v, want ErrCodeUsed", err)
 	}
 	if got := s2.IssuedTokens(); len(got) != 2 || got[0].ID != "t2" {
@@ -343,14 +343,14 @@ func testFailedCommitChangesNothing(t *testing.T, b backendUnderTest) {
 		// A token request: the code's use, the refresh token and the access token's record
 		// are one commit, so none of them stays when it fails.
 		func() error {
-			rt, err := s.RedeemCode("code", "app", func(sandbox.AuthCode) error { return nil }, time.Hour, testMint(t, &now, &claims))
+			rt, err := s.RedeemCode("code", "app", func(sandbox.AuthCode) error { return nil }, testMint(t, &now, &claims))
 			if err == nil {
 				chain = rt
 			}
 			return err
 		},
 		func() error {
-			rt, err := s.RotateRefreshToken(chain.Token, "app", time.Minute, time.Hour, testMint(t, &now, &claims))
+			rt, err := s.RotateRefreshToken(chain.Token, "app", testMint(t, &now, &claims))
 			if err == nil {
 				chain = rt
 			}
@@ -409,7 +409,7 @@ func testDisconnectEndsTokens(t *testing.T, b backendUnderTest) {
 	now := t0
 	s, reopen, _ := b.open(t, &now)
 	connectAndSaveCode(t, s, "code")
-	rt, err := s.RedeemCode("code", "app", func(sandbox.AuthCode) error { return nil }, time.Hour, nil)
+	rt, err := s.RedeemCode("code", "app", func(sandbox.AuthCode) error { return nil }, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -421,7 +421,7 @@ func testDisconnectEndsTokens(t *testing.T, b backendUnderTest) {
 		stores = append(stores, reopen())
 	}
 	for i, st := range stores {
-		if _, err := st.RotateRefreshToken(rt.Token, "app", time.Minute, time.Hour, nil); !errors.Is(err, ErrNotFound) {
+		if _, err := st.RotateRefreshToken(rt.Token, "app", nil); !errors.Is(err, ErrNotFound) {
 			t.Errorf("store %d: the refresh token after disconnect: %v, want ErrNotFound", i, err)
 		}
 		if _, ok := st.TokenGrant("app", "u1", testDataset().Vehicles[0].ID, rt.Authorization); ok {

@@ -62,14 +62,14 @@ func BenchmarkDurableWrites(b *testing.B) {
 						b.Error(err)
 						return
 					}
-					rt, err := st.RedeemCode(code, app, func(sandbox.AuthCode) error { return nil }, time.Hour, mint)
+					rt, err := st.RedeemCode(code, app, func(sandbox.AuthCode) error { return nil }, mint)
 					if err != nil {
 						b.Error(err)
 						return
 					}
 					for i := 0; pb.Next(); i++ {
 						if op == "refresh" {
-							rt, err = st.RotateRefreshToken(rt.Token, app, time.Minute, time.Hour, mint)
+							rt, err = st.RotateRefreshToken(rt.Token, app, mint)
 						} else {
 							_, err = st.UpdateVehicle(vid, func(v *sandbox.Vehicle) error { v.State.Security.SetLocked(i%2 == 0); return nil })
 						}

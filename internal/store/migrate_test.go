@@ -129,7 +129,7 @@ func TestMigrationRekeysTokenRecords(t *testing.T) {
 			if got := s.IssuedTokens(); len(got) != 1 || got[0].ID != issued.ID {
 				t.Errorf("issued tokens: %+v, want %s", got, issued.ID)
 			}
-			next, err := s.RotateRefreshToken(chain.Token, "app", time.Minute, time.Hour, nil)
+			next, err := s.RotateRefreshToken(chain.Token, "app", nil)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -137,7 +137,8 @@ func TestMigrationRekeysTokenRecords(t *testing.T) {
 				t.Fatal(err)
 			}
 			want = []string{"issued 00000000000000000003", "issued 00000000000000000004",
-				"refresh 2026-03-01T13:00:00Z/" + next.Token, "refresh 2026-03-01T13:00:00Z/old-refresh"}
+				"refresh 2026-04-30T12:00:00Z/" + next.Token, // made now, for DefaultRefreshTTL (60 days)
+				"refresh 2026-03-01T13:00:00Z/old-refresh"}
 			slices.Sort(want)
 			if got := keys(); strings.Join(got, ",") != strings.Join(want, ",") {
 				t.Errorf("keys after a rotation: %q, want %q", got, want)

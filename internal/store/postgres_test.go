@@ -136,7 +136,7 @@ func TestPostgresReplicas(t *testing.T) {
 	ok := func(sandbox.AuthCode) error { return nil }
 
 	connectAndSaveCode(t, a, "code")
-	rt, err := b.RedeemCode("code", "app", ok, time.Hour, nil)
+	rt, err := b.RedeemCode("code", "app", ok, nil)
 	if err != nil {
 		t.Fatalf("the code issued by one, exchanged at the other: %v", err)
 	}
@@ -146,7 +146,7 @@ func TestPostgresReplicas(t *testing.T) {
 	for i := range got {
 		wg.Go(func() {
 			s := []*Store{a, b}[i%2]
-			next, err := s.RotateRefreshToken(rt.Token, "app", time.Minute, time.Hour, nil)
+			next, err := s.RotateRefreshToken(rt.Token, "app", nil)
 			if err != nil {
 				t.Errorf("rotation %d: %v", i, err)
 			}
@@ -174,10 +174,10 @@ func TestPostgresReplicas(t *testing.T) {
 	if r, _ := b.AccessTokenEnded("any", rt.Authorization); !r {
 		t.Error("a revoke on one is not seen by the other")
 	}
-	if _, err := b.RotateRefreshToken(got[0], "app", time.Minute, time.Hour, nil); !errors.Is(err, ErrNotFound) {
+	if _, err := b.RotateRefreshToken(got[0], "app", nil); !errors.Is(err, ErrNotFound) {
 		t.Errorf("the revoked chain's token at the other: %v, want ErrNotFound", err)
 	}
-	if _, err := a.RedeemCode("code", "app", ok, time.Hour, nil); !errors.Is(err, ErrCodeUsed) {
+	if _, err := a.RedeemCode("code", "app", ok, nil); !errors.Is(err, ErrCodeUsed) {
 		t.Errorf("replaying at one a code the other exchanged: %v, want ErrCodeUsed", err)
 	}
 

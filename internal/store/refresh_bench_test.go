@@ -39,7 +39,7 @@ func BenchmarkRefreshRotate(b *testing.B) {
 		Permissions: []string{"read_odometer"}, ExpiresAt: time.Now().Add(time.Hour)}); err != nil {
 		b.Fatal(err)
 	}
-	rt, err := st.RedeemCode("bench-code", app, func(sandbox.AuthCode) error { return nil }, time.Hour, nil)
+	rt, err := st.RedeemCode("bench-code", app, func(sandbox.AuthCode) error { return nil }, nil)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -48,7 +48,7 @@ func BenchmarkRefreshRotate(b *testing.B) {
 	runtime.ReadMemStats(&before)
 	b.ReportAllocs()
 	for b.Loop() {
-		if rt, err = st.RotateRefreshToken(rt.Token, app, time.Minute, time.Hour, nil); err != nil {
+		if rt, err = st.RotateRefreshToken(rt.Token, app, nil); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -71,7 +71,7 @@ func BenchmarkRefreshSweep(b *testing.B) {
 	}
 	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	// A grace longer than the benchmark's clock runs, so the sweep keeps every token.
-	st, err := store.New(ds, store.Options{Garage: fixtures.Garage, Now: func() time.Time { return now }, RefreshGrace: 1000 * time.Hour})
+	st, err := store.New(ds, store.Options{Garage: fixtures.Garage, Now: func() time.Time { return now }, RefreshGrace: 1000 * time.Hour, RefreshTTL: 24 * 365 * time.Hour})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -85,12 +85,12 @@ func BenchmarkRefreshSweep(b *testing.B) {
 		ExpiresAt: now.Add(24 * 365 * time.Hour)}); err != nil {
 		b.Fatal(err)
 	}
-	rt, err := st.RedeemCode(code(0), app, func(sandbox.AuthCode) error { return nil }, 24*365*time.Hour, nil)
+	rt, err := st.RedeemCode(code(0), app, func(sandbox.AuthCode) error { return nil }, nil)
 	if err != nil {
 		b.Fatal(err)
 	}
 	for range 100_000 - 1 {
-		if rt, err = st.RotateRefreshToken(rt.Token, app, 1000*time.Hour, 24*365*time.Hour, nil); err != nil {
+		if rt, err = st.RotateRefreshToken(rt.Token, app, nil); err != nil {
 			b.Fatal(err)
 		}
 	}

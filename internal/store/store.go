@@ -20,8 +20,11 @@ import (
 	sandbox "github.com/smartcar-sandbox/smartcar-sandbox"
 )
 
-// DefaultRefreshGrace is Smartcar's: a used refresh token works again for one minute.
-const DefaultRefreshGrace = time.Minute
+// The refresh-token lifetimes Smartcar documents, the store's unless Options say otherwise.
+const (
+	DefaultRefreshTTL   = 60 * 24 * time.Hour // a refresh token expires 60 days after it is made
+	DefaultRefreshGrace = time.Minute         // a used refresh token works again for one minute
+)
 
 // ErrNotFound is returned when a record does not exist.
 var ErrNotFound = errors.New("not found")
@@ -45,9 +48,12 @@ type Options struct {
 	Backend Backend
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
-	// RefreshGrace is how long a used refresh token is kept so a retry gets the same
-	// successor (the grace RotateRefreshToken is given must not be longer); 0 means
-	// DefaultRefreshGrace.
+	// RefreshTTL is how long a refresh token works after it is made; 0 means
+	// DefaultRefreshTTL.
+	RefreshTTL time.Duration
+	// RefreshGrace is how long a used refresh token still gets the successor its first use
+	// made (so a retry or a racing request does not fork the chain), and how long the store
+	// keeps it; 0 means DefaultRefreshGrace.
 	RefreshGrace time.Duration
 	// SaveFault, when set, is called before each commit to a durable backend; an error from
 	// it fails that commit the way a full or read-only disk would. Only tests set it.
@@ -70,6 +76,7 @@ type Store struct {
 	state
 
 	lastPrune    time.Time
+	refreshTTL   time.Duration // Options.RefreshTTL
 	refreshGrace time.Duration // Options.RefreshGrace
 
 	obs observers // see observe.go
@@ -87,7 +94,11 @@ type grantKey struct{ clientID, userID, vehicleID string }
 // win over the fixtures for every record they hold); a state.json an older sandbox left there
 // is imported once and renamed.
 func New(ds sandbox.Dataset, opts Options) (*Store, error) {
-	s := &Store{garage: opts.Garage, now: opts.Now, log: slog.New(slog.DiscardHandler), saveFault: opts.SaveFault, refreshGrace: opts.RefreshGrace}
+	s := &Store{garage: opts.Garage, now: opts.Now, log: slog.New(slog.DiscardHandler), saveFault: opts.SaveFault,
+		refreshTTL: opts.RefreshTTL, refreshGrace: opts.RefreshGrace}
+	if s.refreshTTL <= 0 {
+		s.refreshTTL = DefaultRefreshTTL
+	}
 	if s.refreshGrace <= 0 {
 		s.refreshGrace = DefaultRefreshGrace
 	}

@@ -108,7 +108,7 @@ func chainToken(t *testing.T, s *Store, tok string, expires time.Time) {
 }
 
 func rotate(s *Store, tok string) (sandbox.RefreshToken, error) {
-	return s.RotateRefreshToken(tok, "app", time.Minute, 60*24*time.Hour, nil)
+	return s.RotateRefreshToken(tok, "app", nil)
 }
 
 func TestRefreshTokenGracePeriod(t *testing.T) {
@@ -134,7 +134,7 @@ func TestRefreshTokenGracePeriod(t *testing.T) {
 			t.Fatalf("reuse within grace gave %s, want the first use's successor %s", next.Token, first)
 		}
 	}
-	if _, err := s.RotateRefreshToken(first, "other-app", time.Minute, time.Hour, nil); !errors.Is(err, ErrNotFound) {
+	if _, err := s.RotateRefreshToken(first, "other-app", nil); !errors.Is(err, ErrNotFound) {
 		t.Fatalf("another client's use: err = %v, want ErrNotFound", err)
 	}
 	if _, err := rotate(s, first); err != nil {

@@ -67,7 +67,7 @@ func TestExpireCodeAndRefreshToken(t *testing.T) {
 	if _, err := s.ExpireRefreshToken("r1"); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.RotateRefreshToken("r1", "", time.Minute, time.Hour, nil); !errors.Is(err, ErrExpired) {
+	if _, err := s.RotateRefreshToken("r1", "", nil); !errors.Is(err, ErrExpired) {
 		t.Errorf("RotateRefreshToken after expire = %v, want ErrExpired", err)
 	}
 	if got := len(s.Codes()) + len(s.RefreshTokens()); got != 2 {

@@ -158,10 +158,10 @@ func TestTokenRequestIsOneCommit(t *testing.T) {
 		run  func(prev sandbox.RefreshToken) (sandbox.RefreshToken, error)
 	}{
 		{"code exchange", func(sandbox.RefreshToken) (sandbox.RefreshToken, error) {
-			return s.RedeemCode("code", "app", func(sandbox.AuthCode) error { return nil }, time.Hour, testMint(t, &now, &claims))
+			return s.RedeemCode("code", "app", func(sandbox.AuthCode) error { return nil }, testMint(t, &now, &claims))
 		}},
 		{"refresh", func(prev sandbox.RefreshToken) (sandbox.RefreshToken, error) {
-			return s.RotateRefreshToken(prev.Token, "app", time.Minute, time.Hour, testMint(t, &now, &claims))
+			return s.RotateRefreshToken(prev.Token, "app", testMint(t, &now, &claims))
 		}},
 		{"refresh again within grace", func(sandbox.RefreshToken) (sandbox.RefreshToken, error) {
 			prev := s.RefreshTokens()[0] // the used one: a retry gets its successor again
@@ -170,7 +170,7 @@ func TestTokenRequestIsOneCommit(t *testing.T) {
 					prev = r
 				}
 			}
-			return s.RotateRefreshToken(prev.Token, "app", time.Minute, time.Hour, testMint(t, &now, &claims))
+			return s.RotateRefreshToken(prev.Token, "app", testMint(t, &now, &claims))
 		}},
 	}
 	var rt sandbox.RefreshToken
@@ -275,7 +275,7 @@ func TestReadersDoNotWaitForCommit(t *testing.T) {
 			defer s.Close()
 			connectAndSaveCode(t, s, "code")
 			var claims *token.Claims
-			rt, err := s.RedeemCode("code", "app", func(sandbox.AuthCode) error { return nil }, time.Hour, testMint(t, &now, &claims))
+			rt, err := s.RedeemCode("code", "app", func(sandbox.AuthCode) error { return nil }, testMint(t, &now, &claims))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -290,7 +290,7 @@ func TestReadersDoNotWaitForCommit(t *testing.T) {
 			}()
 			<-g.begun // the first group's commit is on its way
 			go func() {
-				_, err := s.RotateRefreshToken(rt.Token, "app", time.Minute, time.Hour, testMint(t, &now, &claims))
+				_, err := s.RotateRefreshToken(rt.Token, "app", testMint(t, &now, &claims))
 				done <- err
 			}()
 			read := make(chan string)
