@@ -55,6 +55,30 @@ type page struct {
 // (GET /v2.0/vehicles). The CSRF cookie is carried by hand: a cookie jar per flow would cost
 // more than the pages it drives.
 func (c *Client) Flow(ctx context.Context, username string) (Tokens, error) {
+	code, err := c.Code(ctx, username)
+	if err != nil {
+		return Tokens{}, err
+	}
+	t, err := c.Token(ctx, url.Values{"grant_type": {"authorization_code"}, "code": {code}, "redirect_uri": {c.App.RedirectURI}})
+	if err != nil {
+		return Tokens{}, err
+	}
+	var list struct {
+		Vehicles []string `json:"vehicles"`
+	}
+	if err := c.getJSON(ctx, "/v2.0/vehicles", t.Access, &list); err != nil {
+		return Tokens{}, err
+	}
+	if len(list.Vehicles) == 0 {
+		return Tokens{}, fmt.Errorf("GET /v2.0/vehicles: no vehicles")
+	}
+	t.VehicleID = list.Vehicles[0]
+	return t, nil
+}
+
+// Code runs Connect's pages (Flow's first part) and returns the code the consent redirects
+// with, not yet exchanged.
+func (c *Client) Code(ctx context.Context, username string) (string, error) {
 	scope := c.Scope
 	if scope == "" {
 		scope = FlowScope
@@ -70,10 +94,10 @@ func (c *Client) Flow(ctx context.Context, username string) (Tokens, error) {
 	var cookies []string
 	p, err := c.page(ctx, http.MethodGet, "/oauth/authorize?"+q.Encode(), nil, &cookies)
 	if err != nil {
-		return Tokens{}, err
+		return "", err
 	}
 	if err := expect(p, "authorize", `id="continue-button"`); err != nil {
-		return Tokens{}, err
+		return "", err
 	}
 	steps := []struct {
 		path, want string
@@ -91,38 +115,24 @@ func (c *Client) Flow(ctx context.Context, username string) (Tokens, error) {
 			fields = s.fields(p)
 		}
 		if p, err = c.submit(ctx, p, s.path, fields, &cookies); err != nil {
-			return Tokens{}, err
+			return "", err
 		}
 		if err := expect(p, s.path, s.want); err != nil {
-			return Tokens{}, err
+			return "", err
 		}
 	}
 	p, err = c.submit(ctx, p, "/connect/consent", url.Values{"action": {"allow"}, "vehicle": checked(p.body, "vehicle"), "permission": checked(p.body, "permission")}, &cookies)
 	if err != nil {
-		return Tokens{}, err
+		return "", err
 	}
 	if p.status != http.StatusFound {
-		return Tokens{}, fmt.Errorf("consent: status %d, want 302: %.300s", p.status, p.body)
+		return "", fmt.Errorf("consent: status %d, want 302: %.300s", p.status, p.body)
 	}
 	loc, err := url.Parse(p.loc)
 	if err != nil || loc.Query().Get("code") == "" {
-		return Tokens{}, fmt.Errorf("consent: redirect %q has no code", p.loc)
+		return "", fmt.Errorf("consent: redirect %q has no code", p.loc)
 	}
-	t, err := c.Token(ctx, url.Values{"grant_type": {"authorization_code"}, "code": {loc.Query().Get("code")}, "redirect_uri": {c.App.RedirectURI}})
-	if err != nil {
-		return Tokens{}, err
-	}
-	var list struct {
-		Vehicles []string `json:"vehicles"`
-	}
-	if err := c.getJSON(ctx, "/v2.0/vehicles", t.Access, &list); err != nil {
-		return Tokens{}, err
-	}
-	if len(list.Vehicles) == 0 {
-		return Tokens{}, fmt.Errorf("GET /v2.0/vehicles: no vehicles")
-	}
-	t.VehicleID = list.Vehicles[0]
-	return t, nil
+	return loc.Query().Get("code"), nil
 }
 
 func expect(p *page, step, want string) error {

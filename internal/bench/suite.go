@@ -206,6 +206,12 @@ func (o *Options) phase(ctx context.Context, name string, server *Proc, l Load, 
 			return nil, err
 		}
 	}
+	return o.measure(ctx, name, server, l, op)
+}
+
+// measure is phase without the warm-up, for operations that use up what they work on (a
+// code is exchanged once).
+func (o *Options) measure(ctx context.Context, name string, server *Proc, l Load, op Op) (*Result, error) {
 	cpu0, err := server.CPUTime()
 	if err != nil {
 		return nil, err
