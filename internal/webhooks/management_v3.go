@@ -279,10 +279,7 @@ func (s *Service) CreateSubscription(auth *scapi.Auth) scapi.HandlerFunc {
 		case len(grants) > 1:
 			return sandbox.Errorf(sandbox.TypeValidation, "PARAMETER", "%d users connected vehicle %s; give data.attributes.userId.", len(grants), a.VehicleID)
 		}
-		s.mu.Lock()
-		s.v3Hooks[hook.ID] = true // this webhook speaks v3: its VERIFY is v3's form
-		s.mu.Unlock()
-		if err := s.subscribe(app.ClientID, grants[0].UserID, hook.ID, grants[0].VehicleID); err != nil {
+		if err := s.subscribe(app.ClientID, grants[0].UserID, hook.ID, grants[0].VehicleID, true); err != nil {
 			return err
 		}
 		scapi.WriteJSON(w, http.StatusAccepted, map[string]any{"meta": map[string]string{"message": subscriptionCreationResponse}})
