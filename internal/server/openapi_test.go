@@ -243,19 +243,20 @@ func goldens() []golden {
 	}
 	mgmt := "webhooks/testdata/"
 	for file, g := range map[string]golden{
-		"mgmt-webhooks":                 {op: "GET /v3/webhooks", status: 200},
-		"mgmt-webhook":                  {op: "GET /v3/webhooks/{webhookId}", status: 200},
-		"mgmt-subscription-created":     {op: "POST /v3/subscriptions", status: 202},
-		"mgmt-subscriptions":            {op: "GET /v3/subscriptions", status: 200},
-		"mgmt-subscription":             {op: "GET /v3/subscriptions/{subscriptionId}", status: 200},
-		"mgmt-applications":             {op: "GET /v3/applications", status: 200},
-		"mgmt-application":              {op: "GET /v3/applications/{applicationId}", status: 200},
-		"mgmt-application-secrets":      {op: "GET /v3/applications/{applicationId}/secrets", status: 200},
-		"mgmt-error-other-apps-webhook": {op: "GET /v3/webhooks/{webhookId}", status: 404},
-		"mgmt-error-subscription-body":  {op: "POST /v3/subscriptions", status: 400},
-		"mgmt-error-unknown-filter":     {op: "GET /v3/subscriptions", status: 400},
-		"mgmt-error-vehicle-token":      {op: "GET /v3/webhooks", status: 401},
-		"mgmt-error-subscription-gone":  {op: "DELETE /v3/subscriptions/{subscriptionId}", status: 404},
+		"mgmt-webhooks":                  {op: "GET /v3/webhooks", status: 200},
+		"mgmt-webhook":                   {op: "GET /v3/webhooks/{webhookId}", status: 200},
+		"mgmt-subscription-created":      {op: "POST /v3/subscriptions", status: 202},
+		"mgmt-subscriptions":             {op: "GET /v3/subscriptions", status: 200},
+		"mgmt-subscription":              {op: "GET /v3/subscriptions/{subscriptionId}", status: 200},
+		"mgmt-applications":              {op: "GET /v3/applications", status: 200},
+		"mgmt-application":               {op: "GET /v3/applications/{applicationId}", status: 200},
+		"mgmt-application-secrets":       {op: "GET /v3/applications/{applicationId}/secrets", status: 200},
+		"mgmt-error-other-apps-webhook":  {op: "GET /v3/webhooks/{webhookId}", status: 404},
+		"mgmt-error-subscription-body":   {op: "POST /v3/subscriptions", status: 400},
+		"mgmt-error-unknown-filter":      {op: "GET /v3/subscriptions", status: 400},
+		"mgmt-error-vehicle-token":       {op: "GET /v3/webhooks", status: 401},
+		"mgmt-error-subscription-gone":   {op: "DELETE /v3/subscriptions/{subscriptionId}", status: 404},
+		"mgmt-error-subscribe-not-saved": {op: "POST /v3/subscriptions", status: 500},
 	} {
 		g.file = mgmt + file + ".json"
 		out = append(out, g)

@@ -17,6 +17,11 @@ type WebhookSubscription struct {
 	// CreatedAt is when the vehicle subscribed (sandbox clock), as the management API v3
 	// shows it on every replica.
 	CreatedAt time.Time `json:"createdAt,omitzero"`
+	// ManagementV3 says the vehicle subscribed through the management API v3
+	// (POST /v3/subscriptions), whose webhooks are challenged with v3's VERIFY event (the
+	// webhooks package reads it from here, so every replica and a restarted sandbox agree).
+	// Records written before it existed read as v2.0's subscriptions.
+	ManagementV3 bool `json:"managementV3,omitzero"`
 }
 
 func (w WebhookSubscription) key() string { return w.WebhookID + "\x1f" + w.VehicleID }

@@ -108,11 +108,8 @@ func (s *Service) verify(app sandbox.Application, w sandbox.Webhook) bool {
 		return true
 	}
 	challenge := sandbox.RandomToken(24)
-	s.mu.Lock()
-	v3 := s.v3Hooks[w.ID]
-	s.mu.Unlock()
 	var payload any = VerifyPayload{Version: "2.0", WebhookID: w.ID, EventName: "verify", Payload: VerifyChallenge{Challenge: challenge}}
-	if v3 {
+	if s.speaksV3(w.ID) {
 		// v3's VERIFY event (VERIFY page); the v2 form above is what Smartcar calls legacy.
 		payload = VerifyEventV3{EventID: s.o.NewID(), EventType: sandbox.EventVerify, Data: VerifyChallenge{Challenge: challenge},
 			Meta: VerifyMetaV3{Version: "4.0", WebhookID: w.ID, WebhookName: w.Name, DeliveryID: s.o.NewID(), DeliveredAt: s.o.Now().UnixMilli()}}
@@ -144,6 +141,26 @@ func (s *Service) verify(app sandbox.Application, w sandbox.Webhook) bool {
 		}
 	}
 	return ok
+}
+
+// speaksV3 reports whether a webhook's verify challenge takes v3's form (VerifyEventV3): whether
+// one of its subscriptions was made through the management API v3. The store's subscriptions
+// are the one record of it, so a sandbox restarted on a durable store and every sandbox sharing
+// a PostgreSQL store send a webhook the same form. Where a webhook's subscriptions disagree:
+//   - v3 and v2.0 subscriptions at once: v3's form (an application that manages the webhook
+//     through v3 expects v3's events, whatever else subscribed);
+//   - the v3 subscriptions gone (deleted, or the vehicle subscribed again through v2.0, which
+//     replaces its subscription): v2.0's form, as for a webhook only ever used through v2.0.
+//     A webhook that passed the challenge is not challenged again, so this matters only for
+//     one that never answered it; the form follows the subscriptions there are now, the same
+//     on every replica, rather than a memory of a subscription that ended.
+func (s *Service) speaksV3(webhookID string) bool {
+	for _, sub := range s.o.Store.WebhookSubscriptions() {
+		if sub.WebhookID == webhookID && sub.ManagementV3 {
+			return true
+		}
+	}
+	return false
 }
 
 // Verified reports whether the webhook passed the verify challenge.

@@ -49,7 +49,7 @@ func (s *Service) Subscribe(auth *scapi.Auth) scapi.HandlerFunc {
 		if !ok || app.ClientID != acc.Claims.ClientID {
 			return webhookNotFound(vars["webhookId"])
 		}
-		if err := s.subscribe(app.ClientID, acc.UserID, hook.ID, acc.Vehicle.ID); err != nil {
+		if err := s.subscribe(app.ClientID, acc.UserID, hook.ID, acc.Vehicle.ID, false); err != nil {
 			return err
 		}
 		scapi.WriteJSON(w, http.StatusOK, SubscribeResponse{WebhookID: hook.ID, VehicleID: acc.Vehicle.ID})

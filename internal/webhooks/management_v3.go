@@ -255,7 +255,9 @@ func (s *Service) subscriptionResource(v subscriptionView) SubscriptionResource 
 // reading; userId may be left out when one user connected the vehicle). Like Smartcar it
 // answers 202 {"meta":{"message":"subscription creation in progress"}}; the subscription
 // then exists at once (GET /v3/subscriptions) and the engine sends its first delivery,
-// verifying the webhook first with v3's VERIFY event.
+// verifying the webhook first with v3's VERIFY event. A subscription the store could not save
+// is a server error (SERVER/INTERNAL, 500), not an accepted one: nothing changed, nothing is
+// sent.
 func (s *Service) CreateSubscription(auth *scapi.Auth) scapi.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) error {
 		app, err := s.managementClient(auth, r)
@@ -277,10 +279,9 @@ func (s *Service) CreateSubscription(auth *scapi.Auth) scapi.HandlerFunc {
 		case len(grants) > 1:
 			return sandbox.Errorf(sandbox.TypeValidation, "PARAMETER", "%d users connected vehicle %s; give data.attributes.userId.", len(grants), a.VehicleID)
 		}
-		s.mu.Lock()
-		s.v3Hooks[hook.ID] = true // this webhook speaks v3: its VERIFY is v3's form
-		s.mu.Unlock()
-		s.subscribe(app.ClientID, grants[0].UserID, hook.ID, grants[0].VehicleID)
+		if err := s.subscribe(app.ClientID, grants[0].UserID, hook.ID, grants[0].VehicleID, true); err != nil {
+			return err
+		}
 		scapi.WriteJSON(w, http.StatusAccepted, map[string]any{"meta": map[string]string{"message": subscriptionCreationResponse}})
 		return nil
 	}
@@ -365,7 +366,7 @@ func (s *Service) findSubscription(clientID, id string) (subscriptionView, bool)
 }
 
 func subscriptionNotFound(id string) *sandbox.Error {
-	return sandbox.Errorf(sandbox.TypeResourceNotFound, "PATH", "No subscription %s for this application (subscriptions live in memory until a restart).", id)
+	return sandbox.Errorf(sandbox.TypeResourceNotFound, "PATH", "No subscription %s for this application.", id)
 }
 
 // GetSubscription serves GET /v3/subscriptions/{subscriptionId}.
@@ -387,7 +388,8 @@ func (s *Service) GetSubscription(auth *scapi.Auth) scapi.HandlerFunc {
 	}
 }
 
-// DeleteSubscription serves DELETE /v3/subscriptions/{subscriptionId}: 204, deliveries stop.
+// DeleteSubscription serves DELETE /v3/subscriptions/{subscriptionId}: 204, deliveries stop
+// (or a server error, the subscription kept, when the store could not save its end).
 func (s *Service) DeleteSubscription(auth *scapi.Auth) scapi.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) error {
 		app, err := s.managementClient(auth, r)
@@ -399,7 +401,9 @@ func (s *Service) DeleteSubscription(auth *scapi.Auth) scapi.HandlerFunc {
 		if !ok {
 			return subscriptionNotFound(id)
 		}
-		s.unsubscribe(v.webhookID, v.vehicleID)
+		if err := s.unsubscribe(v.webhookID, v.vehicleID); err != nil {
+			return err
+		}
 		w.WriteHeader(http.StatusNoContent)
 		return nil
 	}

@@ -7,9 +7,10 @@
 //
 // Deliveries go only to URLs declared in fixtures (or added as applications through the
 // admin API), redirects are not followed, so the sandbox cannot be steered to other hosts.
-// Subscriptions and verification live in the store: with a durable store they survive a
-// restart (deliveries in flight and batches waiting do not), and sandboxes sharing one
-// PostgreSQL share them: the sandbox where a vehicle changes delivers (see sync).
+// Subscriptions (with the API each was made through, which decides the form of the verify
+// challenge) and verification live in the store: with a durable store they survive a restart
+// (deliveries in flight and batches waiting do not), and sandboxes sharing one PostgreSQL
+// share them: the sandbox where a vehicle changes delivers (see sync).
 package webhooks
 
 import (
@@ -58,7 +59,6 @@ type Service struct {
 	mu       sync.Mutex
 	subs     map[subKey]*subscription // the store's subscriptions, with their delivery state
 	verifyMu map[string]*sync.Mutex   // webhook id -> one handshake at a time
-	v3Hooks  map[string]bool          // webhook id -> subscribed through the management API v3 (its VERIFY is v3's form)
 	log      []Delivery               // ring, oldest first
 }
 
@@ -107,7 +107,7 @@ func New(o Options) (*Service, error) {
 	if err := CheckApplications(o.Store.Applications()); err != nil {
 		return nil, err
 	}
-	s := &Service{o: o, subs: map[subKey]*subscription{}, verifyMu: map[string]*sync.Mutex{}, v3Hooks: map[string]bool{}}
+	s := &Service{o: o, subs: map[subKey]*subscription{}, verifyMu: map[string]*sync.Mutex{}}
 	s.sync()
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	o.Store.OnVehicleChange(s.vehicleChanged)
@@ -176,11 +176,13 @@ func (s *Service) webhook(id string) (sandbox.Application, sandbox.Webhook, bool
 }
 
 // subscribe records a subscription (in the store first: an error means nothing changed) and
-// sends its first delivery; subscribing again restarts it.
-func (s *Service) subscribe(clientID, userID, webhookID, vehicleID string) error {
+// sends its first delivery; subscribing again restarts it. v3 says it is made through the
+// management API v3 (see speaksV3).
+func (s *Service) subscribe(clientID, userID, webhookID, vehicleID string, v3 bool) error {
 	k := subKey{webhookID, vehicleID}
 	now := s.o.Now()
-	if err := s.o.Store.PutWebhookSubscription(store.WebhookSubscription{WebhookID: webhookID, VehicleID: vehicleID, ClientID: clientID, UserID: userID, CreatedAt: now}); err != nil {
+	if err := s.o.Store.PutWebhookSubscription(store.WebhookSubscription{WebhookID: webhookID, VehicleID: vehicleID, ClientID: clientID, UserID: userID,
+		CreatedAt: now, ManagementV3: v3}); err != nil {
 		return err
 	}
 	s.mu.Lock()

@@ -36,10 +36,18 @@ type env struct {
 // the binary's (-webhook-attempts, -webhook-retry-base).
 func start(t *testing.T, hook sandbox.Webhook, flags ...string) *env {
 	t.Helper()
-	recv := newReceiver(t, amt)
+	return startOn(t, newReceiver(t, amt), hook, sandboxtest.Options{Flags: flags})
+}
+
+// startOn is start with the harness's options (a data dir, a -store, a save fault) and a given
+// receiver, which several sandboxes may share (one restarted, replicas on one database).
+func startOn(t *testing.T, recv *receiver, hook sandbox.Webhook, o sandboxtest.Options) *env {
+	t.Helper()
 	ds := hookFixtures(t, recv, hook)
+	o.Dataset = &ds
 	// Retries 20 ms apart unless flags say otherwise (a later flag wins).
-	h := sandboxtest.MustStartWith(t, sandboxtest.Options{Dataset: &ds, Flags: append([]string{"-webhook-retry-base=20ms"}, flags...)})
+	o.Flags = append([]string{"-webhook-retry-base=20ms"}, o.Flags...)
+	h := sandboxtest.MustStartWith(t, o)
 	tok, _ := h.Connect(t, "sandbox-demo", "demo@sandbox.test", sandboxtest.AllPermissions()...)
 	return &env{h: h, svc: h.Webhooks, recv: recv, tok: tok}
 }
