@@ -24,13 +24,19 @@ import (
 // MustStart starts an App from cfg on a free loopback port and stops it at test end.
 func MustStart(t *testing.T, cfg config.Config) *App {
 	t.Helper()
+	return mustStartLogging(t, cfg, io.Discard)
+}
+
+// mustStartLogging is MustStart with the app's log written to log.
+func mustStartLogging(t *testing.T, cfg config.Config, log io.Writer) *App {
+	t.Helper()
 	if cfg.Addr == "" {
 		cfg.Addr = "127.0.0.1:0"
 	}
 	if cfg.LogFormat == "" {
 		cfg.LogFormat = "text"
 	}
-	a, err := Start(cfg, io.Discard)
+	a, err := Start(cfg, log)
 	if err != nil {
 		t.Fatal(err)
 	}
