@@ -146,6 +146,55 @@ func TestRefreshTokenGracePeriod(t *testing.T) {
 	}
 }
 
+// A refresh token's lifetime and grace are the store's Options (Smartcar's by default), the
+// same for a code's first token, a rotation and a retry within the grace.
+func TestRefreshLifetimesComeFromOptions(t *testing.T) {
+	for _, tc := range []struct {
+		name       string
+		ttl, grace time.Duration // Options
+		wantTTL    time.Duration
+		retryAfter time.Duration // a second use of the rotated token this long after the first
+		wantRetry  error
+	}{
+		{"Smartcar's", 0, 0, 60 * 24 * time.Hour, 59 * time.Second, nil},
+		{"Smartcar's, retry late", 0, 0, 60 * 24 * time.Hour, 61 * time.Second, ErrRefreshUsed},
+		{"set", 2 * time.Hour, 5 * time.Minute, 2 * time.Hour, 4 * time.Minute, nil},
+		{"set, retry late", 2 * time.Hour, 5 * time.Minute, 2 * time.Hour, 6 * time.Minute, ErrRefreshUsed},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+			s, err := New(testDataset(), Options{Now: func() time.Time { return now }, RefreshTTL: tc.ttl, RefreshGrace: tc.grace})
+			if err != nil {
+				t.Fatal(err)
+			}
+			saveCode(t, s, "code")
+			first, err := s.RedeemCode("code", "app", func(sandbox.AuthCode) error { return nil }, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if want := now.Add(tc.wantTTL); !first.ExpiresAt.Equal(want) {
+				t.Errorf("code's refresh token expires %v, want %v", first.ExpiresAt, want)
+			}
+			now = now.Add(time.Minute)
+			next, err := rotate(s, first.Token)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if want := now.Add(tc.wantTTL); !next.ExpiresAt.Equal(want) {
+				t.Errorf("successor expires %v, want %v", next.ExpiresAt, want)
+			}
+			now = now.Add(tc.retryAfter)
+			again, err := rotate(s, first.Token)
+			if !errors.Is(err, tc.wantRetry) {
+				t.Fatalf("retry after %v: %v, want %v", tc.retryAfter, err, tc.wantRetry)
+			}
+			if err == nil && again.Token != next.Token {
+				t.Errorf("retry within the grace gave %s, want the first use's successor %s", again.Token, next.Token)
+			}
+		})
+	}
+}
+
 func TestDisconnectRemovesGrants(t *testing.T) {
 	s := MustOpen(t, "", nil)
 	vid := testDataset().Vehicles[0].ID
