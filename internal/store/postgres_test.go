@@ -251,3 +251,119 @@ func TestPostgresReplicas(t *testing.T) {
 		time.Sleep(10 * time.Millisecond)
 	}
 }
+
+// countingShared counts the catch-up queries (Changed) a store makes and, while gate is set,
+// holds each one after it has read the database, before it answers: a query on its way.
+type countingShared struct {
+	*Postgres
+	changed atomic.Int64
+	gate    atomic.Pointer[queryGate]
+}
+
+type queryGate struct{ read, release chan struct{} }
+
+func (c *countingShared) Changed(since int64) ([]Record, int64, error) {
+	c.changed.Add(1)
+	recs, v, err := c.Postgres.Changed(since)
+	if g := c.gate.Swap(nil); g != nil {
+		close(g.read)
+		<-g.release
+	}
+	return recs, v, err
+}
+
+func openCounting(t *testing.T, url string) (*Store, *countingShared) {
+	t.Helper()
+	pg, err := OpenPostgres(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := &countingShared{Postgres: pg}
+	now := t0
+	return openOn(t, c, "", &now), c
+}
+
+// A read that begins while replica B's catch-up query is on its way, after replica A
+// acknowledged a change that query read the database too early to see, is not served by that
+// query: it waits for the next one, and sees the change.
+func TestPostgresCatchUpStartedBeforeAReadDoesNotServeIt(t *testing.T) {
+	url := needPostgres(t)
+	a, _ := openCounting(t, url)
+	b, cb := openCounting(t, url)
+	vid := testDataset().Vehicles[0].ID
+
+	g := &queryGate{read: make(chan struct{}), release: make(chan struct{})}
+	cb.gate.Store(g)
+	early := make(chan sandbox.Vehicle)
+	go func() { v, _ := b.Vehicle(vid); early <- v }()
+	<-g.read // B's query has read the database, and not answered yet
+	if _, err := a.UpdateVehicle(vid, func(v *sandbox.Vehicle) error { v.State.OdometerKm = 555; return nil }); err != nil {
+		t.Fatal(err)
+	}
+	late := make(chan sandbox.Vehicle)
+	go func() { v, _ := b.Vehicle(vid); late <- v }()
+	// Release B's query once the late read waits for the next one (or, if it waits for this
+	// one, which would be the bug, after a while).
+	for deadline := time.Now().Add(time.Second); time.Now().Before(deadline); time.Sleep(time.Millisecond) {
+		b.catchUps.mu.Lock()
+		waiting := b.catchUps.next != nil
+		b.catchUps.mu.Unlock()
+		if waiting {
+			break
+		}
+	}
+	close(g.release)
+	<-early // began before the change was acknowledged: either answer is right
+	if v := <-late; v.State.OdometerKm != 555 {
+		t.Errorf("a read that began after A acknowledged odometer 555 read %v at B", v.State.OdometerKm)
+	}
+}
+
+// Many readers at replica B while replica A commits: each read sees every change A
+// acknowledged before the read began, and the readers share catch-up queries (far fewer
+// queries than reads).
+func TestPostgresConcurrentCatchUps(t *testing.T) {
+	url := needPostgres(t)
+	a, _ := openCounting(t, url)
+	b, cb := openCounting(t, url)
+	vid := testDataset().Vehicles[0].ID
+	var acked atomic.Int64 // the newest odometer A acknowledged
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		defer close(stop)
+		for range 200 {
+			v, err := a.UpdateVehicle(vid, func(v *sandbox.Vehicle) error { v.State.OdometerKm++; return nil })
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			acked.Store(int64(v.State.OdometerKm))
+		}
+	})
+	var reads atomic.Int64
+	for range 32 {
+		wg.Go(func() {
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				want := acked.Load()
+				v, _ := b.Vehicle(vid)
+				reads.Add(1)
+				if int64(v.State.OdometerKm) < want {
+					t.Errorf("B read odometer %v after A acknowledged %d", v.State.OdometerKm, want)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	queries := cb.changed.Load()
+	t.Logf("%d reads at B, %d catch-up queries", reads.Load(), queries)
+	if queries*4 > reads.Load() {
+		t.Errorf("%d catch-up queries for %d concurrent reads: they are not shared", queries, reads.Load())
+	}
+}

@@ -85,6 +85,8 @@ type Store struct {
 	qmu        sync.Mutex   // guards queue and committing (see groupTx)
 	queue      []*pendingTx // durable transactions waiting for the next group commit
 	committing bool         // a leader is running a group
+
+	catchUps catchUps // see catchUp
 }
 
 type grantKey struct{ clientID, userID, vehicleID string }

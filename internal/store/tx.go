@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	jsonv2 "github.com/go-json-experiment/json"
@@ -492,10 +493,66 @@ func (s *Store) changesOf(txs []*tx, full bool) []Record {
 // so a read sees every change committed anywhere before it began. Without a shared backend
 // there is nothing to do. If the backend cannot be reached the read is served from what this
 // sandbox holds (the write that follows, if any, fails clearly).
+//
+// Every read catches up and one request makes several reads, so concurrent catch-ups share
+// their query the way writers share a commit (groupTx): a query that started after a caller
+// arrived reflects everything acknowledged before it arrived, so that serves the caller. A
+// caller that arrives while a query is on its way must not be served by it (that query may
+// have read the database before a change acknowledged since); it waits for the next query,
+// which starts once the one on its way is over and serves every caller that arrived
+// meanwhile: one query per round trip, however many readers, where each reader made its own.
+// The first caller of a round runs its query, once the runner of the query before lets it.
 func (s *Store) catchUp() {
 	if s.shared == nil {
 		return
 	}
+	c := &s.catchUps
+	c.mu.Lock()
+	r := c.next
+	switch {
+	case r != nil: // a round that has not started yet: its query will start after we arrived
+		c.mu.Unlock()
+		<-r.done
+		return
+	case c.running: // the query on its way may have started before we arrived: the next one
+		r = &catchUpRound{start: make(chan struct{}), done: make(chan struct{})}
+		c.next = r
+		c.mu.Unlock()
+		<-r.start
+	default:
+		c.running = true
+		c.mu.Unlock()
+	}
+	defer func() { // deferred: a panic in the query must not leave the callers waiting for good
+		c.mu.Lock()
+		next := c.next
+		c.next = nil
+		c.running = next != nil
+		c.mu.Unlock()
+		if r != nil {
+			close(r.done)
+		}
+		if next != nil {
+			close(next.start)
+		}
+	}()
+	s.catchUpNow()
+}
+
+// catchUps groups concurrent catch-ups into rounds of one query each (see catchUp).
+type catchUps struct {
+	mu      sync.Mutex
+	running bool          // a round's query is on its way
+	next    *catchUpRound // the callers waiting for it to be over, if any
+}
+
+type catchUpRound struct {
+	start chan struct{} // closed when the query before this round's is over
+	done  chan struct{} // closed when this round's query is over and applied
+}
+
+// catchUpNow runs one query for what the other sandboxes wrote and applies it.
+func (s *Store) catchUpNow() {
 	s.mu.RLock()
 	since := s.version
 	s.mu.RUnlock()
@@ -508,11 +565,11 @@ func (s *Store) catchUp() {
 		return
 	}
 	s.mu.Lock()
-	if v > s.version { // else a newer catch-up or commit got there first
+	defer s.mu.Unlock()
+	if v > s.version { // else a commit of this sandbox's got there first
 		s.apply(changed)
 		s.version = v
 	}
-	s.mu.Unlock()
 }
 
 // apply lays records other sandboxes wrote over the state (a nil Value deletes).
