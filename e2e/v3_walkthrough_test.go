@@ -58,39 +58,32 @@ func (h *hookReceiver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // wait returns the first n events, failing after 5 s.
 func (h *hookReceiver) wait(t *testing.T, n int) []map[string]any {
 	t.Helper()
-	deadline := time.After(5 * time.Second)
-	for {
-		h.mu.Lock()
-		if len(h.events) >= n {
-			out := append([]map[string]any(nil), h.events[:n]...)
-			h.mu.Unlock()
-			return out
-		}
-		h.mu.Unlock()
-		select {
-		case <-h.got:
-		case <-deadline:
-			t.Fatalf("the webhook received %d events, want %d", len(h.events), n)
-		}
-	}
+	events := h.until(t, fmt.Sprintf("%d events", n), func(events []map[string]any) bool { return len(events) >= n })
+	return events[:n]
 }
 
 // waitFor waits until an event the receiver got matches, failing after 5 s.
 func (h *hookReceiver) waitFor(t *testing.T, what string, match func(map[string]any) bool) {
 	t.Helper()
+	h.until(t, what, func(events []map[string]any) bool { return slices.ContainsFunc(events, match) })
+}
+
+// until waits until the events received so far satisfy done and returns a copy of them,
+// failing after 5 s.
+func (h *hookReceiver) until(t *testing.T, what string, done func([]map[string]any) bool) []map[string]any {
+	t.Helper()
 	deadline := time.After(5 * time.Second)
 	for {
 		h.mu.Lock()
-		found := slices.ContainsFunc(h.events, match)
-		n := len(h.events)
+		events := slices.Clone(h.events)
 		h.mu.Unlock()
-		if found {
-			return
+		if done(events) {
+			return events
 		}
 		select {
 		case <-h.got:
 		case <-deadline:
-			t.Fatalf("none of the %d events the webhook received is %s", n, what)
+			t.Fatalf("the webhook received %d events, waiting for %s", len(events), what)
 		}
 	}
 }

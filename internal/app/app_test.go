@@ -27,8 +27,8 @@ func MustStart(t *testing.T, cfg config.Config) *App {
 	return mustStartLogging(t, cfg, io.Discard)
 }
 
-// mustStartLogging is MustStart with the app's log written to log.
-func mustStartLogging(t *testing.T, cfg config.Config, log io.Writer) *App {
+// mustStartLogging is MustStart with the app's log written to log, and the given options.
+func mustStartLogging(t *testing.T, cfg config.Config, log io.Writer, with ...Option) *App {
 	t.Helper()
 	if cfg.Addr == "" {
 		cfg.Addr = "127.0.0.1:0"
@@ -36,7 +36,7 @@ func mustStartLogging(t *testing.T, cfg config.Config, log io.Writer) *App {
 	if cfg.LogFormat == "" {
 		cfg.LogFormat = "text"
 	}
-	a, err := Start(cfg, log)
+	a, err := Start(cfg, log, with...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -213,7 +213,7 @@ func TestStartOptions(t *testing.T) {
 	full := errors.New("disk full")
 	var failSaves atomic.Bool
 	reloads := 0
-	a, err := Start(config.Config{Addr: "127.0.0.1:0", LogFormat: "text", DataDir: t.TempDir()}, io.Discard,
+	a := mustStartLogging(t, config.Config{DataDir: t.TempDir()}, io.Discard,
 		FixedClock(at), WithDataset(ds),
 		WithReload(func() (store.ReloadResult, error) { reloads++; return store.ReloadResult{}, nil }),
 		WithSaveFault(func() error {
@@ -222,14 +222,6 @@ func TestStartOptions(t *testing.T) {
 			}
 			return nil
 		}))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		_ = a.Shutdown(ctx)
-	})
 	if now := a.Clock.Now(); !now.Equal(at) {
 		t.Errorf("clock at %v, want %v", now, at)
 	}

@@ -1,7 +1,6 @@
 package app
 
 import (
-	"context"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -32,15 +31,7 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 func TestReloadOfAnEmptiedFileKeepsGrantsForWhenItIsWrittenBack(t *testing.T) {
 	dir := copyFixtures(t)
 	var logs testlog.Buffer
-	a, err := Start(config.Config{Addr: "127.0.0.1:0", FixturesDir: dir, LogFormat: "text", RequestLogSize: 10}, &logs)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		_ = a.Shutdown(ctx)
-	})
+	a := mustStartLogging(t, config.Config{FixturesDir: dir, RequestLogSize: 10}, &logs)
 	acct, err := a.Store.Account("demo@sandbox.test")
 	if err != nil {
 		t.Fatal(err)
